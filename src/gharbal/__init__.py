@@ -1,0 +1,44 @@
+"""gharbal: a web-text refinery, Arabic first.
+
+The public API is what ``__all__`` lists (a test pins it); everything else may change.
+"""
+
+from gharbal.document import Document, Line, Rejection, Verdict
+from gharbal.errors import ConfigError, GharbalError, RetryableError, ShardError
+from gharbal.extract import Extract, extract_page
+from gharbal.extract_file import extract_file
+from gharbal.pipeline import build_steps, process_shard, run
+from gharbal.readers import Shard, detect_format, plan_shards, read_shard
+from gharbal.recipe import Recipe
+from gharbal.stats import InvariantError, Stats
+from gharbal.step import DocumentStep, RunContext, Step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "Document",
+    "DocumentStep",
+    "Extract",
+    "GharbalError",
+    "InvariantError",
+    "Line",
+    "Recipe",
+    "Rejection",
+    "RetryableError",
+    "RunContext",
+    "Shard",
+    "ShardError",
+    "Stats",
+    "Step",
+    "Verdict",
+    "__version__",
+    "build_steps",
+    "detect_format",
+    "extract_file",
+    "extract_page",
+    "plan_shards",
+    "process_shard",
+    "read_shard",
+    "run",
+]

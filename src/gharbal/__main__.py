@@ -1,0 +1,3 @@
+from gharbal.cli import main
+
+main()

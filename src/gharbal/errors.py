@@ -1,0 +1,31 @@
+"""The error tree, sorted by what the caller does next.
+
+::
+
+    GharbalError                 base of everything gharbal raises on purpose
+    ├── ConfigError              bad recipe, flag or path: abort before any worker starts
+    ├── ShardError               this shard cannot go on: fail it, the other shards go on
+    └── RetryableError           transient (I/O hiccup, lost worker): the executor retries
+
+Bad *documents* are not errors. A record that cannot be parsed, a page that is empty after cleaning, a
+line that is boilerplate: each is a rejection, a value with a reason (see :mod:`gharbal.document`),
+written to the ledger and counted in ``stats.json``.
+"""
+
+from __future__ import annotations
+
+
+class GharbalError(Exception):
+    """Base class of every error gharbal raises on purpose."""
+
+
+class ConfigError(GharbalError):
+    """The recipe, a flag or an input path is wrong; nothing has run yet."""
+
+
+class ShardError(GharbalError):
+    """One shard cannot be processed; the run goes on with the other shards."""
+
+
+class RetryableError(GharbalError):
+    """A transient failure; the executor may retry the unit of work."""

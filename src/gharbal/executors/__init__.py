@@ -1,0 +1,1 @@
+"""Executors: how shards are spread over processes (local pool today)."""

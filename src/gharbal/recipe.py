@@ -1,0 +1,120 @@
+"""The typed recipe: one model per step, serving the YAML file, the Python API and the CLI flags.
+
+A recipe is validated in full before any work starts (`ConfigError` on the first problem, with the
+field's path), and the resolved recipe, defaults included, is written to ``OUT/recipe.yaml``.
+YAML is read with the safe loader only: a recipe can never execute code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gharbal.errors import ConfigError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReadConfig(_Model):
+    """How inputs are read."""
+
+    text_field: str = "text"
+    html_field: str = "html"
+    id_field: str = "id"
+    url_field: str = "url"
+    max_record_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="a JSONL line or text page larger than this is rejected, never loaded whole",
+    )
+    text_files_per_shard: int = Field(default=1000, gt=0)
+
+
+class LinesConfig(_Model):
+    """The heuristic line-level boilerplate remover (see gharbal.extract.lines)."""
+
+    enabled: bool = True
+    short_chars: int = Field(default=60, ge=0, description="lines shorter than this are 'short'")
+    long_chars: int = Field(
+        default=180, ge=0, description="stopword-dense lines this long are good"
+    )
+    stopwords_low: float = Field(default=0.12, ge=0, le=1)
+    stopwords_high: float = Field(default=0.25, ge=0, le=1)
+    max_distance: int = Field(
+        default=8, ge=0, description="how many lines a short line looks for a good neighbour"
+    )
+
+
+class TitleConfig(_Model):
+    enabled: bool = True
+    max_words: int = Field(default=30, gt=0)
+    window: int = Field(default=12, ge=1, description="lines before the body to look for it")
+
+
+class HtmlConfig(_Model):
+    extractor: Literal["resiliparse"] = "resiliparse"
+
+
+class ExtractConfig(_Model):
+    html: HtmlConfig = HtmlConfig()
+    lines: LinesConfig = LinesConfig()
+    title: TitleConfig = TitleConfig()
+    min_chars: int = Field(
+        default=1, ge=0, description="a page with less clean text than this is rejected"
+    )
+
+
+class OutputConfig(_Model):
+    format: Literal["jsonl"] = "jsonl"
+    compression: Literal["gzip", "none"] = "gzip"
+
+
+class Recipe(_Model):
+    """The whole pipeline definition."""
+
+    version: Literal[1] = 1
+    read: ReadConfig = ReadConfig()
+    extract: ExtractConfig = ExtractConfig()
+    output: OutputConfig = OutputConfig()
+    workers: int = Field(default=1, ge=1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recipe:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"invalid recipe: {problems}") from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Recipe:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read recipe {path}: {exc.strerror}") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"recipe {path} is not valid YAML: {exc}") from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"recipe {path} must be a mapping, got {type(data).__name__}")
+        return cls.from_dict(data)
+
+    def with_overrides(self, **changes: Any) -> Recipe:
+        """A copy with top-level fields changed (CLI flags), validated again."""
+        data = self.model_dump()
+        data.update({k: v for k, v in changes.items() if v is not None})
+        return Recipe.from_dict(data)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

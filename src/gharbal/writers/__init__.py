@@ -1,0 +1,6 @@
+"""Writers: kept documents, the rejected ledger, removed lines and stats."""
+
+from gharbal.writers.jsonl import JsonlPartWriter
+from gharbal.writers.ledger import ShardWriter, prepare_output, write_json_atomic
+
+__all__ = ["JsonlPartWriter", "ShardWriter", "prepare_output", "write_json_atomic"]

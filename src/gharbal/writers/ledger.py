@@ -1,0 +1,134 @@
+"""The output directory and its ledger (the contract of DESIGN.md section 4).
+
+::
+
+    OUT/documents/part-NNNNN.jsonl.gz       kept documents: id, url, title, text, lang, scores, metadata
+    OUT/rejected/part-NNNNN.jsonl.gz        dropped documents: id, url, stage, reason, detail, source
+    OUT/removed_lines/part-NNNNN.jsonl.gz   removed lines: id, line_no, reason, text, detail
+    OUT/shards/part-NNNNN.stats.json        one shard's stats, written last: the shard's completion marker
+    OUT/stats.json                          merged stats, with input == kept + rejected checked
+    OUT/recipe.yaml                         the resolved recipe
+
+``NNNNN`` is the shard number, so the files and their order do not depend on the worker count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from gharbal.document import Document
+from gharbal.recipe import OutputConfig
+from gharbal.stats import Stats
+from gharbal.writers.jsonl import JsonlPartWriter
+
+PART_DIRS = ("documents", "rejected", "removed_lines", "shards")
+
+
+def part_name(shard: int, cfg: OutputConfig) -> str:
+    return f"part-{shard:05d}.jsonl" + (".gz" if cfg.compression == "gzip" else "")
+
+
+def document_record(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc.id,
+        "url": doc.url,
+        "title": doc.title,
+        "text": doc.text,
+        "lang": doc.lang,
+        "scores": doc.scores,
+        "metadata": doc.metadata,
+    }
+
+
+def rejection_record(doc: Document) -> dict[str, Any]:
+    assert doc.rejection is not None
+    return {
+        "id": doc.id,
+        "url": doc.url,
+        "stage": doc.rejection.stage,
+        "reason": doc.rejection.reason,
+        "detail": doc.rejection.detail,
+        "source": doc.source,
+    }
+
+
+class ShardWriter:
+    """Routes one shard's documents to the three part files and counts them in ``stats``."""
+
+    def __init__(self, out: Path, shard: int, cfg: OutputConfig, stats: Stats) -> None:
+        self.out, self.shard, self.stats = out, shard, stats
+        name = part_name(shard, cfg)
+        self.documents = JsonlPartWriter(out / "documents" / name)
+        self.rejected = JsonlPartWriter(out / "rejected" / name)
+        self.removed = JsonlPartWriter(out / "removed_lines" / name)
+
+    def write(self, doc: Document) -> None:
+        s = self.stats
+        s.input += 1
+        for ln in doc.removed_lines():
+            reason = ln.reason or "unknown"
+            self.removed.write(
+                {
+                    "id": doc.id,
+                    "line_no": ln.no,
+                    "reason": reason,
+                    "text": ln.text,
+                    "detail": ln.detail,
+                }
+            )
+            s.removed_lines += 1
+            s.removed_lines_by_reason[reason] += 1
+        if doc.rejection is not None:
+            self.rejected.write(rejection_record(doc))
+            s.rejected += 1
+            s.rejected_by_reason[doc.rejection.reason] += 1
+            if doc.rejection.reason.startswith("read.file."):
+                s.unreadable_files.append({"path": doc.source, "reason": doc.rejection.reason})
+        else:
+            self.documents.write(document_record(doc))
+            s.kept += 1
+
+    def close(self) -> None:
+        for part in (self.documents, self.rejected, self.removed):
+            part.close()
+        write_json_atomic(
+            self.out / "shards" / f"part-{self.shard:05d}.stats.json", self.stats.to_json()
+        )
+
+    def abort(self) -> None:
+        for part in (self.documents, self.rejected, self.removed):
+            part.abort()
+
+    def __enter__(self) -> ShardWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def prepare_output(out: Path) -> None:
+    """Create ``out``, removing the parts of an earlier run so that no stale part survives."""
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in PART_DIRS:
+        shutil.rmtree(out / sub, ignore_errors=True)
+    (out / "stats.json").unlink(missing_ok=True)

@@ -1,0 +1,174 @@
+"""The CLI contract (DESIGN.md section 4), exercised through the CLI itself."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SEED, read_jsonl, read_parts
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def _check_ledger(out: Path) -> dict[str, Any]:
+    stats: dict[str, Any] = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    assert stats["input"] == stats["kept"] + stats["rejected"]
+    assert len(read_parts(out, "documents")) == stats["kept"]
+    rejected = read_parts(out, "rejected")
+    assert len(rejected) == stats["rejected"]
+    removed = read_parts(out, "removed_lines")
+    assert len(removed) == stats["removed_lines"]
+    assert sum(stats["rejected_by_reason"].values()) == stats["rejected"]
+    for row in rejected:
+        assert set(row) >= {"id", "url", "stage", "reason", "detail"}
+        assert row["reason"].split(".")[0] == row["stage"]
+    for row in removed:
+        assert set(row) >= {"id", "line_no", "reason", "text"}
+    assert (out / "recipe.yaml").is_file()
+    return stats
+
+
+def test_run_without_input_uses_bundled_sample(
+    tmp_path: Path, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = cli("run")
+    assert result.exit_code == 0, result.output
+    stats = _check_ledger(tmp_path / "gharbal-out")
+    assert stats["input"] >= 31
+    assert stats["kept"] >= 30
+    assert stats["removed_lines"] > 0
+    docs = read_parts(tmp_path / "gharbal-out", "documents")
+    seed = next(d for d in docs if d["id"].startswith("seed/"))
+    assert seed["title"] == "الولايات المتحدة عازمة على حل الخلافات مع روسيا قبل 25 يناير"
+    assert all(d["metadata"]["license"] for d in docs)
+
+
+def test_run_on_user_file_with_bad_records(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    page = SEED.read_text(encoding="utf-8")
+    src = tmp_path / "some.jsonl.gz"
+    lines = [
+        json.dumps({"id": "good", "text": page, "url": "https://sputnik.example/a"}),
+        json.dumps({"id": "nothing", "title": "no text or html"}),
+        "this is not json",
+        json.dumps({"id": "good2", "text": page}),
+    ]
+    src.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    result = cli("run", str(src), str(empty), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    stats = _check_ledger(out)
+    assert (stats["input"], stats["kept"], stats["rejected"]) == (5, 2, 3)
+    assert stats["rejected_by_reason"] == {
+        "read.file.empty": 1,
+        "read.invalid_json": 1,
+        "read.no_content": 1,
+    }
+    rejected = {r["reason"]: r for r in read_parts(out, "rejected")}
+    assert f"{src}:3" in rejected["read.invalid_json"]["detail"]
+    assert stats["unreadable_files"] == [{"path": str(empty), "reason": "read.file.empty"}]
+    assert "rejected" in result.output
+
+
+def test_output_identical_for_one_and_two_workers(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    page = SEED.read_text(encoding="utf-8")
+    inputs = []
+    for i in range(3):
+        path = tmp_path / f"in{i}.jsonl"
+        path.write_text(
+            json.dumps({"id": f"p{i}", "text": page}) + "\nnot json\n", encoding="utf-8"
+        )
+        inputs.append(str(path))
+    outs = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        result = cli("run", *inputs, "-o", str(out), "--workers", workers)
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    for kind in ("documents", "rejected", "removed_lines"):
+        a = sorted(p.name for p in (outs[0] / kind).iterdir())
+        assert a == sorted(p.name for p in (outs[1] / kind).iterdir())
+        for name in a:
+            assert (outs[0] / kind / name).read_bytes() == (outs[1] / kind / name).read_bytes()
+    s1, s2 = (json.loads((o / "stats.json").read_text()) for o in outs)
+    for s in (s1, s2):
+        s.pop("step_seconds")
+    assert s1 == s2
+
+
+def test_rerun_replaces_earlier_output(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    out = tmp_path / "out"
+    (out / "documents").mkdir(parents=True)
+    (out / "documents" / "part-00099.jsonl.gz").write_bytes(b"stale")
+    assert cli("run", str(SEED), "-o", str(out)).exit_code == 0
+    assert not (out / "documents" / "part-00099.jsonl.gz").exists()
+
+
+def test_recipe_file_and_errors(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("output: {compression: none}\nextract: {title: {enabled: false}}\n")
+    out = tmp_path / "out"
+    assert cli("run", str(SEED), "-o", str(out), "--recipe", str(recipe)).exit_code == 0
+    (doc,) = read_jsonl(out / "documents" / "part-00000.jsonl")
+    assert doc["title"] is None
+    assert "enabled: false" in (out / "recipe.yaml").read_text()
+
+    recipe.write_text("workers: many\n")
+    result = cli("run", str(SEED), "-o", str(out), "--recipe", str(recipe))
+    assert result.exit_code == 2
+    assert "workers" in result.output
+    result = cli("run", str(tmp_path / "missing.jsonl"), "-o", str(out))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_extract_writes_one_record_per_input_record(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "text": SEED.read_text(encoding="utf-8")})
+        + "\n"
+        + json.dumps({"id": "b", "text": "menu"})
+        + "\n{broken\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    result = cli("extract", str(src), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(out)
+    assert [r["id"] for r in records] == ["a", "b"]
+    assert all(set(r) == {"id", "title", "text"} for r in records)
+    (bad,) = read_jsonl(tmp_path / "out.rejected.jsonl")
+    assert bad["reason"] == "read.invalid_json"
+
+
+def test_python_dash_m_entry_point(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gharbal", "extract", str(SEED), "-o", str(tmp_path / "o.jsonl")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(read_jsonl(tmp_path / "o.jsonl")) == 1
+
+
+def test_every_command_is_documented_in_readme(cli: Callable[..., Any]) -> None:
+    from gharbal.cli import main
+
+    readme = README.read_text(encoding="utf-8")
+    for name in main.commands:
+        assert re.search(rf"gharbal {name}\b", readme), f"`gharbal {name}` missing from README"

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from gharbal import Document, Recipe, Verdict, extract_page
+from gharbal.extract import join_kept
+from gharbal.extract.lines import split_lines
+from gharbal.extract.punctuation import ends_sentence
+from gharbal.identify import dominant_script, guess_language
+from gharbal.normalise import match_form, words
+
+CFG = Recipe().extract
+
+ARABIC_PARAGRAPH = (
+    "وقال المتحدث إن الحكومة تعمل على حل المشكلات التي تواجه المواطنين في المدن والقرى، "
+    "وأضاف أن هناك الكثير من العمل الذي يجب القيام به في الأشهر المقبلة من أجل تحقيق ذلك."
+)
+
+
+def test_terminal_punctuation_is_script_aware() -> None:
+    assert ends_sentence("هل هذا صحيح؟")
+    assert ends_sentence("یہ ایک جملہ ہے۔")
+    assert ends_sentence("他说。")
+    assert ends_sentence('He said "yes."')
+    assert ends_sentence("قال «نعم.»")
+    assert not ends_sentence("تابعنا عبر")
+    assert not ends_sentence("")
+
+
+def test_words_keep_diacritics_and_zwnj_and_split_han() -> None:
+    assert words("مُحَمَّد و کتاب‌ها") == ["مُحَمَّد", "و", "کتاب‌ها"]
+    assert words("東京は") == ["東", "京", "は"]
+    assert match_form("مُحَمَّد") == match_form("محمد")
+    assert match_form("كـــتاب") == match_form("كتاب")
+    assert match_form("ﻣﺮﺣﺒﺎ") == "مرحبا"  # presentation forms folded
+
+
+def test_language_guess_by_stopwords() -> None:
+    forms = [match_form(w) for w in words(ARABIC_PARAGRAPH)]
+    assert guess_language(forms, "Arabic") == "ar"
+    persian = "این یک متن فارسی است که برای آزمایش نوشته شده و از آن استفاده می‌کنیم"
+    assert guess_language([match_form(w) for w in words(persian)], "Arabic") == "fa"
+    assert dominant_script("Заголовок открываемого материала") == "Cyrillic"
+
+
+def _page(*lines: str) -> str:
+    return "\n".join(lines)
+
+
+def test_question_paragraph_is_kept_and_chrome_removed() -> None:
+    question = (
+        "هل يمكن أن تنجح المفاوضات في ظل هذه الظروف التي يعيشها البلد منذ سنوات طويلة، "
+        "وما الذي يمكن أن يقدمه المجتمع الدولي من أجل الوصول إلى حل؟"
+    )
+    text = _page(
+        "اقرأ أيضا", "شارك", ARABIC_PARAGRAPH, question, ARABIC_PARAGRAPH + " ", "تابعنا عبر"
+    )
+    doc = extract_page(Document(id="q", text=text), CFG)
+    assert doc.lines is not None
+    verdicts = {ln.text: ln.verdict for ln in doc.lines}
+    assert verdicts[question] is Verdict.KEEP
+    assert verdicts["اقرأ أيضا"] is Verdict.REMOVE
+    assert verdicts["تابعنا عبر"] is Verdict.REMOVE
+    assert question in doc.text
+
+
+def test_other_script_line_and_repeats_are_removed_with_reasons() -> None:
+    text = _page(
+        "loader", ARABIC_PARAGRAPH, "loader", ARABIC_PARAGRAPH[::-1][:40], "Заголовок материала"
+    )
+    doc = extract_page(Document(id="s", text=text), CFG)
+    reasons = {ln.text: ln.reason for ln in doc.removed_lines()}
+    assert reasons["loader"] == "extract.lines.repeated"
+    assert reasons["Заголовок материала"] == "extract.lines.script"
+
+
+def test_short_sentence_between_paragraphs_is_kept() -> None:
+    text = _page(ARABIC_PARAGRAPH, "", "واشنطن — سبوتنيك.", "", ARABIC_PARAGRAPH)
+    doc = extract_page(Document(id="d", text=text), CFG)
+    assert "واشنطن — سبوتنيك." in doc.text
+    assert doc.text.count("\n\n") == 2  # blank-line separation kept
+
+
+def test_line_numbers_are_physical_and_join_respects_blank_lines() -> None:
+    lines = split_lines("a\n\n  b  \nc\n")
+    assert [(ln.no, ln.text) for ln in lines] == [(1, "a"), (3, "b"), (4, "c")]
+    assert join_kept(lines) == "a\n\nb\nc"
+
+
+def test_disabled_cleaner_keeps_everything() -> None:
+    cfg = Recipe.from_dict({"extract": {"lines": {"enabled": False}, "title": {"enabled": False}}})
+    doc = extract_page(Document(id="x", text="menu\nhome\n" + ARABIC_PARAGRAPH), cfg.extract)
+    assert doc.text == "menu\nhome\n" + ARABIC_PARAGRAPH
+    assert doc.removed_lines() == []
+
+
+def test_html_record_uses_main_content_and_title() -> None:
+    html = (
+        "<html><head><title>Big news</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>Big news</h1><p>{'The council met on Tuesday and agreed the plan. ' * 8}</p>"
+        "</article><footer>Copyright 2024</footer></body></html>"
+    )
+    doc = extract_page(Document(id="h", html=html), CFG)
+    assert doc.title == "Big news"
+    assert "The council met on Tuesday" in doc.text
+    assert "Copyright" not in doc.text
+    assert doc.html is None

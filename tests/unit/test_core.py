@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from gharbal import (
+    ConfigError,
+    Document,
+    DocumentStep,
+    InvariantError,
+    Line,
+    Recipe,
+    RunContext,
+    Stats,
+    Step,
+    Verdict,
+)
+from gharbal.document import content_id
+
+
+def test_rejection_is_a_value_with_stage() -> None:
+    doc = Document(id="a", text="x")
+    assert not doc.rejected
+    doc.reject("quality.gopher.stopwords", "ratio 0.01")
+    assert doc.rejected
+    assert doc.rejection is not None
+    assert doc.rejection.stage == "quality"
+    assert doc.rejection.detail == "ratio 0.01"
+
+
+def test_line_remove_sets_reason() -> None:
+    ln = Line(no=3, text="share")
+    ln.remove("extract.lines.short", "1 word")
+    assert (ln.verdict, ln.reason, ln.detail) == (Verdict.REMOVE, "extract.lines.short", "1 word")
+    doc = Document(id="a", lines=[ln, Line(no=4, text="kept")])
+    assert doc.removed_lines() == [ln]
+
+
+def test_content_id_is_stable_and_separates_parts() -> None:
+    assert content_id("ab", "c") == content_id("ab", "c")
+    assert content_id("ab", "c") != content_id("a", "bc")
+    assert len(content_id("x")) == 16
+
+
+class Upper(DocumentStep):
+    name = "upper"
+
+    def process(self, doc: Document) -> Document:
+        doc.text = doc.text.upper()
+        if "DROP" in doc.text:
+            doc.reject("quality.test", "asked to")
+        return doc
+
+
+def test_document_step_skips_rejected_and_times_itself() -> None:
+    ctx = RunContext()
+    early = Document(id="r", text="untouched")
+    early.reject("read.invalid_json")
+    docs = [Document(id="1", text="a"), early, Document(id="2", text="drop me")]
+    step = Upper()
+    assert isinstance(step, Step)
+    out = list(step(iter(docs), ctx))
+    assert [d.id for d in out] == ["1", "r", "2"]  # order kept, nothing lost
+    assert out[0].text == "A"
+    assert out[1].text == "untouched"  # a rejected document bypasses process()
+    assert out[2].rejection is not None
+    assert out[2].rejection.reason == "quality.test"
+    assert "upper" in ctx.stats.step_seconds
+
+
+def test_plain_generator_is_a_step() -> None:
+    class Passthrough:
+        name = "pass"
+
+        def __call__(self, docs: Iterator[Document], ctx: RunContext) -> Iterator[Document]:
+            yield from docs
+
+    assert isinstance(Passthrough(), Step)
+
+
+def test_stats_invariant_and_merge() -> None:
+    a = Stats(input=3, kept=2, rejected=1)
+    a.rejected_by_reason["read.invalid_json"] += 1
+    b = Stats(input=1, kept=1, removed_lines=2)
+    b.removed_lines_by_reason["extract.lines.short"] += 2
+    a.merge(b)
+    a.check()
+    assert a.to_json()["input"] == 4
+    assert Stats.from_json(a.to_json()) == a
+    a.kept += 1
+    with pytest.raises(InvariantError):
+        a.check()
+
+
+def test_recipe_defaults_roundtrip_yaml(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "r.yaml"
+    recipe = Recipe()
+    path.write_text(recipe.to_yaml(), encoding="utf-8")
+    assert Recipe.from_yaml(path) == recipe
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("workers: 0", "workers"),
+        ("extract: {lines: {stopwords_low: 2}}", "extract.lines.stopwords_low"),
+        ("extract: {bogus: 1}", "extract.bogus"),
+        ("- a list", "must be a mapping"),
+        ("a: [unclosed", "not valid YAML"),
+        ("!!python/object/apply:os.system ['echo owned']", "not valid YAML"),
+    ],
+)
+def test_recipe_is_validated_before_work(tmp_path: object, text: str, fragment: str) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        Recipe.from_yaml(path)
+    assert fragment in str(info.value)
+
+
+def test_recipe_overrides_are_validated() -> None:
+    assert Recipe().with_overrides(workers=2).workers == 2
+    assert Recipe().with_overrides(workers=None).workers == 1
+    with pytest.raises(ConfigError):
+        Recipe().with_overrides(workers=-1)

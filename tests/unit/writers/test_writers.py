@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from gharbal import Document, Stats
+from gharbal.recipe import OutputConfig
+from gharbal.writers import JsonlPartWriter, ShardWriter
+
+
+def test_gzip_parts_are_byte_identical(tmp_path: Path) -> None:
+    blobs = []
+    for name in ("a", "b"):
+        with JsonlPartWriter(tmp_path / name / "part-00000.jsonl.gz") as w:
+            w.write({"id": "1", "text": "نص عربي"})
+        blobs.append((tmp_path / name / "part-00000.jsonl.gz").read_bytes())
+    assert blobs[0] == blobs[1]
+
+
+def test_failed_part_leaves_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "part-00000.jsonl.gz"
+    try:
+        with JsonlPartWriter(path) as w:
+            w.write({"id": "1"})
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_shard_writer_routes_and_counts(tmp_path: Path) -> None:
+    stats = Stats()
+    kept = Document(id="k", text="t")
+    gone = Document(id="r")
+    gone.reject("read.file.truncated", "f: broke")
+    with ShardWriter(tmp_path, 3, OutputConfig(), stats) as w:
+        w.write(kept)
+        w.write(gone)
+    stats.check()
+    assert (stats.input, stats.kept, stats.rejected) == (2, 1, 1)
+    assert stats.unreadable_files == [{"path": "", "reason": "read.file.truncated"}]
+    assert (tmp_path / "documents" / "part-00003.jsonl.gz").exists()
+    assert (tmp_path / "shards" / "part-00003.stats.json").exists()
