@@ -46,7 +46,9 @@ def main() -> None:
                     text = doc.text
                     if args.with_title and doc.title:
                         text = doc.title + "\n" + text
-                    out.write(json.dumps({"id": rec["id"], "text": text}, ensure_ascii=False) + "\n")
+                    out.write(
+                        json.dumps({"id": rec["id"], "text": text}, ensure_ascii=False) + "\n"
+                    )
                     pages += 1
     elapsed = time.perf_counter() - start
     print(f"{pages} pages in {elapsed:.1f}s ({pages / elapsed:.0f} pages/s)", file=sys.stderr)
