@@ -4,6 +4,19 @@ A *step* is any callable ``Iterator[Document] -> Iterator[Document]``. Rejected 
 (with ``doc.rejection`` set) so that the sink sees every input document exactly once; a step must pass
 them through untouched. Most steps work one document at a time: subclass `DocumentStep` and write
 ``process``, which never sees a rejected document.
+
+An *aggregation* is a cross-document stage (site statistics, exact and near-duplicate detection,
+repeated paragraphs). It splits the run into phases at its position in the pipeline:
+
+1. ``observe`` sees every shard's documents as they flow past (in parallel, one shard per worker) and
+   writes what it needs into its own work directory (``OUT/stages/NN-name/``), one file per shard;
+2. ``finalize`` runs once all shards are observed, reading those files (never the whole corpus in
+   memory) and writing its result into the same directory;
+3. ``apply`` sees every shard's documents again, in the next phase, and uses the result (tags
+   documents, rejects duplicates, removes lines).
+
+Between phases the documents are kept in intermediate files, so nothing upstream runs twice. Work
+directories stay after the run, so each stage's intermediate results can be inspected.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ class RunContext:
     world_size: int = 1
     stats: Stats = field(default_factory=Stats)
     output_dir: Path | None = None
+    num_shards: int = 1
 
 
 @runtime_checkable
@@ -54,3 +68,24 @@ class DocumentStep(abc.ABC):
                 doc = self.process(doc)
                 ctx.stats.add_time(self.name, time.perf_counter() - start)
             yield doc
+
+
+@runtime_checkable
+class Aggregation(Protocol):
+    """A cross-document stage (see the module docstring for the three calls and their order)."""
+
+    name: str
+
+    def observe(
+        self, docs: Iterator[Document], ctx: RunContext, workdir: Path
+    ) -> Iterator[Document]:
+        """Pass ``docs`` through unchanged, recording this shard's part in ``workdir``."""
+        ...
+
+    def finalize(self, workdir: Path, num_shards: int) -> None:
+        """Combine the shards' records in ``workdir`` into the stage's result."""
+        ...
+
+    def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
+        """Use the result on this shard's documents (rejected ones passed through)."""
+        ...

@@ -25,12 +25,15 @@ def run_local(
     recipe: Recipe,
     out: Path,
     on_progress: Callable[[int], object] | None = None,
+    phase_index: int = 0,
 ) -> Iterator[Stats]:
     """Yield each shard's stats, in shard order; ``on_progress(n)`` hears of documents done (one at
     a time in this process, a shard at a time from a pool)."""
     from gharbal.pipeline import process_shard
 
-    task = partial(process_shard, recipe=recipe, out=out)
+    task = partial(
+        process_shard, recipe=recipe, out=out, phase_index=phase_index, num_shards=len(shards)
+    )
     if recipe.workers == 1 or len(shards) <= 1:
         for shard in shards:
             yield task(shard, on_document=on_progress)
