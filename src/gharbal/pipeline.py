@@ -16,10 +16,11 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from gharbal.document import Document
-from gharbal.executors.local import run_local
+from gharbal.executors.local import Executor, LocalExecutor
 from gharbal.extract import Extract
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
@@ -144,9 +145,15 @@ def run(
     output_dir: str | Path,
     recipe: Recipe | None = None,
     on_progress: Callable[[int], object] | None = None,
+    executor: Executor | None = None,
 ) -> Stats:
-    """Run the whole pipeline over ``inputs`` into ``output_dir`` and return the merged stats."""
+    """Run the whole pipeline over ``inputs`` into ``output_dir`` and return the merged stats.
+
+    ``on_progress(n)`` hears of documents done (one at a time in this process, a shard at a time
+    from a pool); ``executor`` defaults to a local pool of ``recipe.workers`` processes.
+    """
     recipe = recipe or Recipe()
+    executor = executor or LocalExecutor(recipe.workers)
     shards = plan_shards(inputs, recipe.read)
     phases = split_phases(build_steps(recipe))
     out = Path(output_dir)
@@ -155,12 +162,22 @@ def run(
     (out / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
     total = Stats()
     for phase in phases:
+        task = partial(
+            process_shard,
+            recipe=recipe,
+            out=out,
+            on_document=on_progress if executor.inline else None,
+            phase_index=phase.index,
+            num_shards=len(shards),
+        )
         # Shards of earlier phases add only time per step; the last phase counts the documents.
-        for shard_stats in run_local(shards, recipe, out, on_progress, phase.index):
+        for shard_stats in executor.map(task, shards):
             total.merge(shard_stats)
+            if on_progress is not None and not executor.inline:
+                on_progress(shard_stats.input)
         if phase.observes is not None:
             start = time.perf_counter()
-            phase.observes.finalize(stage_dir(out, phase, phase.observes), len(shards))
+            phase.observes.finalize(stage_dir(out, phase, phase.observes), len(shards), executor)
             total.add_time(f"{phase.observes.name}.finalize", time.perf_counter() - start)
     for phase in phases[:-1]:
         if phase.observes is not None:

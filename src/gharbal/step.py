@@ -26,10 +26,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from gharbal.document import Document
 from gharbal.stats import Stats
+
+if TYPE_CHECKING:
+    from gharbal.executors.local import Executor
 
 
 @dataclass(slots=True)
@@ -82,8 +85,9 @@ class Aggregation(Protocol):
         """Pass ``docs`` through unchanged, recording this shard's part in ``workdir``."""
         ...
 
-    def finalize(self, workdir: Path, num_shards: int) -> None:
-        """Combine the shards' records in ``workdir`` into the stage's result."""
+    def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
+        """Combine the shards' records in ``workdir`` into the stage's result; heavy work may be
+        spread with ``executor.map`` (picklable tasks: a local pool or a Ray cluster)."""
         ...
 
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:

@@ -12,6 +12,7 @@ from tests.conftest import read_parts
 
 import gharbal.pipeline
 from gharbal import Document, Recipe, RunContext
+from gharbal.executors.local import Executor
 from gharbal.extract import Extract
 from gharbal.pipeline import split_phases
 from gharbal.step import Aggregation, Step
@@ -33,7 +34,7 @@ class SiteCount:
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / f"counts-{ctx.rank:05d}.json").write_text(json.dumps(counts))
 
-    def finalize(self, workdir: Path, num_shards: int) -> None:
+    def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
         total: Counter[str] = Counter()
         for i in range(num_shards):
             total.update(json.loads((workdir / f"counts-{i:05d}.json").read_text()))

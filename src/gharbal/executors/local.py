@@ -1,46 +1,41 @@
-"""The local executor: shards run in this process (one worker) or in a process pool.
+"""The local executor: tasks run in this process (one worker) or in a process pool.
 
-Results come back in shard order whatever the worker count, so merged stats are identical for any
-``workers``. A worker process starts with ``spawn`` (no state inherited by fork).
+Results come back in task order whatever the worker count, so merged stats and everything built
+from them are identical for any ``workers``. Worker processes start with ``spawn`` (no state
+inherited by fork); tasks and their arguments must be picklable (module-level functions, partials).
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
-from gharbal.stats import Stats
-
-if TYPE_CHECKING:
-    from gharbal.readers import Shard
-    from gharbal.recipe import Recipe
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def run_local(
-    shards: list[Shard],
-    recipe: Recipe,
-    out: Path,
-    on_progress: Callable[[int], object] | None = None,
-    phase_index: int = 0,
-) -> Iterator[Stats]:
-    """Yield each shard's stats, in shard order; ``on_progress(n)`` hears of documents done (one at
-    a time in this process, a shard at a time from a pool)."""
-    from gharbal.pipeline import process_shard
+class Executor(Protocol):
+    """Runs picklable tasks; ``inline`` says whether they run in the calling process."""
 
-    task = partial(
-        process_shard, recipe=recipe, out=out, phase_index=phase_index, num_shards=len(shards)
-    )
-    if recipe.workers == 1 or len(shards) <= 1:
-        for shard in shards:
-            yield task(shard, on_document=on_progress)
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=recipe.workers, mp_context=ctx) as pool:
-        for stats in pool.map(task, shards):
-            if on_progress is not None:
-                on_progress(stats.input)
-            yield stats
+    inline: bool
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """``fn(item)`` for every item, results yielded in item order."""
+        ...
+
+
+class LocalExecutor:
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
+        self.inline = workers == 1
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        if self.inline or len(items) <= 1:
+            for item in items:
+                yield fn(item)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx) as pool:
+            yield from pool.map(fn, items)
