@@ -4,7 +4,7 @@
 `match_form` tokenise and compare words with it.
 """
 
-from gharbal.normalise.text import match_form, tokens, words
+from gharbal.normalise.text import match_form, tokens, word_tokens, words
 from gharbal.normalise.unicode import (
     MatchOptions,
     Normalised,
@@ -19,5 +19,6 @@ __all__ = [
     "normalise",
     "normalise_with_offsets",
     "tokens",
+    "word_tokens",
     "words",
 ]
