@@ -5,8 +5,9 @@
     python bench/compare_datatrove.py ../shared/data/dev [--rounds 1] [--limit N] [--cache F]
 
 Corpus: every English page of the dev set, twice: its ``page_text`` (boilerplate included) and, where
-there is one, its human ``gold_text``. Both sides run with their defaults (datatrove 0.10.1's
-filters, English, spaCy's tokenizer as datatrove assigns it; gharbal's recipe with ``lang: en``).
+there is one, its human ``gold_text``. datatrove 0.10.1's filters run with their defaults (English,
+spaCy's tokenizer as datatrove assigns it); gharbal with its defaults for ``lang: en`` except C4's
+final-punctuation line rule, which gharbal leaves off by default and datatrove has on.
 
 Agreement: for each rule family alone (datatrove's filter on the original text; gharbal with only
 that family enabled) and for the whole chain (GopherRepetition -> GopherQuality -> C4Quality ->
@@ -81,9 +82,12 @@ def dt_decide(filters: list[Any], doc_id: str, text: str) -> str | None:
 
 
 def gh_steps(only: str | None) -> tuple[QualitySignals, QualityFilters]:
-    data: dict[str, Any] = {}
+    # datatrove's C4QualityFilter removes lines without final punctuation by default; gharbal's
+    # recipe does not (FineWeb's choice): turn it on for the comparison.
+    data: dict[str, Any] = {"c4": {"lines": {"terminal_punct": True}}}
     if only is not None:
-        data = {fam: {"enabled": fam == only} for fam in FAMILIES}
+        for fam in FAMILIES:
+            data.setdefault(fam, {})["enabled"] = fam == only
     cfg = QualityConfig.model_validate(data)
     return QualitySignals(cfg), QualityFilters(cfg)
 
