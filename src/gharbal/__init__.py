@@ -7,7 +7,11 @@ from gharbal.document import Document, Line, Rejection, Verdict
 from gharbal.errors import ConfigError, GharbalError, RetryableError, ShardError
 from gharbal.extract import Extract, extract_page
 from gharbal.extract_file import extract_file
+from gharbal.identify.language import LanguageId
+from gharbal.normalise import normalise
+from gharbal.pii import PiiRedact
 from gharbal.pipeline import build_steps, process_shard, run
+from gharbal.quality import QualityFilters, QualitySignals
 from gharbal.readers import Shard, detect_format, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.stats import InvariantError, Stats
@@ -22,7 +26,11 @@ __all__ = [
     "Extract",
     "GharbalError",
     "InvariantError",
+    "LanguageId",
     "Line",
+    "PiiRedact",
+    "QualityFilters",
+    "QualitySignals",
     "Recipe",
     "Rejection",
     "RetryableError",
@@ -37,6 +45,7 @@ __all__ = [
     "detect_format",
     "extract_file",
     "extract_page",
+    "normalise",
     "plan_shards",
     "process_shard",
     "read_shard",
