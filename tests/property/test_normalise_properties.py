@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +69,14 @@ def test_words_keep_diacritics_inside(bare: str) -> None:
     word = "".join(c + "\u064e" for c in bare)
     assert words(f"{word} {word}") == [word, word]
     assert not set(match_form(word)) & DIACRITICS
+
+
+@given(st.one_of(ANY_TEXT, MIXED, st.text(alphabet="ab1.,:'’_-@/ \n#ك؟", max_size=60)))
+@settings(max_examples=400, deadline=None)
+def test_word_tokens_are_the_word_tokens_among_tokens(text: str) -> None:
+    from gharbal.normalise import tokens, word_tokens
+    from gharbal.quality.signals import Analysis
+
+    assert Analysis.of(text).words == word_tokens(text)
+    # every non-space character, once and in order
+    assert "".join(tokens(text)) == "".join(regex.findall(r"\S", text))

@@ -25,12 +25,23 @@ WORD_PATTERN = (
     r"|[^\W_](?:[^\W_]|[\u200c\u200d\p{M}])*"  # (a Han or kana first letter matched above)
 )
 _WORD = regex.compile(WORD_PATTERN)
-# Quality tokens: numbers with separators (1.5, 10,000, 10:30) and words joined by apostrophes
-# (it's, l'homme) are one token; runs of dots or dashes are one token; any other non-space
-# character is a token of its own.
-_TOKEN_WORD = rf"\p{{Nd}}+(?:[.,:]\p{{Nd}}+)+|(?:{WORD_PATTERN})(?:['’](?:{WORD_PATTERN}))*"
+# Quality tokens, close to what spaCy's tokenizer gives (the tokenizer datatrove uses for English),
+# without a model: URLs, e-mail addresses, abbreviations (U.S., e.g.), numbers with separators and
+# what follows them (3.5, 10,000, 8:00pm), and words joined by dots or underscores
+# (requirements.txt, snake_case) are one token; an apostrophe and the letters after it are a token
+# of their own (it 's, don 't, l 'homme); runs of dots or dashes are one token; any other
+# non-space character is a token of its own.
+# (The e-mail alternative is costly, so it is only in the patterns used on text with an "@".)
+_URL = r"(?:(?:https?|ftp)://|www\.)[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]}'’”]"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_TOKEN_WORD = (
+    rf"{_URL}|(?:[^\W\d_]\.){{2,}}|\p{{Nd}}+(?:[.,:]\p{{Nd}}+)+(?:[^\W_]+)?"
+    rf"|(?:{WORD_PATTERN})(?:[._](?:{WORD_PATTERN}))*|(?<=[^\W_])['’](?:{WORD_PATTERN})"
+)
 _WORD_TOKEN = regex.compile(_TOKEN_WORD)
+_WORD_TOKEN_AT = regex.compile(rf"{_EMAIL}|{_TOKEN_WORD}")
 _TOKEN = regex.compile(rf"{_TOKEN_WORD}|\.{{2,}}|-{{2,}}|[^\s]")
+_TOKEN_AT = regex.compile(rf"{_EMAIL}|{_TOKEN_WORD}|\.{{2,}}|-{{2,}}|[^\s]")
 
 
 def words(text: str) -> list[str]:
@@ -42,14 +53,15 @@ def words(text: str) -> list[str]:
 def tokens(text: str) -> list[str]:
     """The tokens of ``text`` for the quality signals: word tokens (see `word_tokens`), runs of dots
     or dashes, and every other non-space character (punctuation, symbols) on its own."""
-    found: list[str] = _TOKEN.findall(text)
+    found: list[str] = (_TOKEN_AT if "@" in text else _TOKEN).findall(text)
     return found
 
 
 def word_tokens(text: str) -> list[str]:
-    """The tokens of `tokens` that are words: `words`, joined across apostrophes (``it's``), and
-    numbers with their separators (``3.5``, ``10,000``)."""
-    found: list[str] = _WORD_TOKEN.findall(text)
+    """The tokens of `tokens` that are words: `words` (joined across dots and underscores), an
+    apostrophe with the letters after it (``'s``), abbreviations, numbers with their separators
+    (``3.5``, ``10,000``), URLs and e-mail addresses."""
+    found: list[str] = (_WORD_TOKEN_AT if "@" in text else _WORD_TOKEN).findall(text)
     return found
 
 

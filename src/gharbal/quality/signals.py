@@ -38,7 +38,6 @@ from functools import cache
 
 import numpy as np
 import numpy.typing as npt
-import regex
 import stopwordsiso
 
 from gharbal.document import Document
@@ -68,7 +67,6 @@ FINEWEB = "quality.fineweb_v1"
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile(r"\n+")
-_ALPHA_WORD = regex.compile(r"[^\x00\p{L}]*\p{L}[^\x00]*")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -102,7 +100,20 @@ class Analysis:
     @classmethod
     def of(cls, text: str) -> Analysis:
         lines = [s for s in (ln.strip() for ln in text.splitlines()) if s]
-        return cls(text, lines, tokens(text), word_tokens(text))
+        toks = tokens(text)
+        # The word tokens among them (as `word_tokens` would find, without a second pass): a
+        # single word character, or a longer token that is not a run of dots or dashes.
+        words_ = [
+            t
+            for t in toks
+            if (_word_char(t) if len(t) == 1 else t[0] not in ".-" or t.count(t[0]) != len(t))
+        ]
+        return cls(text, lines, toks, words_)
+
+
+@cache
+def _word_char(ch: str) -> bool:
+    return bool(word_tokens(ch))
 
 
 def _ngram_hashes(ids: npt.NDArray[np.uint64], n: int) -> npt.NDArray[np.uint64]:
@@ -195,7 +206,9 @@ def gopher_quality(a: Analysis, lang: str | None, cfg: GopherConfig) -> dict[str
     out["ellipsis_lines_ratio"] = sum(s.rstrip().endswith(ELLIPSES) for s in raw_lines) / len(
         raw_lines
     )
-    out["alpha_words_ratio"] = len(_ALPHA_WORD.findall("\x00".join(words_))) / n_tokens
+    # Words starting with a letter have one; of those starting with a digit, count the others.
+    no_letter = sum(1 for w in words_ if w[0].isdigit() and not any(map(str.isalpha, w)))
+    out["alpha_words_ratio"] = (len(words_) - no_letter) / n_tokens
     explicit = tuple(cfg.stop_words) if cfg.stop_words is not None else None
     stopwords = stopword_list(lang, explicit)
     if stopwords:
@@ -260,9 +273,11 @@ def c4_lines(a: Analysis, lang: str | None, cfg: C4Config) -> C4Lines:
                     curly = True
                 if policy is not None and (hit := policy.search(low)):
                     reason = ("quality.c4.policy", f"policy notice ({hit.group()!r})")
-        if reason is None:
-            sentences += count_sentences(line)
         reasons.append(reason)
+    if cfg.min_sentences is not None:
+        sentences = count_sentences(
+            "\n".join(ln for ln, r in zip(a.lines, reasons, strict=True) if r is None)
+        )
     return C4Lines(reasons, sentences, lorem, curly)
 
 
@@ -288,8 +303,13 @@ def fineweb(a: Analysis, c4: C4Lines | None, cfg: FineWebConfig) -> dict[str, fl
         lines, n_tokens, newlines = a.lines, len(a.tokens), a.text.count("\n")
     else:
         lines = [a.lines[i] for i in c4.kept]
-        removed = [a.lines[i] for i, r in enumerate(c4.reasons) if r is not None]
-        n_tokens = len(a.tokens) - sum(len(tokens(s)) for s in removed)
+        removed = "\n".join(a.lines[i] for i, r in enumerate(c4.reasons) if r is not None)
+        kept = "\n".join(lines)
+        # Tokenise the shorter side only (tokens never cross a line).
+        if len(removed) < len(kept):
+            n_tokens = len(a.tokens) - len(tokens(removed)) if removed else len(a.tokens)
+        else:
+            n_tokens = len(tokens(kept))
         newlines = len(lines) - 1
     n = len(lines)
     out: dict[str, float] = {"lines": n}

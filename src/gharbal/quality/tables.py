@@ -50,7 +50,7 @@ _BOUNDARY = regex.compile(
     r"(?<![.\p{Lu}])(?<!\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Prof|vs|etc|No|Inc|Ltd|Co|e\.g|i\.e))"
     r"(?:[!?؟۔।॥։።፧။‼⁇⁈⁉]+\.?|\.(?!\.))["
     + regex.escape(CLOSERS)
-    + r"]*(?:\s+(?=\S)|(?=\S)(?<=[。！？]))"
+    + r"]*(?:[^\S\n]+(?=\S)|(?=\S)(?<=[。！？]))"
     r"|[。！？｡]+[" + regex.escape(CLOSERS) + r"]*(?=\S)"
 )
 
@@ -68,10 +68,11 @@ def ends_sentence(line: str) -> bool:
     return bool(stripped) and stripped[-1] in TERMINAL and not stripped.endswith(ELLIPSES)
 
 
-def count_sentences(line: str) -> int:
-    """Sentences in a non-empty line: one, plus one per boundary inside it (after spaCy's
-    sentencizer: final punctuation followed by more text)."""
-    return 1 + len(_BOUNDARY.findall(line))
+def count_sentences(text: str) -> int:
+    """Sentences on the non-empty lines of ``text``: one per line, plus one per boundary inside a
+    line (after spaCy's sentencizer: final punctuation followed by more text)."""
+    lines = sum(1 for ln in text.split("\n") if ln.strip())
+    return lines + len(_BOUNDARY.findall(text)) if lines else 0
 
 
 __all__ = [

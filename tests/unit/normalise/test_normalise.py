@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from gharbal.normalise import MatchOptions, match_form, normalise, tokens, words
+from gharbal.normalise import MatchOptions, match_form, normalise, tokens, word_tokens, words
 
 
 def test_arabic_contract_examples() -> None:
@@ -24,5 +24,15 @@ def test_options_turn_folds_off() -> None:
 def test_words_and_tokens() -> None:
     assert words("می‌خواهم کتاب") == ["می\u200cخواهم", "کتاب"]
     assert words("東京タワー") == ["東", "京", "タ", "ワ", "ー"]
-    assert tokens("نعم، لا؟ it’s 3.5...") == ["نعم", "،", "لا", "؟", "it’s", "3.5", "..."]
+    assert tokens("نعم، لا؟ it’s 3.5...") == ["نعم", "،", "لا", "؟", "it", "’s", "3.5", "..."]
+    assert tokens("كتـابٌ U.S. a_b x.txt https://a.org/b. 8:00pm") == [
+        "كتـابٌ",
+        "U.S.",
+        "a_b",
+        "x.txt",
+        "https://a.org/b",
+        ".",
+        "8:00pm",
+    ]
+    assert word_tokens("mail me@x.org, l'homme!") == ["mail", "me@x.org", "l", "'homme"]
     assert match_form("Ａｂｃ") == "abc"
