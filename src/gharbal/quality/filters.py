@@ -182,7 +182,8 @@ def _remove_c4_lines(doc: Document, cfg: QualityConfig, lang: str | None) -> Non
     from gharbal.extract import join_kept
     from gharbal.extract.lines import split_lines
 
-    a = Analysis.of(doc.text)
+    lines = [s for s in (ln.strip() for ln in doc.text.splitlines()) if s]
+    a = Analysis(doc.text, lines, [], [])  # the line rules need no tokens
     verdicts = c4_lines(a, lang, cfg.c4).reasons
     if all(v is None for v in verdicts):
         return
