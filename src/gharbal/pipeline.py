@@ -27,7 +27,8 @@ from gharbal.recipe import Recipe
 from gharbal.stats import Stats
 from gharbal.step import Aggregation, RunContext, Step
 from gharbal.writers import ShardWriter, prepare_output, write_json_atomic
-from gharbal.writers.intermediate import IntermediateWriter, read_intermediate
+from gharbal.writers.intermediate import read_intermediate, to_record
+from gharbal.writers.jsonl import JsonlPartWriter
 
 STAGES_DIR = "stages"
 
@@ -123,9 +124,9 @@ def process_shard(
     if phase.observes is not None:
         workdir = stage_dir(out, phase, phase.observes)
         docs = _inclusive_time(phase.observes.observe(docs, ctx, workdir), phase.observes.name, ctx)
-        with IntermediateWriter(workdir / "docs" / _part(shard)) as inter:
+        with JsonlPartWriter(workdir / "docs" / _part(shard)) as inter:
             for doc in docs:
-                inter.write(doc)
+                inter.write(to_record(doc))
                 if on_document is not None:
                     on_document(1)
         return ctx.stats

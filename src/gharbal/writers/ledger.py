@@ -18,13 +18,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from gharbal.document import Document
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
-from gharbal.writers.jsonl import JsonlPartWriter
+from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter
 
 PART_DIRS = ("documents", "rejected", "removed_lines", "shards")
 
@@ -57,7 +56,7 @@ def rejection_record(doc: Document) -> dict[str, Any]:
     }
 
 
-class ShardWriter:
+class ShardWriter(AtomicOutput):
     """Routes one shard's documents to the three part files and counts them in ``stats``."""
 
     def __init__(self, out: Path, shard: int, cfg: OutputConfig, stats: Stats) -> None:
@@ -103,20 +102,6 @@ class ShardWriter:
     def abort(self) -> None:
         for part in (self.documents, self.rejected, self.removed):
             part.abort()
-
-    def __enter__(self) -> ShardWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
