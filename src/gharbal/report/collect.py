@@ -1,0 +1,400 @@
+"""One streaming pass over an output directory, shard by shard, into a bounded `Summary`.
+
+Per shard, in this order (the four parts of a shard hold the same documents):
+
+1. ``documents/``: languages, lengths, scores, sites, and a deterministic sample of kept pages
+   (the ``max_pages`` documents with the smallest id hash, whatever the shard layout);
+2. ``rejected/``: reasons with examples, and a sample of rejected pages per reason;
+3. ``removed_lines/``: reasons with examples, lines per site, the most frequent removed lines per
+   site (Misra-Gries, bounded), and the removed lines of the sampled pages;
+4. ``lines/``: line maps of the sampled pages, title lines per site.
+
+Memory is bounded by the sample sizes in `Limits` plus one ``id -> site`` map per shard. Shard
+summaries merge in shard order, so the result does not depend on how many processes made them.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from gharbal.report.pages import kept_lines_of
+from gharbal.report.parts import (
+    BadLines,
+    PartReadError,
+    iter_records,
+    parquet_available,
+    shard_parts,
+)
+from gharbal.report.site import NO_SITE, site_of
+from gharbal.report.sketch import BottomK, FrequentItems, LogHistogram, Moments, hash64
+
+NO_LANG = "(none)"
+DEFAULT_MAX_PAGES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of a run the report keeps: everything else is aggregated."""
+
+    max_pages: int = DEFAULT_MAX_PAGES  # kept pages in the page viewer
+    rejected_per_reason: int = 5  # rejected pages per reason in the page viewer
+    examples: int = 3  # examples per reason in the reasons table
+    score_sample: int = 10_000  # documents whose scores feed the score histograms
+    chrome_pairs: int = 100_000  # (site, removed line) counters kept by the heavy-hitter sketch
+    chrome_chars: int = 300  # removed lines are counted by their first characters
+    page_chars: int = 50_000  # text kept per sampled page
+    page_lines: int = 5_000  # removed lines kept per sampled page
+
+
+@dataclass(slots=True)
+class PageSample:
+    """A page the viewer can show."""
+
+    id: str
+    shard: int
+    status: str  # "kept" or "rejected"
+    url: str | None = None
+    title: str | None = None
+    lang: str | None = None
+    site: str = NO_SITE
+    reason: str | None = None
+    detail: str = ""
+    scores: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+    truncated: bool = False
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    removed_dropped: int = 0
+    line_map: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class SiteStats:
+    pages: int = 0
+    kept: int = 0
+    lines: int = 0
+    removed: int = 0
+
+    def merge(self, other: SiteStats) -> None:
+        self.pages += other.pages
+        self.kept += other.kept
+        self.lines += other.lines
+        self.removed += other.removed
+
+
+def _new_sample(limits: Limits) -> BottomK[PageSample]:
+    return BottomK(limits.max_pages)
+
+
+@dataclass(slots=True)
+class Summary:
+    """Everything the report shows that is read from the part files."""
+
+    limits: Limits = field(default_factory=Limits)
+    shards: int = 0
+    kept: int = 0
+    rejected: int = 0
+    removed_lines: int = 0
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    removed_by_reason: Counter[str] = field(default_factory=Counter)
+    rejected_examples: dict[str, BottomK[dict[str, Any]]] = field(default_factory=dict)
+    removed_examples: dict[str, BottomK[dict[str, Any]]] = field(default_factory=dict)
+    langs: Counter[str] = field(default_factory=Counter)
+    lang_chars: Counter[str] = field(default_factory=Counter)
+    lengths: LogHistogram = field(default_factory=LogHistogram)
+    score_moments: dict[str, Moments] = field(default_factory=dict)
+    score_sample: BottomK[dict[str, float]] = field(default_factory=lambda: BottomK(0))
+    sites: dict[str, SiteStats] = field(default_factory=dict)
+    chrome: FrequentItems[tuple[str, str]] = field(default_factory=lambda: FrequentItems(1))
+    kept_pages: BottomK[PageSample] = field(default_factory=lambda: BottomK(0))
+    rejected_pages: dict[str, BottomK[PageSample]] = field(default_factory=dict)
+    unmatched_removed: int = 0
+    bad_records: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, limits: Limits) -> Summary:
+        return cls(
+            limits=limits,
+            score_sample=BottomK(limits.score_sample),
+            chrome=FrequentItems(limits.chrome_pairs),
+            kept_pages=BottomK(limits.max_pages),
+        )
+
+    @property
+    def lines_total(self) -> int:
+        return sum(s.lines for s in self.sites.values())
+
+    def site(self, name: str) -> SiteStats:
+        st = self.sites.get(name)
+        if st is None:
+            st = self.sites[name] = SiteStats()
+        return st
+
+    def merge(self, other: Summary) -> None:
+        self.shards += other.shards
+        self.kept += other.kept
+        self.rejected += other.rejected
+        self.removed_lines += other.removed_lines
+        self.rejected_by_reason.update(other.rejected_by_reason)
+        self.removed_by_reason.update(other.removed_by_reason)
+        for mine, theirs in (
+            (self.rejected_examples, other.rejected_examples),
+            (self.removed_examples, other.removed_examples),
+            (self.rejected_pages, other.rejected_pages),
+        ):
+            for reason, sample in theirs.items():
+                if reason in mine:
+                    mine[reason].merge(sample)  # type: ignore[arg-type]
+                else:
+                    mine[reason] = sample  # type: ignore[assignment]
+        self.langs.update(other.langs)
+        self.lang_chars.update(other.lang_chars)
+        self.lengths.merge(other.lengths)
+        for name, mom in other.score_moments.items():
+            self.score_moments.setdefault(name, Moments()).merge(mom)
+        self.score_sample.merge(other.score_sample)
+        for name, st in other.sites.items():
+            self.site(name).merge(st)
+        self.chrome.merge(other.chrome)
+        self.kept_pages.merge(other.kept_pages)
+        self.unmatched_removed += other.unmatched_removed
+        for path, n in other.bad_records.items():
+            self.bad_records[path] = self.bad_records.get(path, 0) + n
+        self.problems.extend(other.problems)
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _numeric_scores(scores: object) -> dict[str, float]:
+    if not isinstance(scores, dict):
+        return {}
+    out: dict[str, float] = {}
+    for name, value in scores.items():
+        if isinstance(value, int | float) and math.isfinite(value):
+            out[str(name)] = float(value)
+    return out
+
+
+def _truncate(text: str, limit: int) -> tuple[str, bool]:
+    return (text, False) if len(text) <= limit else (text[:limit], True)
+
+
+class _ShardPass:
+    """The state of one shard's pass (see the module docstring for the order)."""
+
+    def __init__(self, shard: int, parts: dict[str, list[Path]], limits: Limits) -> None:
+        self.shard, self.parts, self.limits = shard, parts, limits
+        self.sum = Summary.empty(limits)
+        self.sum.shards = 1
+        self.bad = BadLines()
+        self.info: dict[str, tuple[str, int, bool]] = {}  # id -> (site, hash, kept)
+        self.pages: dict[str, PageSample] = {}
+
+    def records(self, kind: str) -> Iterator[dict[str, Any]]:
+        for path in self.parts.get(kind, []):
+            if path.name.endswith(".parquet") and not parquet_available():
+                self.sum.problems.append(f"{path}: Parquet part skipped (pyarrow is not installed)")
+                continue
+            try:
+                yield from iter_records(path, self.bad)
+            except PartReadError as exc:
+                self.sum.problems.append(f"could not read all of {exc}")
+
+    def run(self) -> Summary:
+        self.documents()
+        self.rejected()
+        self.pages = {p.id: p for p in self.sum.kept_pages.values()}
+        for sample in self.sum.rejected_pages.values():
+            for p in sample.values():
+                self.pages.setdefault(p.id, p)
+        self.removed_lines()
+        self.line_maps()
+        self.sum.bad_records = dict(self.bad.by_file)
+        return self.sum
+
+    def documents(self) -> None:
+        s, lim = self.sum, self.limits
+        for rec in self.records("documents"):
+            doc_id = _str(rec.get("id"))
+            text = _str(rec.get("text"))
+            lang = _opt_str(rec.get("lang"))
+            site = site_of(rec.get("url"), rec.get("metadata"))
+            h = hash64(doc_id)
+            self.info[doc_id] = (site, h, True)
+            s.kept += 1
+            st = s.site(site)
+            st.pages += 1
+            st.kept += 1
+            st.lines += len(kept_lines_of(text))
+            s.langs[lang or NO_LANG] += 1
+            s.lang_chars[lang or NO_LANG] += len(text)
+            s.lengths.add(len(text))
+            scores = _numeric_scores(rec.get("scores"))
+            for name, value in scores.items():
+                mom = s.score_moments.get(name)
+                if mom is None:
+                    mom = s.score_moments[name] = Moments()
+                mom.add(value)
+            if scores:
+                s.score_sample.add(h, doc_id, scores)
+            raw_scores = rec.get("scores")
+            if s.kept_pages.would_take(h, doc_id):
+                shown, cut = _truncate(text, lim.page_chars)
+                page = PageSample(
+                    id=doc_id,
+                    shard=self.shard,
+                    status="kept",
+                    url=_opt_str(rec.get("url")),
+                    title=_opt_str(rec.get("title")),
+                    lang=lang,
+                    site=site,
+                    scores=raw_scores if isinstance(raw_scores, dict) else {},
+                    text=shown,
+                    truncated=cut,
+                )
+                s.kept_pages.add(h, doc_id, page)
+
+    def rejected(self) -> None:
+        s, lim = self.sum, self.limits
+        for rec in self.records("rejected"):
+            doc_id = _str(rec.get("id"))
+            reason = _str(rec.get("reason")) or "unknown"
+            url = _opt_str(rec.get("url"))
+            detail = _str(rec.get("detail"))
+            site = site_of(url)
+            h = hash64(doc_id)
+            self.info[doc_id] = (site, h, False)
+            s.rejected += 1
+            s.site(site).pages += 1
+            s.rejected_by_reason[reason] += 1
+            examples = s.rejected_examples.get(reason)
+            if examples is None:
+                examples = s.rejected_examples[reason] = BottomK(lim.examples)
+            if examples.would_take(h, doc_id):
+                examples.add(h, doc_id, {"id": doc_id, "url": url, "detail": detail})
+            sample = s.rejected_pages.get(reason)
+            if sample is None:
+                sample = s.rejected_pages[reason] = BottomK(lim.rejected_per_reason)
+            if sample.would_take(h, doc_id):
+                page = PageSample(
+                    id=doc_id,
+                    shard=self.shard,
+                    status="rejected",
+                    url=url,
+                    site=site,
+                    reason=reason,
+                    detail=detail,
+                )
+                sample.add(h, doc_id, page)
+
+    def removed_lines(self) -> None:
+        s, lim = self.sum, self.limits
+        last_offered: dict[str, str] = {}  # reason -> id: one example line per document
+        for rec in self.records("removed_lines"):
+            doc_id = _str(rec.get("id"))
+            reason = _str(rec.get("reason")) or "unknown"
+            text = _str(rec.get("text"))
+            found = self.info.get(doc_id)
+            if found is None:
+                s.unmatched_removed += 1
+                site, h = NO_SITE, hash64(doc_id)
+            else:
+                site, h = found[0], found[1]
+            s.removed_lines += 1
+            s.removed_by_reason[reason] += 1
+            st = s.site(site)
+            st.lines += 1
+            st.removed += 1
+            s.chrome.add((site, text[: lim.chrome_chars]))
+            if last_offered.get(reason) != doc_id:
+                last_offered[reason] = doc_id
+                examples = s.removed_examples.get(reason)
+                if examples is None:
+                    examples = s.removed_examples[reason] = BottomK(lim.examples)
+                if examples.would_take(h, doc_id):
+                    examples.add(
+                        h,
+                        doc_id,
+                        {
+                            "id": doc_id,
+                            "line_no": rec.get("line_no"),
+                            "text": text[: lim.chrome_chars],
+                            "detail": _str(rec.get("detail")),
+                        },
+                    )
+            page = self.pages.get(doc_id)
+            if page is not None:
+                if len(page.removed) < lim.page_lines:
+                    page.removed.append(
+                        {
+                            "line_no": rec.get("line_no"),
+                            "reason": reason,
+                            "text": _truncate(text, lim.page_chars)[0],
+                            "detail": _str(rec.get("detail")),
+                        }
+                    )
+                else:
+                    page.removed_dropped += 1
+
+    def line_maps(self) -> None:
+        s = self.sum
+        for rec in self.records("lines"):
+            doc_id = _str(rec.get("id"))
+            found = self.info.get(doc_id)
+            kept = rec.get("kept")
+            if not isinstance(kept, list):
+                kept = []
+            if found is not None:
+                st = s.site(found[0])
+                st.lines += (rec.get("title") is not None) + (0 if found[2] else len(kept))
+            page = self.pages.get(doc_id)
+            if page is not None:
+                page.line_map = {"kept": kept, "title": rec.get("title")}
+
+
+def summarise_shard(item: tuple[int, dict[str, list[Path]]], limits: Limits) -> Summary:
+    """The summary of one shard (a top-level function, so a process pool can run it)."""
+    shard, parts = item
+    return _ShardPass(shard, parts, limits).run()
+
+
+def collect(
+    out: Path,
+    limits: Limits | None = None,
+    workers: int = 1,
+    on_shard: Callable[[int], object] | None = None,
+) -> Summary:
+    """Summarise every shard of ``out`` and merge the summaries in shard order."""
+    limits = limits or Limits()
+    total = Summary.empty(limits)
+    items = list(shard_parts(out).items())
+    task = partial(summarise_shard, limits=limits)
+    if workers <= 1 or len(items) <= 1:
+        results: Iterator[Summary] = map(task, items)
+        for part in results:
+            total.merge(part)
+            if on_shard is not None:
+                on_shard(1)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for part in pool.map(task, items):
+                total.merge(part)
+                if on_shard is not None:
+                    on_shard(1)
+    total.chrome.finish()
+    return total
