@@ -3,7 +3,8 @@
 1. validate the recipe and plan shards (`ConfigError` before any work starts);
 2. prepare ``OUT`` and save the resolved recipe as ``OUT/recipe.yaml``;
 3. run every shard (read -> steps -> `ShardWriter`) on the executor;
-4. merge shard stats in shard order, check ``input == kept + rejected`` and write ``stats.json``.
+4. merge shard stats in shard order, check ``input == kept + rejected`` and write ``stats.json``;
+5. build ``report.html`` from ``stats.json`` and the ledger (`gharbal.report`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gharbal.executors.local import run_local
 from gharbal.extract import Extract
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
+from gharbal.report import build_report
 from gharbal.stats import Stats
 from gharbal.step import RunContext, Step
 from gharbal.writers import ShardWriter, prepare_output, write_json_atomic
@@ -79,4 +81,6 @@ def run(
         total.merge(shard_stats)
     total.check()
     write_json_atomic(out / "stats.json", total.to_json())
+    if recipe.report.enabled:
+        build_report(out, max_pages=recipe.report.max_pages, workers=recipe.workers)
     return total
