@@ -193,7 +193,7 @@ def _funnel_section(stats: dict[str, Any]) -> str:
     return (
         '<section id="funnel"><h2>Funnel</h2>'
         '<p class="lead">Every input document is counted once: it is dropped at one stage or kept. '
-        "Times are summed over workers (CPU seconds, not wall time)"
+        "Seconds are summed over shards (with several workers, more than the wall-clock time)"
         f"{'; ' + docs_per_s if docs_per_s else ''}.</p>"
         '<table id="funnel-table"><thead><tr><th>stage</th><th class="n">in</th>'
         '<th class="n">dropped</th><th class="n">remaining</th><th class="n">% of input</th>'
