@@ -302,41 +302,57 @@ class _ShardPass:
                 sample.add(h, doc_id, page)
 
     def removed_lines(self) -> None:
+        """The hot loop of a report (a page has tens of removed lines): per-document lookups are
+        made once per document, as the writer puts a page's removed lines next to each other."""
         s, lim = self.sum, self.limits
-        last_offered: dict[str, str] = {}  # reason -> id: one example line per document
+        cut = lim.chrome_chars
+        by_reason = s.removed_by_reason
+        chrome = s.chrome.counts
+        chrome_get = chrome.get
+        last_id: object = None
+        site, h = NO_SITE, 0
+        st = SiteStats()
+        page: PageSample | None = None
+        offered: set[str] = set()  # reasons this document already gave an example for
+        n = 0  # removed lines of the current document, added to its site when it ends
+        matched = True
         for rec in self.records("removed_lines"):
-            doc_id = _str(rec.get("id"))
-            reason = _str(rec.get("reason")) or "unknown"
-            text = _str(rec.get("text"))
-            found = self.info.get(doc_id)
-            if found is None:
-                s.unmatched_removed += 1
-                site, h = NO_SITE, hash64(doc_id)
-            else:
-                site, h = found[0], found[1]
-            s.removed_lines += 1
-            s.removed_by_reason[reason] += 1
-            st = s.site(site)
-            st.lines += 1
-            st.removed += 1
-            s.chrome.add((site, text[: lim.chrome_chars]))
-            if last_offered.get(reason) != doc_id:
-                last_offered[reason] = doc_id
+            raw_id = rec.get("id")
+            if raw_id != last_id or last_id is None:
+                self._add_removed(st, n, matched)
+                n = 0
+                last_id = raw_id
+                doc_id = _str(raw_id)
+                found = self.info.get(doc_id)
+                matched = found is not None
+                site, h = (found[0], found[1]) if found is not None else (NO_SITE, hash64(doc_id))
+                st = s.site(site)
+                page = self.pages.get(doc_id)
+                offered = set()
+                s.chrome.trim()
+            n += 1
+            reason = rec.get("reason")
+            if type(reason) is not str or not reason:
+                reason = _str(reason) or "unknown"
+            text = rec.get("text")
+            if type(text) is not str:
+                text = _str(text)
+            by_reason[reason] += 1
+            key = (site, text[:cut])
+            chrome[key] = chrome_get(key, 0) + 1
+            if reason not in offered:
+                offered.add(reason)
                 examples = s.removed_examples.get(reason)
                 if examples is None:
                     examples = s.removed_examples[reason] = BottomK(lim.examples)
                 if examples.would_take(h, doc_id):
-                    examples.add(
-                        h,
-                        doc_id,
-                        {
-                            "id": doc_id,
-                            "line_no": rec.get("line_no"),
-                            "text": text[: lim.chrome_chars],
-                            "detail": _str(rec.get("detail")),
-                        },
-                    )
-            page = self.pages.get(doc_id)
+                    example = {
+                        "id": doc_id,
+                        "line_no": rec.get("line_no"),
+                        "text": text[:cut],
+                        "detail": _str(rec.get("detail")),
+                    }
+                    examples.add(h, doc_id, example)
             if page is not None:
                 if len(page.removed) < lim.page_lines:
                     page.removed.append(
@@ -349,6 +365,14 @@ class _ShardPass:
                     )
                 else:
                     page.removed_dropped += 1
+        self._add_removed(st, n, matched)
+
+    def _add_removed(self, st: SiteStats, n: int, matched: bool) -> None:
+        st.lines += n
+        st.removed += n
+        self.sum.removed_lines += n
+        if not matched:
+            self.sum.unmatched_removed += n
 
     def line_maps(self) -> None:
         s = self.sum

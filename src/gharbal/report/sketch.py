@@ -83,36 +83,49 @@ class FrequentItems(Generic[K]):
 
     Every item seen more than ``error`` times is kept, and a kept count is short of the true count
     by at most ``error`` (``error`` is 0, and counts exact, while fewer than ``capacity`` distinct
-    items were seen)."""
+    items were seen). ``counts`` may be incremented directly in a hot loop, as long as ``trim()`` is
+    called every so often (it lets ``counts`` grow to twice ``capacity`` between reductions)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(capacity, 1)
-        self.counts: Counter[K] = Counter()
+        self.counts: dict[K, int] = {}
         self.error = 0
 
     def add(self, item: K, n: int = 1) -> None:
-        self.counts[item] += n
+        counts = self.counts
+        counts[item] = counts.get(item, 0) + n
+        if len(counts) > 2 * self.capacity:
+            self._reduce()
+
+    def trim(self) -> None:
         if len(self.counts) > 2 * self.capacity:
             self._reduce()
 
     def merge(self, other: FrequentItems[K]) -> None:
-        self.counts.update(other.counts)
+        counts = self.counts
+        for item, n in other.counts.items():
+            counts[item] = counts.get(item, 0) + n
         self.error += other.error
-        if len(self.counts) > self.capacity:
-            self._reduce()
+        self._reduce()
 
     def _reduce(self) -> None:
-        if len(self.counts) <= self.capacity:
+        """Subtract the (capacity+1)-th largest count from every counter, dropping those left at
+        zero: at most ``capacity`` remain, each short by at most the amount subtracted."""
+        counts = self.counts
+        if len(counts) <= self.capacity:
             return
-        cut = heapq.nlargest(self.capacity + 1, self.counts.values())[-1]
+        cut = heapq.nlargest(self.capacity + 1, counts.values())[-1]
         self.error += cut
-        self.counts = Counter({k: c - cut for k, c in self.counts.items() if c > cut})
+        kept = {k: c - cut for k, c in counts.items() if c > cut}
+        counts.clear()
+        counts.update(kept)
 
     def finish(self) -> None:
         self._reduce()
 
     def most_common(self, n: int | None = None) -> list[tuple[K, int]]:
-        return self.counts.most_common(n)
+        ranked = sorted(self.counts.items(), key=lambda kv: -kv[1])
+        return ranked if n is None else ranked[:n]
 
 
 class LogHistogram:
