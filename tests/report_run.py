@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib.resources import as_file, files
 from pathlib import Path
+from typing import Any
 
 import gharbal
 
@@ -59,6 +60,6 @@ def make_run(tmp: Path, **recipe: object) -> Path:
     return out
 
 
-def stats_of(out: Path) -> dict[str, object]:
-    data: dict[str, object] = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+def stats_of(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     return data

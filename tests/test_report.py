@@ -43,7 +43,7 @@ def test_run_writes_the_report(run_out: Path) -> None:
     assert html.startswith("<!DOCTYPE html>")
     for section in ("summary", "funnel", "reasons", "distributions", "sites", "viewer"):
         assert f'<section id="{section}">' in html
-    for reason in [*stats["rejected_by_reason"], *stats["removed_lines_by_reason"]]:  # type: ignore[misc]
+    for reason in [*stats["rejected_by_reason"], *stats["removed_lines_by_reason"]]:
         assert f'data-reason="{reason}"' in html
     assert html.count("<svg") >= 3  # funnel, lengths, scores: made by matplotlib
     pages = {p["id"]: p for p in _pages(html)}
@@ -225,3 +225,28 @@ def test_parquet_documents_are_read(run_out: Path, tmp_path: Path) -> None:
     html = build_report(out).read_text(encoding="utf-8")
     assert 'id="report-problems"' not in html
     assert explain(out, SEED_ID).status == "kept"
+
+
+def test_large_run_reads_details_of_a_sample_but_counts_everything(run_out: Path) -> None:
+    from gharbal.report import Limits
+    from gharbal.report.build import render
+    from gharbal.report.collect import collect
+
+    stats = stats_of(run_out)
+    full = collect(run_out, Limits(max_pages=3, rejected_per_reason=1))
+    small = Limits(max_pages=3, rejected_per_reason=1, detail_docs=5)
+    sampled = collect(run_out, small, stats=stats)
+    assert full.detailed_docs == full.removed_docs
+    assert 0 < sampled.detailed_docs < sampled.removed_docs == full.removed_docs
+    assert sampled.removed_lines == full.removed_lines == stats["removed_lines"]
+    assert {k: (v.pages, v.lines, v.removed) for k, v in sampled.sites.items()} == {
+        k: (v.pages, v.lines, v.removed) for k, v in full.sites.items()
+    }
+    assert sum(sampled.removed_by_reason.values()) < sum(full.removed_by_reason.values())
+    # The viewer's pages are always read in full.
+    assert [p.removed for p in sampled.kept_pages.values()] == [
+        p.removed for p in full.kept_pages.values()
+    ]
+    html = render(run_out, stats, sampled, None)
+    assert "deterministic sample of" in html
+    assert 'id="report-problems"' not in html

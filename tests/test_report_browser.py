@@ -129,7 +129,7 @@ def _shot(page: Page, name: str, **kwargs: Any) -> None:
 def test_report_loads_cleanly_and_funnel_equals_stats(watched: Watched, out: Path) -> None:
     watched.open()
     page = watched.page
-    stats: dict[str, Any] = stats_of(out)
+    stats = stats_of(out)
     assert _number(_cells(page, "input")[3]) == stats["input"]
     assert _number(_cells(page, "kept")[3]) == stats["kept"]
     assert _number(_cells(page, "kept")[5]) == stats["removed_lines"]

@@ -374,12 +374,19 @@ def _sites_section(s: Summary) -> str:
             f'<td><ul class="examples">{lines}</ul></td></tr>'
         )
     more = len(s.sites) - len(top)
-    note = (
-        "Counts of repeated lines are lower bounds: the run had more distinct removed lines than "
-        "the report tracks, so rare ones were dropped from the count."
-        if s.chrome.error
-        else ""
-    )
+    notes = []
+    if s.detailed_docs < s.removed_docs:
+        notes.append(
+            f"Frequent lines are counted in the removed lines of a deterministic sample of "
+            f"{s.detailed_docs:,} of the {s.removed_docs:,} pages that had any (page, line and "
+            "removed counts are over all pages)."
+        )
+    if s.chrome.error:
+        notes.append(
+            "Counts of repeated lines are lower bounds: there were more distinct removed lines "
+            "than the report tracks, so rare ones were dropped from the count."
+        )
+    note = " ".join(notes)
     return (
         '<section id="sites"><h2>Sites</h2>'
         '<p class="lead">The site of a page is its <code>site</code> field, else the registered '
@@ -432,6 +439,7 @@ def viewer_pages(s: Summary) -> list[dict[str, Any]]:
                 "shard": p.shard,
                 "dir": text_direction(p.lang, sample),
                 "scores": p.scores,
+                "metadata": p.metadata,
                 "notes": notes,
                 "lines": [
                     [ln.no, _VERDICT_CODE[ln.verdict], ln.text, ln.reason, ln.detail]
@@ -582,7 +590,7 @@ def render(out: Path, stats: dict[str, Any] | None, s: Summary, recipe: str | No
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (
         f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
-        "img-src data:; base-uri 'none'; form-action 'none'"
+        "base-uri 'none'; form-action 'none'"
     )
     recipe_html = (
         '<details class="recipe"><summary>The resolved recipe (<code>recipe.yaml</code>)</summary>'
@@ -648,7 +656,13 @@ def build_report(
     stats = load_stats(out)
     if stats is None and not any((out / k).is_dir() for k in ("documents", "rejected")):
         raise ConfigError(f"{out} is not a gharbal output directory (no stats.json, no parts)")
-    summary = collect(out, Limits(max_pages=max_pages), workers=workers, on_shard=on_shard)
+    summary = collect(
+        out,
+        Limits(max_pages=max_pages),
+        workers=workers,
+        on_shard=on_shard,
+        stats=stats,
+    )
     recipe_path = out / "recipe.yaml"
     recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else None
     document = render(out, stats, summary, recipe)

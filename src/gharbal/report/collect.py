@@ -23,12 +23,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import orjson
 
 from gharbal.report.pages import kept_lines_of
 from gharbal.report.parts import (
     BadLines,
     PartReadError,
+    iter_line_batches,
     iter_records,
     parquet_available,
     shard_parts,
@@ -36,6 +39,7 @@ from gharbal.report.parts import (
 from gharbal.report.site import NO_SITE, site_of
 from gharbal.report.sketch import BottomK, FrequentItems, LogHistogram, Moments, hash64
 
+T = TypeVar("T")
 NO_LANG = "(none)"
 DEFAULT_MAX_PAGES = 200
 
@@ -52,6 +56,43 @@ class Limits:
     chrome_chars: int = 300  # removed lines are counted by their first characters
     page_chars: int = 50_000  # text kept per sampled page
     page_lines: int = 5_000  # removed lines kept per sampled page
+    detail_docs: int = 20_000  # documents whose removed lines are read in full (text, reason)
+
+
+FULL = 1 << 64  # above every 64-bit hash
+
+
+def _cut(k: int, total: int, margin: bool = True) -> int:
+    """A hash bound that keeps about ``k`` of ``total`` documents (``4k + 64`` with ``margin``,
+    so that a bottom-k sample taken below it is all but surely full): shards skip documents above
+    it without waiting for the others."""
+    want = 4 * k + 64 if margin else k
+    return FULL if total <= want else (want << 64) // total
+
+
+@dataclass(frozen=True, slots=True)
+class Cuts:
+    """Per-run hash bounds, from the totals in ``stats.json`` (`Cuts.from_stats`)."""
+
+    details: int = FULL  # removed lines read in full below this
+    pages: int = FULL  # kept pages considered for the viewer
+    scores: int = FULL  # documents considered for the score histograms
+    rejected: tuple[tuple[str, int], ...] = ()  # (reason, bound) for rejected pages
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any] | None, lim: Limits) -> Cuts:
+        if not stats:
+            return cls()
+        kept = int(stats.get("kept", 0))
+        by_reason = stats.get("rejected_by_reason") or {}
+        return cls(
+            details=_cut(lim.detail_docs, int(stats.get("input", 0)), margin=False),
+            pages=_cut(lim.max_pages, kept),
+            scores=_cut(lim.score_sample, kept),
+            rejected=tuple(
+                (r, _cut(lim.rejected_per_reason, int(n))) for r, n in by_reason.items()
+            ),
+        )
 
 
 @dataclass(slots=True)
@@ -68,6 +109,7 @@ class PageSample:
     reason: str | None = None
     detail: str = ""
     scores: dict[str, Any] = field(default_factory=dict)
+    metadata: str = ""  # as JSON, cut short
     text: str | None = None
     truncated: bool = False
     removed: list[dict[str, Any]] = field(default_factory=list)
@@ -116,6 +158,8 @@ class Summary:
     kept_pages: BottomK[PageSample] = field(default_factory=lambda: BottomK(0))
     rejected_pages: dict[str, BottomK[PageSample]] = field(default_factory=dict)
     unmatched_removed: int = 0
+    removed_docs: int = 0  # documents with at least one removed line
+    detailed_docs: int = 0  # of those, the ones whose removed lines fed examples and frequent lines
     bad_records: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -145,16 +189,9 @@ class Summary:
         self.removed_lines += other.removed_lines
         self.rejected_by_reason.update(other.rejected_by_reason)
         self.removed_by_reason.update(other.removed_by_reason)
-        for mine, theirs in (
-            (self.rejected_examples, other.rejected_examples),
-            (self.removed_examples, other.removed_examples),
-            (self.rejected_pages, other.rejected_pages),
-        ):
-            for reason, sample in theirs.items():
-                if reason in mine:
-                    mine[reason].merge(sample)  # type: ignore[arg-type]
-                else:
-                    mine[reason] = sample  # type: ignore[assignment]
+        _merge_samples(self.rejected_examples, other.rejected_examples)
+        _merge_samples(self.removed_examples, other.removed_examples)
+        _merge_samples(self.rejected_pages, other.rejected_pages)
         self.langs.update(other.langs)
         self.lang_chars.update(other.lang_chars)
         self.lengths.merge(other.lengths)
@@ -166,9 +203,19 @@ class Summary:
         self.chrome.merge(other.chrome)
         self.kept_pages.merge(other.kept_pages)
         self.unmatched_removed += other.unmatched_removed
+        self.removed_docs += other.removed_docs
+        self.detailed_docs += other.detailed_docs
         for path, n in other.bad_records.items():
             self.bad_records[path] = self.bad_records.get(path, 0) + n
         self.problems.extend(other.problems)
+
+
+def _merge_samples(mine: dict[str, BottomK[T]], theirs: dict[str, BottomK[T]]) -> None:
+    for key, sample in theirs.items():
+        if key in mine:
+            mine[key].merge(sample)
+        else:
+            mine[key] = sample
 
 
 def _str(value: object) -> str:
@@ -179,14 +226,46 @@ def _opt_str(value: object) -> str | None:
     return None if value is None else _str(value)
 
 
-def _numeric_scores(scores: object) -> dict[str, float]:
+def _numeric_scores(scores: object, prefix: str = "") -> dict[str, float]:
+    """The finite numbers among a document's scores, nested objects flattened to dotted names."""
     if not isinstance(scores, dict):
         return {}
     out: dict[str, float] = {}
     for name, value in scores.items():
         if isinstance(value, int | float) and math.isfinite(value):
-            out[str(name)] = float(value)
+            out[f"{prefix}{name}"] = float(value)
+        elif isinstance(value, dict):
+            out.update(_numeric_scores(value, f"{prefix}{name}."))
     return out
+
+
+def _metadata_text(metadata: object, limit: int = 2000) -> str:
+    if not metadata:
+        return ""
+    text = orjson.dumps(metadata, default=str).decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_ID_PREFIX = b'{"id":"'
+
+
+def _id_prefix(line: bytes) -> bytes | None:
+    """``{"id":"<id>",``: the bytes every record of one document starts with, when the writer put
+    the id first and plainly (no escapes); else ``None`` (then every line is parsed)."""
+    if not line.startswith(_ID_PREFIX):
+        return None
+    end = line.find(b'"', 7)
+    if end < 0 or b"\\" in line[7:end]:
+        return None
+    return line[: end + 2]
+
+
+def _loads_object(line: bytes) -> dict[str, Any] | None:
+    try:
+        rec = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return rec if type(rec) is dict else None
 
 
 def _truncate(text: str, limit: int) -> tuple[str, bool]:
@@ -196,8 +275,11 @@ def _truncate(text: str, limit: int) -> tuple[str, bool]:
 class _ShardPass:
     """The state of one shard's pass (see the module docstring for the order)."""
 
-    def __init__(self, shard: int, parts: dict[str, list[Path]], limits: Limits) -> None:
-        self.shard, self.parts, self.limits = shard, parts, limits
+    def __init__(
+        self, shard: int, parts: dict[str, list[Path]], limits: Limits, cuts: Cuts
+    ) -> None:
+        self.shard, self.parts, self.limits, self.cuts = shard, parts, limits, cuts
+        self.rejected_cuts = dict(cuts.rejected)
         self.sum = Summary.empty(limits)
         self.sum.shards = 1
         self.bad = BadLines()
@@ -206,13 +288,16 @@ class _ShardPass:
 
     def records(self, kind: str) -> Iterator[dict[str, Any]]:
         for path in self.parts.get(kind, []):
-            if path.name.endswith(".parquet") and not parquet_available():
-                self.sum.problems.append(f"{path}: Parquet part skipped (pyarrow is not installed)")
-                continue
             try:
-                yield from iter_records(path, self.bad)
+                yield from self.records_of(path)
             except PartReadError as exc:
                 self.sum.problems.append(f"could not read all of {exc}")
+
+    def records_of(self, path: Path) -> Iterator[dict[str, Any]]:
+        if path.name.endswith(".parquet") and not parquet_available():
+            self.sum.problems.append(f"{path}: Parquet part skipped (pyarrow is not installed)")
+            return
+        yield from iter_records(path, self.bad)
 
     def run(self) -> Summary:
         self.documents()
@@ -249,10 +334,10 @@ class _ShardPass:
                 if mom is None:
                     mom = s.score_moments[name] = Moments()
                 mom.add(value)
-            if scores:
+            if scores and h < self.cuts.scores:
                 s.score_sample.add(h, doc_id, scores)
             raw_scores = rec.get("scores")
-            if s.kept_pages.would_take(h, doc_id):
+            if h < self.cuts.pages and s.kept_pages.would_take(h, doc_id):
                 shown, cut = _truncate(text, lim.page_chars)
                 page = PageSample(
                     id=doc_id,
@@ -263,6 +348,7 @@ class _ShardPass:
                     lang=lang,
                     site=site,
                     scores=raw_scores if isinstance(raw_scores, dict) else {},
+                    metadata=_metadata_text(rec.get("metadata")),
                     text=shown,
                     truncated=cut,
                 )
@@ -289,7 +375,7 @@ class _ShardPass:
             sample = s.rejected_pages.get(reason)
             if sample is None:
                 sample = s.rejected_pages[reason] = BottomK(lim.rejected_per_reason)
-            if sample.would_take(h, doc_id):
+            if h < self.rejected_cuts.get(reason, FULL) and sample.would_take(h, doc_id):
                 page = PageSample(
                     id=doc_id,
                     shard=self.shard,
@@ -302,70 +388,113 @@ class _ShardPass:
                 sample.add(h, doc_id, page)
 
     def removed_lines(self) -> None:
-        """The hot loop of a report (a page has tens of removed lines): per-document lookups are
-        made once per document, as the writer puts a page's removed lines next to each other."""
-        s, lim = self.sum, self.limits
-        cut = lim.chrome_chars
-        by_reason = s.removed_by_reason
-        chrome = s.chrome.counts
-        chrome_get = chrome.get
-        last_id: object = None
+        """The hot loop of a report: a page has tens of removed lines.
+
+        Every line is counted (per site, exactly) by its id alone: the writer puts ``id`` first and
+        a page's removed lines next to each other, so a line that starts with the same bytes as the
+        one before belongs to the same document and is not parsed. Only the lines of sampled
+        documents (hash below ``cuts.details``, and the viewer's pages) are parsed in full, for
+        examples and frequent lines.
+        """
+        s, cuts = self.sum, self.cuts
+        same_doc: bytes | None = None  # the bytes every record of the current document starts with
+        doc_id: str | None = None
         site, h = NO_SITE, 0
         st = SiteStats()
         page: PageSample | None = None
         offered: set[str] = set()  # reasons this document already gave an example for
         n = 0  # removed lines of the current document, added to its site when it ends
-        matched = True
-        for rec in self.records("removed_lines"):
-            raw_id = rec.get("id")
-            if raw_id != last_id or last_id is None:
-                self._add_removed(st, n, matched)
-                n = 0
-                last_id = raw_id
-                doc_id = _str(raw_id)
-                found = self.info.get(doc_id)
-                matched = found is not None
-                site, h = (found[0], found[1]) if found is not None else (NO_SITE, hash64(doc_id))
-                st = s.site(site)
-                page = self.pages.get(doc_id)
-                offered = set()
-                s.chrome.trim()
-            n += 1
-            reason = rec.get("reason")
-            if type(reason) is not str or not reason:
-                reason = _str(reason) or "unknown"
-            text = rec.get("text")
-            if type(text) is not str:
-                text = _str(text)
-            by_reason[reason] += 1
-            key = (site, text[:cut])
-            chrome[key] = chrome_get(key, 0) + 1
-            if reason not in offered:
-                offered.add(reason)
-                examples = s.removed_examples.get(reason)
-                if examples is None:
-                    examples = s.removed_examples[reason] = BottomK(lim.examples)
-                if examples.would_take(h, doc_id):
-                    example = {
-                        "id": doc_id,
+        matched, detailed = True, False
+        for path in self.parts.get("removed_lines", []):
+            try:
+                for batch in self._line_batches(path):
+                    for line in batch:
+                        rec: dict[str, Any] | None = None
+                        if same_doc is None or not line.startswith(same_doc):
+                            rec = _loads_object(line)
+                            if rec is None:
+                                self.bad.add(path)
+                                same_doc = None
+                                continue
+                            same_doc = _id_prefix(line)
+                            new_id = _str(rec.get("id"))
+                            if new_id != doc_id:
+                                self._add_removed(st, n, matched)
+                                n, doc_id = 0, new_id
+                                found = self.info.get(doc_id)
+                                matched = found is not None
+                                site, h = found[:2] if found is not None else (NO_SITE, 0)
+                                st = s.site(site)
+                                page = self.pages.get(doc_id)
+                                offered = set()
+                                detailed = page is not None or (matched and h < cuts.details)
+                                s.detailed_docs += detailed
+                                s.removed_docs += 1
+                                s.chrome.trim()
+                        n += 1
+                        if not detailed:
+                            continue
+                        if rec is None:
+                            rec = _loads_object(line)
+                            if rec is None:
+                                self.bad.add(path)
+                                n -= 1
+                                continue
+                        assert doc_id is not None
+                        self._removed_detail(rec, doc_id, site, h, page, offered)
+            except PartReadError as exc:
+                self.sum.problems.append(f"could not read all of {exc}")
+        self._add_removed(st, n, matched)
+
+    def _line_batches(self, path: Path) -> Iterator[list[bytes]]:
+        if path.name.endswith(".parquet"):
+            yield [orjson.dumps(rec) for rec in self.records_of(path)]
+        else:
+            yield from iter_line_batches(path)
+
+    def _removed_detail(
+        self,
+        rec: dict[str, Any],
+        doc_id: str,
+        site: str,
+        h: int,
+        page: PageSample | None,
+        offered: set[str],
+    ) -> None:
+        s, lim = self.sum, self.limits
+        reason = rec.get("reason")
+        if type(reason) is not str or not reason:
+            reason = _str(reason) or "unknown"
+        text = rec.get("text")
+        if type(text) is not str:
+            text = _str(text)
+        s.removed_by_reason[reason] += 1
+        s.chrome.add((site, text[: lim.chrome_chars]))
+        if reason not in offered:
+            offered.add(reason)
+            examples = s.removed_examples.get(reason)
+            if examples is None:
+                examples = s.removed_examples[reason] = BottomK(lim.examples)
+            if examples.would_take(h, doc_id):
+                example = {
+                    "id": doc_id,
+                    "line_no": rec.get("line_no"),
+                    "text": text[: lim.chrome_chars],
+                    "detail": _str(rec.get("detail")),
+                }
+                examples.add(h, doc_id, example)
+        if page is not None:
+            if len(page.removed) < lim.page_lines:
+                page.removed.append(
+                    {
                         "line_no": rec.get("line_no"),
-                        "text": text[:cut],
+                        "reason": reason,
+                        "text": _truncate(text, lim.page_chars)[0],
                         "detail": _str(rec.get("detail")),
                     }
-                    examples.add(h, doc_id, example)
-            if page is not None:
-                if len(page.removed) < lim.page_lines:
-                    page.removed.append(
-                        {
-                            "line_no": rec.get("line_no"),
-                            "reason": reason,
-                            "text": _truncate(text, lim.page_chars)[0],
-                            "detail": _str(rec.get("detail")),
-                        }
-                    )
-                else:
-                    page.removed_dropped += 1
-        self._add_removed(st, n, matched)
+                )
+            else:
+                page.removed_dropped += 1
 
     def _add_removed(self, st: SiteStats, n: int, matched: bool) -> None:
         st.lines += n
@@ -390,10 +519,12 @@ class _ShardPass:
                 page.line_map = {"kept": kept, "title": rec.get("title")}
 
 
-def summarise_shard(item: tuple[int, dict[str, list[Path]]], limits: Limits) -> Summary:
+def summarise_shard(
+    item: tuple[int, dict[str, list[Path]]], limits: Limits, cuts: Cuts | None = None
+) -> Summary:
     """The summary of one shard (a top-level function, so a process pool can run it)."""
     shard, parts = item
-    return _ShardPass(shard, parts, limits).run()
+    return _ShardPass(shard, parts, limits, cuts or Cuts()).run()
 
 
 def collect(
@@ -401,12 +532,18 @@ def collect(
     limits: Limits | None = None,
     workers: int = 1,
     on_shard: Callable[[int], object] | None = None,
+    stats: dict[str, Any] | None = None,
 ) -> Summary:
-    """Summarise every shard of ``out`` and merge the summaries in shard order."""
+    """Summarise every shard of ``out`` and merge the summaries in shard order.
+
+    With ``stats`` (``stats.json``), shards skip early the documents that cannot end up in a
+    sample, and removed lines are read in full for a deterministic sample of about
+    ``limits.detail_docs`` documents (they are counted for all)."""
     limits = limits or Limits()
+    cuts = Cuts.from_stats(stats, limits)
     total = Summary.empty(limits)
     items = list(shard_parts(out).items())
-    task = partial(summarise_shard, limits=limits)
+    task = partial(summarise_shard, limits=limits, cuts=cuts)
     if workers <= 1 or len(items) <= 1:
         results: Iterator[Summary] = map(task, items)
         for part in results:

@@ -166,3 +166,11 @@ def test_parts_in_every_compression(tmp_path: Path) -> None:
     for shard in parts.values():
         assert [r["id"] for r in iter_records(shard["documents"][0], bad)] == ["a", "b"]
     assert sum(bad.by_file.values()) == 2
+
+
+def test_numeric_scores_flatten_and_skip_non_numbers() -> None:
+    from gharbal.report.collect import _numeric_scores
+
+    scores = {"a": 1, "b": {"c": 0.5, "d": "x"}, "e": float("nan"), "f": None, "g": True}
+    assert _numeric_scores(scores) == {"a": 1.0, "b.c": 0.5, "g": 1.0}
+    assert _numeric_scores(["not", "a", "dict"]) == {}

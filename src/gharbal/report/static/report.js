@@ -95,12 +95,14 @@
         "scores",
         names
           .map(function (n) {
-            return n + " = " + p.scores[n];
+            var v = p.scores[n];
+            return n + " = " + (typeof v === "object" ? JSON.stringify(v) : String(v));
           })
           .join("\n"),
         "ltr"
       );
     }
+    field(dl, "metadata", p.metadata, "ltr");
     view.appendChild(dl);
 
     var counts = { k: 0, t: 0, r: 0 };
