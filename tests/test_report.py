@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from gharbal.report import build_report, explain
-from gharbal.report.build import funnel_rows, script_json
+from gharbal.report.funnel import funnel_rows
+from gharbal.report.html import script_json
 from tests.report_run import (
     HOSTILE_ID,
     HOSTILE_ID_ITSELF,

@@ -5,6 +5,10 @@
   per-site chrome and a viewer of a deterministic sample of pages;
 - `explain` finds one document in the ledger and puts its page back together line by line.
 
+Modules: ``parts`` (reading the ledger back), ``collect`` (the streaming pass) into ``summary``
+(bounded, mergeable, with ``sketch``'s samples and counters), ``pages`` (a page put back together),
+``site``, ``plots`` (matplotlib to inline SVG), ``html``, ``funnel`` and ``sections`` (the fragments),
+``build`` (the file), ``explain``; ``static/`` holds the viewer's script and the style sheet.
 matplotlib is imported only when a report is built, so importing gharbal stays light.
 """
 
