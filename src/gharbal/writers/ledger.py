@@ -5,11 +5,15 @@
     OUT/documents/part-NNNNN.jsonl.gz       kept documents: id, url, title, text, lang, scores, metadata
     OUT/rejected/part-NNNNN.jsonl.gz        dropped documents: id, url, stage, reason, detail, source
     OUT/removed_lines/part-NNNNN.jsonl.gz   removed lines: id, line_no, reason, text, detail
+    OUT/lines/part-NNNNN.jsonl.gz           line map of each page with lines: id, kept, title
     OUT/shards/part-NNNNN.stats.json        one shard's stats, written last: the shard's completion marker
     OUT/stats.json                          merged stats, with input == kept + rejected checked
     OUT/recipe.yaml                         the resolved recipe
 
 ``NNNNN`` is the shard number, so the files and their order do not depend on the worker count.
+The ``lines/`` map (line numbers of the kept lines and of the title line) is what lets the report and
+``gharbal explain`` put a page back together: kept text from ``documents/``, removed lines from
+``removed_lines/``, each at its original line number.
 """
 
 from __future__ import annotations
@@ -20,12 +24,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from gharbal.document import Document
+from gharbal.document import Document, Verdict
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
 from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter
 
-PART_DIRS = ("documents", "rejected", "removed_lines", "shards")
+PART_DIRS = ("documents", "rejected", "removed_lines", "lines", "shards")
 
 
 def part_name(shard: int, cfg: OutputConfig) -> str:
@@ -42,6 +46,13 @@ def document_record(doc: Document) -> dict[str, Any]:
         "scores": doc.scores,
         "metadata": doc.metadata,
     }
+
+
+def line_map_record(doc: Document) -> dict[str, Any]:
+    """Where the kept lines and the title of a page were (1-based line numbers; see ``Line.no``)."""
+    kept = [ln.no for ln in doc.lines or () if ln.verdict is Verdict.KEEP]
+    title = next((ln.no for ln in doc.lines or () if ln.verdict is Verdict.TITLE), None)
+    return {"id": doc.id, "kept": kept, "title": title}
 
 
 def rejection_record(doc: Document) -> dict[str, Any]:
@@ -65,6 +76,7 @@ class ShardWriter(AtomicOutput):
         self.documents = JsonlPartWriter(out / "documents" / name)
         self.rejected = JsonlPartWriter(out / "rejected" / name)
         self.removed = JsonlPartWriter(out / "removed_lines" / name)
+        self.line_maps = JsonlPartWriter(out / "lines" / name)
 
     def write(self, doc: Document) -> None:
         s = self.stats
@@ -82,6 +94,8 @@ class ShardWriter(AtomicOutput):
             )
             s.removed_lines += 1
             s.removed_lines_by_reason[reason] += 1
+        if doc.lines:
+            self.line_maps.write(line_map_record(doc))
         if doc.rejection is not None:
             self.rejected.write(rejection_record(doc))
             s.rejected += 1
@@ -93,14 +107,14 @@ class ShardWriter(AtomicOutput):
             s.kept += 1
 
     def close(self) -> None:
-        for part in (self.documents, self.rejected, self.removed):
+        for part in (self.documents, self.rejected, self.removed, self.line_maps):
             part.close()
         write_json_atomic(
             self.out / "shards" / f"part-{self.shard:05d}.stats.json", self.stats.to_json()
         )
 
     def abort(self) -> None:
-        for part in (self.documents, self.rejected, self.removed):
+        for part in (self.documents, self.rejected, self.removed, self.line_maps):
             part.abort()
 
 
@@ -117,3 +131,4 @@ def prepare_output(out: Path) -> None:
     for sub in PART_DIRS:
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "stats.json").unlink(missing_ok=True)
+    (out / "report.html").unlink(missing_ok=True)
