@@ -14,6 +14,7 @@ from gharbal.pipeline import build_steps, process_shard, run
 from gharbal.quality import QualityFilters, QualitySignals
 from gharbal.readers import Shard, detect_format, plan_shards, read_shard
 from gharbal.recipe import Recipe
+from gharbal.report import UnknownDocumentError, build_report, explain, format_explanation
 from gharbal.stats import InvariantError, Stats
 from gharbal.step import DocumentStep, RunContext, Step
 
@@ -39,12 +40,16 @@ __all__ = [
     "ShardError",
     "Stats",
     "Step",
+    "UnknownDocumentError",
     "Verdict",
     "__version__",
+    "build_report",
     "build_steps",
     "detect_format",
+    "explain",
     "extract_file",
     "extract_page",
+    "format_explanation",
     "normalise",
     "plan_shards",
     "process_shard",

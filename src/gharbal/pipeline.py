@@ -7,7 +7,8 @@ the ledger balanced at the end.
    later phases read the documents the previous phase left in ``OUT/stages/NN-name/docs/``; after
    each phase but the last, the aggregation's ``finalize`` runs;
 4. the last phase writes the ledger (`ShardWriter`); shard stats are merged in shard order, the
-   invariant ``input == kept + rejected`` is checked and ``stats.json`` written.
+   invariant ``input == kept + rejected`` is checked and ``stats.json`` written;
+5. build ``report.html`` from ``stats.json`` and the ledger (`gharbal.report`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from gharbal.quality.filters import QualityFilters
 from gharbal.quality.signals import QualitySignals
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
+from gharbal.report import build_report
 from gharbal.stats import Stats
 from gharbal.step import Aggregation, RunContext, Step
 from gharbal.writers import ShardWriter, prepare_output, write_json_atomic
-from gharbal.writers.intermediate import IntermediateWriter, read_intermediate
+from gharbal.writers.intermediate import read_intermediate, to_record
+from gharbal.writers.jsonl import JsonlPartWriter
 
 STAGES_DIR = "stages"
 
@@ -134,9 +137,9 @@ def process_shard(
     if phase.observes is not None:
         workdir = stage_dir(out, phase, phase.observes)
         docs = _inclusive_time(phase.observes.observe(docs, ctx, workdir), phase.observes.name, ctx)
-        with IntermediateWriter(workdir / "docs" / _part(shard)) as inter:
+        with JsonlPartWriter(workdir / "docs" / _part(shard)) as inter:
             for doc in docs:
-                inter.write(doc)
+                inter.write(to_record(doc))
                 if on_document is not None:
                     on_document(1)
         return ctx.stats
@@ -195,4 +198,6 @@ def run(
             shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
     total.check()
     write_json_atomic(out / "stats.json", total.to_json())
+    if recipe.report.enabled:
+        build_report(out, max_pages=recipe.report.max_pages, workers=recipe.workers)
     return total
