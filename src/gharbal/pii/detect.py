@@ -4,9 +4,9 @@
 * **Phone**: international (``+966 50 123 4567``, ``00966501234567``, ``+1 (555) 123-4567``) and
   national forms with separators (``050-123-4567``, ``(555) 123-4567``, ``0501234567``), in ASCII,
   Arabic-Indic (``٠٥٠١٢٣٤٥٦٧``) or Persian (``۰۹۱۲...``) digits; 8 to 15 digits (E.164 allows 15).
-  To stay clear of dates, prices, years and ids, a national number needs a leading ``0`` or
-  brackets or separators between groups, and runs of digits inside a longer number or a word do
-  not match.
+  To stay clear of dates, times, prices, years and ids, a national number needs a leading ``0``
+  or brackets or separators between groups, a match holding a date is dropped, and runs of digits
+  inside a longer number or a word do not match.
 * **IP**: IPv4 with every octet <= 255, and IPv6 (validated with `ipaddress`).
 
 Matches inside a URL in the text (``https://…``, ``www.…``) are not phone numbers (article ids,
@@ -37,7 +37,7 @@ PHONE = regex.compile(
       | [\u0660\u06f0]{_D}{{1,4}}(?:{_SEP}?{_D}{{2,4}}){{1,4}}
       | {_D}{{2,4}}{_SEP}{_D}{{3,4}}{_SEP}{_D}{{3,4}}
     )
-    (?!{_D}|[\w/]|{_SEP}{_D}|\.\w)""",
+    (?!{_D}|[\w/]|{_SEP}{_D}|\.\w|:{_D})""",
     regex.VERBOSE,
 )
 IPV4 = regex.compile(
@@ -47,8 +47,10 @@ IPV4 = regex.compile(
 IPV6 = regex.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 URL = regex.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'«»]+", regex.IGNORECASE)
 _DIGITS = regex.compile(_D)
+# A date inside a match (05.01.2012, 2012-01-05) means it is a date and a time, not a number.
 _DATE_LIKE = regex.compile(
-    rf"^{_D}{{4}}{_SEP}{_D}{{2}}{_SEP}{_D}{{2}}$|^{_D}{{2}}{_SEP}{_D}{{2}}{_SEP}{_D}{{4}}$"
+    rf"(?<!{_D})(?:{_D}{{1,2}}[./-]{_D}{{1,2}}[./-]{_D}{{4}}|{_D}{{4}}[./-]{_D}{{1,2}}[./-]{_D}{{1,2}})"
+    rf"(?!{_D})"
 )
 
 
@@ -63,7 +65,7 @@ class Span:
 
 def _phone_ok(match: str) -> bool:
     n = len(_DIGITS.findall(match))
-    return 8 <= n <= 15 and not _DATE_LIKE.match(match)
+    return 8 <= n <= 15 and not _DATE_LIKE.search(match)
 
 
 def _ipv6_ok(match: str) -> bool:

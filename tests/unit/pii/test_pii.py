@@ -40,6 +40,10 @@ def test_finds_personal_data(text: str, expected: list[tuple[str, str]]) -> None
         "see https://example.com/news/2015/01/20/1234567890.html",
         "عام ٢٠١٥ كان صعبا",
         "scores 12:30:45",
+        "Печать 05.01.2012 10:02 Власти",
+        "Zabrze 06.04.2013 18:00 Legia",
+        "posted 2013-04-06 18:00",
+        "συντάξεις από 01-01-2012 Έξι",
     ],
 )
 def test_leaves_numbers_that_are_not_personal_data(text: str) -> None:
