@@ -26,9 +26,6 @@ import decimal
 from collections.abc import Iterator
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from gharbal.document import Document, content_id
 from gharbal.readers.base import file_rejection
 from gharbal.readers.charset import decode_html, decode_text
@@ -39,7 +36,9 @@ from gharbal.recipe import ReadConfig
 _BATCH_ROWS = 256
 
 
-def _content_type_ok(t: pa.DataType) -> bool:
+def _content_type_ok(t: Any) -> bool:
+    import pyarrow as pa
+
     return bool(
         pa.types.is_string(t)
         or pa.types.is_large_string(t)
@@ -85,6 +84,9 @@ class ParquetReader:
             yield file_rejection(path, "read.file.unreadable", f"{type(exc).__name__}: {exc}")
 
     def _read(self, path: Location, raw: Any, cfg: ReadConfig) -> Iterator[Document]:
+        import pyarrow as pa  # imported here: a run without Parquet does not pay for it
+        import pyarrow.parquet as pq
+
         try:
             pf = pq.ParquetFile(raw)
             schema = pf.schema_arrow

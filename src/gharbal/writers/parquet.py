@@ -15,26 +15,33 @@ name and renamed into place when closed.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("url", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("lang", pa.string()),
-        pa.field("scores", pa.map_(pa.string(), pa.float64()), nullable=False),
-        pa.field("metadata", pa.string(), nullable=False),
-    ]
-)
+COLUMNS = ("id", "url", "title", "text", "lang", "scores", "metadata")
+
+
+@functools.cache
+def schema() -> Any:
+    """The fixed ``pyarrow.Schema`` of document parts (pyarrow is imported on first use)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("url", pa.string()),
+            pa.field("title", pa.string()),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("lang", pa.string()),
+            pa.field("scores", pa.map_(pa.string(), pa.float64()), nullable=False),
+            pa.field("metadata", pa.string(), nullable=False),
+        ]
+    )
 
 
 class ParquetPartWriter:
@@ -47,17 +54,19 @@ class ParquetPartWriter:
         rows_per_group: int = 1000,
         bytes_per_group: int = 64 << 20,
     ) -> None:
+        import pyarrow.parquet as pq
+
         self.path = path
         self.tmp = path.with_name(f".{path.name}.tmp")
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = pq.ParquetWriter(
             self.tmp,
-            SCHEMA,
+            schema(),
             compression=compression,
             use_dictionary=["lang"],
             write_statistics=True,
         )
-        self._rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+        self._rows: dict[str, list[Any]] = {name: [] for name in COLUMNS}
         self._bytes = 0
         self._limits = (rows_per_group, bytes_per_group)
         self.count = 0
@@ -76,9 +85,11 @@ class ParquetPartWriter:
     def _flush(self) -> None:
         if not self._rows["id"]:
             return
-        table = pa.Table.from_pydict(self._rows, schema=SCHEMA)
+        import pyarrow as pa
+
+        table = pa.Table.from_pydict(self._rows, schema=schema())
         self._writer.write_table(table, row_group_size=table.num_rows)
-        self._rows = {name: [] for name in SCHEMA.names}
+        self._rows = {name: [] for name in COLUMNS}
         self._bytes = 0
 
     def close(self) -> None:
@@ -107,4 +118,4 @@ class ParquetPartWriter:
             self.abort()
 
 
-__all__ = ["SCHEMA", "ParquetPartWriter"]
+__all__ = ["COLUMNS", "ParquetPartWriter", "schema"]

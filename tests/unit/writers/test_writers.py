@@ -46,7 +46,7 @@ def test_parquet_parts_have_a_fixed_schema_and_are_byte_identical(tmp_path: Path
     import pyarrow.parquet as pq
 
     from gharbal.writers import ParquetPartWriter
-    from gharbal.writers.parquet import SCHEMA
+    from gharbal.writers.parquet import schema
 
     records = [
         {
@@ -70,7 +70,7 @@ def test_parquet_parts_have_a_fixed_schema_and_are_byte_identical(tmp_path: Path
         assert sorted(p.name for p in path.parent.iterdir()) == ["part-00000.parquet"]
     assert blobs[0] == blobs[1]
     pf = pq.ParquetFile(tmp_path / "a" / "part-00000.parquet")
-    assert pf.schema_arrow == SCHEMA
+    assert pf.schema_arrow == schema()
     assert pf.num_row_groups == 3
     rows = pf.read().to_pylist()
     assert rows[3]["scores"] == [("extract.lines_v1.kept_ratio", 0.3)]
@@ -79,7 +79,7 @@ def test_parquet_parts_have_a_fixed_schema_and_are_byte_identical(tmp_path: Path
     empty = tmp_path / "empty.parquet"
     with ParquetPartWriter(empty):
         pass
-    assert pq.ParquetFile(empty).schema_arrow == SCHEMA
+    assert pq.ParquetFile(empty).schema_arrow == schema()
     assert pq.ParquetFile(empty).metadata.num_rows == 0
 
 
