@@ -1,9 +1,10 @@
 """Open a possibly compressed file as a stream of bytes, and read bounded lines from it.
 
 Compression is recognised by magic bytes, not by the file name (a ``.jsonl`` that is really gzip still
-reads). Decompression is streamed and bounded: a gzip member is inflated at most ``_MAX_OUT`` bytes
-at a time and zstd input is fed in small pieces, so a decompression bomb or a 2 GB line becomes a
-rejection, never an out-of-memory crash.
+reads). Decompression is streamed and bounded: compressed input is fed in 4 KiB pieces and a gzip
+member inflated at most ``_MAX_OUT`` bytes at a time, so a decompression bomb or a 2 GB line becomes a
+rejection, never an out-of-memory crash (and a corrupt piece loses only what it would have
+inflated to, not a whole 64 KiB chunk's worth).
 
 A damaged stream is reported precisely and, where the format allows, reading goes on:
 
@@ -31,7 +32,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _MEMBER_MAGIC = {"gzip": b"\x1f\x8b\x08", "zstd": ZSTD_MAGIC}
 _CHUNK = 1 << 16
-_ZSTD_FEED = 1 << 12  # at most 128 KiB of output per 3 input bytes: 4 KiB in -> <= 170 MiB out
+_FEED = 1 << 12  # zstd can give 128 KiB per 3 input bytes: 4 KiB in -> at most ~170 MiB out
 _MAX_OUT = 1 << 20
 
 
@@ -114,14 +115,15 @@ class DecompressedStream(io.RawIOBase):
             self._dec = self._new()
             self.member_offset = self._input_pos
             self._started = False
-        data = self._input if self._kind == "gzip" else self._input[:_ZSTD_FEED]
+        data = self._input[:_FEED]
         try:
             if self._kind == "gzip":
                 out = self._dec.decompress(data, _MAX_OUT)
-                rest = self._dec.unused_data if self._dec.eof else self._dec.unconsumed_tail
+                left = self._dec.unused_data if self._dec.eof else self._dec.unconsumed_tail
             else:
                 out = self._dec.decompress(data)
-                rest = (self._dec.unused_data if self._dec.eof else b"") + self._input[len(data) :]
+                left = self._dec.unused_data if self._dec.eof else b""
+            rest = left + self._input[len(data) :]
         except (zlib.error, zstandard.ZstdError) as exc:
             self._error = CorruptStreamError(
                 f"corrupt {self._kind} member/frame starting at compressed byte "

@@ -254,3 +254,39 @@ def test_fsspec_memory_urls(tmp_path: Path) -> None:
             plan_shards(["nosuchproto://x/y"], CFG)
     finally:
         fs.rm("/gharbal-test", recursive=True)
+
+
+def test_corrupt_gzip_in_jsonl_keeps_records_before(tmp_path: Path) -> None:
+    data = bytearray(
+        gzip.compress(_jsonl([{"id": f"r{i}", "text": f"p{i} " * 9} for i in range(3000)]))
+    )
+    at = len(data) * 2 // 3
+    data[at : at + 16] = bytes(16)
+    path = tmp_path / "c.jsonl.gz"
+    path.write_bytes(bytes(data))
+    docs = _read(path)
+    assert docs[-1].rejection is not None
+    assert docs[-1].rejection.reason == "read.file.corrupt"
+    assert "corrupt gzip member/frame starting at compressed byte 0" in docs[-1].rejection.detail
+    good = [d.id for d in docs if d.rejection is None]
+    assert 0 < len(good) < 3000
+    assert good == [f"r{i}" for i in range(len(good))]
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zstd"])
+def test_decompression_bomb_line_is_a_rejection(tmp_path: Path, kind: str) -> None:
+    raw = (
+        b'{"id": "bomb", "text": "'
+        + b"a" * (24 << 20)
+        + b'"}\n'
+        + _jsonl([{"id": "after", "text": "x"}])
+    )
+    data = gzip.compress(raw, 1) if kind == "gzip" else zstandard.ZstdCompressor().compress(raw)
+    assert len(data) < 200_000
+    path = tmp_path / "bomb.jsonl"
+    path.write_bytes(data)
+    docs = _read(path, ReadConfig(max_record_bytes=1 << 18))
+    assert [(d.id == "after", d.rejection.reason if d.rejection else None) for d in docs] == [
+        (False, "read.record_too_large"),
+        (True, None),
+    ]
