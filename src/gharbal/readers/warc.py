@@ -79,12 +79,18 @@ _END = _End()
 
 
 class _Cursor:
-    """A decompressed stream read with an offset, a push-back buffer and bounded lines."""
+    """A decompressed stream read with an offset, a push-back buffer and bounded lines.
+
+    ``_buf[_pos:]`` is what has been read ahead (or pushed back) and not consumed yet; consuming
+    moves ``_pos`` instead of copying the rest, so lines read from a large pushed-back block stay
+    cheap.
+    """
 
     def __init__(self, stream: IO[bytes], path: Location) -> None:
         self._stream = stream
         self._path = path
         self._buf = b""
+        self._pos = 0
         self.offset = 0  # bytes consumed so far (since ``anchor``)
         self.anchor: int | None = None  # compressed offset reading resumed at after damage
 
@@ -92,12 +98,13 @@ class _Cursor:
         chunk = self._stream.read(_CHUNK)
         if not chunk:
             return False
-        self._buf += chunk
+        self._buf = self._buf[self._pos :] + chunk
+        self._pos = 0
         return True
 
     def resume_at(self, compressed_offset: int) -> None:
         """Reading goes on at a compressed offset after a damaged member: count from there."""
-        self._buf = b""
+        self._buf, self._pos = b"", 0
         self.anchor, self.offset = compressed_offset, 0
 
     def where(self, offset: int) -> str:
@@ -107,28 +114,30 @@ class _Cursor:
         return f"{self._path}:@{self.anchor}+{offset}"
 
     def unread(self, data: bytes) -> None:
-        self._buf = data + self._buf
+        self._buf, self._pos = data + self._buf[self._pos :], 0
         self.offset -= len(data)
 
     def readline(self, limit: int) -> bytes:
         """One line with its newline, at most ``limit`` bytes (b"" at the end of the stream)."""
-        searched = 0
+        searched = self._pos
         while True:
-            at = self._buf.find(b"\n", searched, limit)
+            at = self._buf.find(b"\n", searched, self._pos + limit)
             if at >= 0:
-                return self._take(at + 1)
-            if len(self._buf) >= limit:
+                return self._take(at + 1 - self._pos)
+            if len(self._buf) - self._pos >= limit:
                 return self._take(limit)
-            searched = len(self._buf)
+            searched = len(self._buf) - self._pos
             if not self._more():
-                return self._take(len(self._buf))
+                return self._take(len(self._buf) - self._pos)
+            searched += self._pos  # _more() moved the unread bytes to the start
 
     def read(self, size: int) -> bytes:
         """``size`` bytes, fewer only at the end of the stream."""
-        if len(self._buf) >= size:
+        have = len(self._buf) - self._pos
+        if have >= size:
             return self._take(size)
-        parts, have = [self._buf], len(self._buf)
-        self._buf = b""
+        parts = [self._buf[self._pos :]]
+        self._buf, self._pos = b"", 0
         while have < size:
             chunk = self._stream.read(min(size - have, 1 << 20))
             if not chunk:
@@ -151,22 +160,23 @@ class _Cursor:
     def skip_to_record(self) -> None:
         """Move to the next line that starts with ``WARC/`` (or to the end of the stream); the
         cursor is at the start of a line when called."""
-        while len(self._buf) < len(_RECORD_MARK) and self._more():
+        while len(self._buf) - self._pos < len(_RECORD_MARK) and self._more():
             pass
-        if self._buf.startswith(_RECORD_MARK[1:]):
+        if self._buf.startswith(_RECORD_MARK[1:], self._pos):
             return
         while True:
-            at = self._buf.find(_RECORD_MARK)
+            at = self._buf.find(_RECORD_MARK, self._pos)
             if at >= 0:
-                self._take(at + 1)
+                self._take(at + 1 - self._pos)
                 return
-            self._take(max(len(self._buf) - len(_RECORD_MARK) + 1, 0))
+            self._take(max(len(self._buf) - self._pos - len(_RECORD_MARK) + 1, 0))
             if not self._more():
-                self._take(len(self._buf))
+                self._take(len(self._buf) - self._pos)
                 return
 
     def _take(self, n: int) -> bytes:
-        out, self._buf = self._buf[:n], self._buf[n:]
+        out = self._buf[self._pos : self._pos + n]
+        self._pos += len(out)
         self.offset += len(out)
         return out
 
