@@ -86,8 +86,14 @@ def truncated_gzip(d: Path) -> Expected:
 
 
 def truncated_zstd(d: Path) -> Expected:
-    # enough data for several 128 KiB zstd blocks: a cut inside the last ones keeps the first
-    data = zstandard.ZstdCompressor(level=3).compress(good_jsonl("r", 3000))
+    # several 128 KiB zstd blocks (random padding does not compress), so that a cut in the last
+    # ones keeps the first
+    rng = random.Random(3)
+    records = [
+        {"id": f"r{i}", "text": page(i), "pad": "".join(rng.choices("abcdefghij", k=2000))}
+        for i in range(300)
+    ]
+    data = zstandard.ZstdCompressor(level=3).compress(b"".join(line(r) for r in records))
     (d / "pages.jsonl.zst").write_bytes(data[: len(data) * 6 // 10])
     return _expected(
         ["r0", "r1"],

@@ -104,7 +104,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 @given(mutated())
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_valid_files_never_raise(case: tuple[str, bytes]) -> None:
     kind, data = case
     _check(_read(kind, data))
