@@ -44,13 +44,12 @@ class JsonlReader:
                         data = data[len(_BOM) :]
                     yield self._record(data, raw.length, where, cfg)
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
-            what = "is corrupt" if isinstance(exc, CorruptStreamError) else "breaks off"
+            corrupt = isinstance(exc, CorruptStreamError)  # bad data, not a cut file
             yield file_rejection(
                 path,
-                "read.file.corrupt"
-                if isinstance(exc, CorruptStreamError)
-                else "read.file.truncated",
-                f"stream {what} after byte {last_offset} of decompressed data "
+                "read.file.corrupt" if corrupt else "read.file.truncated",
+                f"stream {'is corrupt' if corrupt else 'breaks off'} after byte {last_offset} "
+                "of decompressed data "
                 f"({records} records read before): {type(exc).__name__}: {exc}",
             )
             return
