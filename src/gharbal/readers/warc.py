@@ -1,4 +1,4 @@
-"""WARC and WET files (``.warc``, ``.warc.gz``, ``.warc.zst``, ``.wet.gz``), streamed record by record.
+"""WARC and WET files (``.warc``, ``.warc.gz``, ``.wet.gz``), streamed record by record.
 
 Which records are documents:
 
