@@ -1,8 +1,9 @@
 """Readers: input files to documents, with format detection and shard planning.
 
-A *shard* is the unit of work an executor hands to a worker: one JSONL file, or a run of up to
-``read.text_files_per_shard`` plain-text pages. Shards are numbered in input order; output part files
-carry the shard number, so output order never depends on the worker count.
+A *shard* is the unit of work an executor hands to a worker: one JSONL, WARC/WET or Parquet file,
+or a run of up to ``read.text_files_per_shard`` one-page files (plain text or HTML). Shards are
+numbered in input order; output part files carry the shard number, so output order never depends
+on the worker count.
 """
 
 from __future__ import annotations
@@ -12,11 +13,25 @@ from dataclasses import dataclass
 
 from gharbal.document import Document
 from gharbal.readers.base import InputFile, Reader, detect_format, expand_inputs
+from gharbal.readers.html import HtmlReader
 from gharbal.readers.jsonl import JsonlReader
+from gharbal.readers.parquet import ParquetReader
 from gharbal.readers.text import BinaryReader, TextReader
+from gharbal.readers.warc import WarcReader
 from gharbal.recipe import ReadConfig
 
-READERS: dict[str, Reader] = {r.kind: r for r in (JsonlReader(), TextReader(), BinaryReader())}
+READERS: dict[str, Reader] = {
+    r.kind: r
+    for r in (
+        JsonlReader(),
+        TextReader(),
+        HtmlReader(),
+        WarcReader(),
+        ParquetReader(),
+        BinaryReader(),
+    )
+}
+PAGE_KINDS = frozenset({"text", "html", "binary"})  # one file, one page: batched into shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +51,7 @@ def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
             batch.clear()
 
     for item in expand_inputs(inputs):
-        if item.kind == "text":
+        if item.kind in PAGE_KINDS:
             batch.append(item)
             if len(batch) >= cfg.text_files_per_shard:
                 flush()
@@ -52,4 +67,12 @@ def read_shard(shard: Shard, cfg: ReadConfig) -> Iterator[Document]:
         yield from READERS[item.kind].read(item.path, cfg, item.base)
 
 
-__all__ = ["READERS", "InputFile", "Shard", "detect_format", "plan_shards", "read_shard"]
+__all__ = [
+    "PAGE_KINDS",
+    "READERS",
+    "InputFile",
+    "Shard",
+    "detect_format",
+    "plan_shards",
+    "read_shard",
+]

@@ -2,5 +2,12 @@
 
 from gharbal.writers.jsonl import JsonlPartWriter
 from gharbal.writers.ledger import ShardWriter, prepare_output, write_json_atomic
+from gharbal.writers.parquet import ParquetPartWriter
 
-__all__ = ["JsonlPartWriter", "ShardWriter", "prepare_output", "write_json_atomic"]
+__all__ = [
+    "JsonlPartWriter",
+    "ParquetPartWriter",
+    "ShardWriter",
+    "prepare_output",
+    "write_json_atomic",
+]
