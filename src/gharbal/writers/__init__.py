@@ -1,6 +1,19 @@
 """Writers: kept documents, the rejected ledger, removed lines and stats."""
 
 from gharbal.writers.jsonl import JsonlPartWriter
-from gharbal.writers.ledger import ShardWriter, prepare_output, write_json_atomic
+from gharbal.writers.ledger import (
+    PART_DIRS,
+    ShardWriter,
+    prepare_output,
+    write_json_atomic,
+    write_text_atomic,
+)
 
-__all__ = ["JsonlPartWriter", "ShardWriter", "prepare_output", "write_json_atomic"]
+__all__ = [
+    "PART_DIRS",
+    "JsonlPartWriter",
+    "ShardWriter",
+    "prepare_output",
+    "write_json_atomic",
+    "write_text_atomic",
+]

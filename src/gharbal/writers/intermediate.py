@@ -15,6 +15,7 @@ import orjson
 import zstandard
 
 from gharbal.document import Document, Line, Rejection, Verdict
+from gharbal.writers.jsonl import temporary_name
 
 
 def to_record(doc: Document) -> dict[str, Any]:
@@ -62,7 +63,7 @@ class IntermediateWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.tmp")
+        self.tmp = temporary_name(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._raw = self.tmp.open("wb")
         self._out: Any = zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False)
@@ -80,6 +81,9 @@ class IntermediateWriter:
         tb: TracebackType | None,
     ) -> None:
         self._out.close()
+        if exc_type is None:
+            self._raw.flush()
+            os.fsync(self._raw.fileno())  # a completion marker follows: the data must be there
         self._raw.close()
         if exc_type is None:
             os.replace(self.tmp, self.path)

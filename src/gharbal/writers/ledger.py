@@ -24,7 +24,7 @@ from typing import Any
 from gharbal.document import Document
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
-from gharbal.writers.jsonl import JsonlPartWriter
+from gharbal.writers.jsonl import JsonlPartWriter, temporary_name
 
 PART_DIRS = ("documents", "rejected", "removed_lines", "shards")
 
@@ -120,10 +120,18 @@ class ShardWriter:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``path`` under a temporary name of its own, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = temporary_name(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def prepare_output(out: Path) -> None:
