@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import multiprocessing
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -48,16 +49,18 @@ def run_task(fn: Callable[[T], R], item: T) -> R:
         progress.flush()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel kill this worker when the process that started it dies (``kill -9``
     of a run must not leave workers writing into its output while it is resumed)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    if os.getppid() != parent:  # it died while this worker was starting: no signal will come
+        os._exit(1)
 
 
-def _init_worker(counts: Any) -> None:
-    _die_with_parent()
+def _init_worker(counts: Any, parent: int) -> None:
+    _die_with_parent(parent)
     progress.set_sink(counts.put)
 
 
@@ -123,7 +126,7 @@ class LocalExecutor:
                 max_workers=self.workers,
                 mp_context=ctx,
                 initializer=_init_worker,
-                initargs=(self._counts,),
+                initargs=(self._counts, os.getpid()),
             )
             self._drain = threading.Thread(target=self._drain_counts, daemon=True)
             self._drain.start()

@@ -90,7 +90,7 @@ def plan_record(shards: list[Shard]) -> dict[str, Any]:
     """The plan as saved in ``OUT/plan.json`` (and compared on resume)."""
     rows = []
     for shard in shards:
-        span = getattr(shard, "span", None)
+        span = shard.span
         rows.append(
             {
                 "index": shard.index,
@@ -147,12 +147,23 @@ def check_resumable(
             f"{plan['gharbal']}; run without --resume to start afresh"
         )
     if old.get("shards") != plan["shards"]:
-        diff = _first_difference(old.get("shards"), plan["shards"])
+        diff = _shard_difference(old.get("shards"), plan["shards"])
         raise ConfigError(
             f"cannot resume: the inputs differ from the interrupted run's ({diff}); "
             "use the same inputs, or run without --resume to start afresh"
         )
     return True
+
+
+def _shard_difference(before: Any, now: list[dict[str, Any]]) -> str:
+    if not isinstance(before, list) or len(before) != len(now):
+        count = len(before) if isinstance(before, list) else "?"
+        return f"{count} shards before, {len(now)} now"
+    for old, new in zip(before, now, strict=True):
+        if old != new:
+            files = ", ".join(f["path"] for f in new["files"][:3])
+            return f"shard {new['index']} ({files}): {_first_difference(old, new)}"
+    return "?"  # pragma: no cover - only called when they differ
 
 
 def _first_difference(a: Any, b: Any, where: str = "") -> str:
