@@ -350,12 +350,12 @@ class _Runner:
         ):
             for shard, stats in zip(run, self.executor.map(task, run), strict=True):
                 results[shard.index] = stats
+                if phase.index == self.last and self.output.remote:
+                    self.uploads.append(uploads.submit(self._publish, shard.index))
                 if not listening and phase.index == self.last:
                     counted(stats.input)
                 if isinstance(self.on_progress, progress.PhaseListener):
                     self.on_progress.shard_done(self.sizes[shard.index] / weight)
-                if phase.index == self.last and self.output.remote:
-                    self.uploads.append(uploads.submit(self._publish, shard.index))
         if phase.index == self.last and self.output.remote:
             for shard in self.shards:  # computed by the interrupted run, never uploaded
                 name = marker_name(shard.index)

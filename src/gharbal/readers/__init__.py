@@ -47,7 +47,8 @@ def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
             flush()
             spans = split_spans(item.path, cfg.shard_bytes) if item.kind == "jsonl" else None
             parts: list[ByteSpan | None] = list(spans) if spans else [None]
-            shards.extend(Shard(len(shards) + i, (item,), span) for i, span in enumerate(parts))
+            first = len(shards)
+            shards.extend(Shard(first + i, (item,), span) for i, span in enumerate(parts))
     flush()
     return shards
 

@@ -1,0 +1,150 @@
+"""Output to fsspec URLs, with no network: fsspec's in-memory filesystem (an object store: no
+rename, objects appear whole) and ``file://`` (a filesystem with renames)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pytest
+
+import gharbal
+from gharbal import Recipe
+from gharbal.writers.output import Output, default_staging
+from tests.pipelines import PARTS, make_corpus, stats_of, with_site_count
+
+
+@pytest.fixture
+def memory_url() -> Iterator[str]:
+    root = f"memory://gharbal-test-{uuid.uuid4().hex[:8]}/out"
+    yield root
+    fs = fsspec.filesystem("memory")
+    if fs.exists(root.split("/out")[0]):
+        fs.rm(root.split("/out")[0], recursive=True)
+
+
+def remote_files(url: str) -> dict[str, bytes]:
+    fs, root = fsspec.core.url_to_fs(url)
+    found = {}
+    for path in sorted(fs.find(root)):
+        rel = path[len(root.rstrip("/")) + 1 :]
+        found[rel] = fs.cat_file(path)
+    return found
+
+
+def assert_same_as_local(url: str, local: Path) -> None:
+    remote = remote_files(url)
+    for kind in PARTS:
+        names = sorted(p.name for p in (local / kind).iterdir())
+        assert names, kind
+        for name in names:
+            assert remote[f"{kind}/{name}"] == (local / kind / name).read_bytes(), name
+    assert remote["plan.json"] == (local / "plan.json").read_bytes()
+    markers = sorted(r for r in remote if r.startswith("shards/"))
+    assert markers == sorted(f"shards/{p.name}" for p in (local / "shards").iterdir())
+    stats = json.loads(remote["stats.json"])
+    stats.pop("step_seconds")
+    assert stats == stats_of(local)
+    assert not [r for r in remote if r.rsplit("/", 1)[-1].startswith(".")], "temporary objects"
+
+
+def test_memory_output_two_workers(tmp_path: Path, memory_url: str) -> None:
+    inputs = make_corpus(tmp_path / "in", files=4, docs=3)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local, build=with_site_count)
+    staging = tmp_path / "staging"
+    stats = gharbal.run(
+        inputs, memory_url, Recipe(workers=2), staging=staging, build=with_site_count
+    )
+    assert stats.input == 4 * 3 + 1
+    assert_same_as_local(memory_url, local)
+    # What a resume needs stays in staging; the uploaded parts do not.
+    assert (staging / "stages" / "01-site_count" / "sites.json").is_file()
+    assert not (staging / "documents").exists()
+
+
+class _StopError(Exception):
+    pass
+
+
+class _Stopper:
+    def __init__(self, after: int) -> None:
+        self.after = after
+
+    def __call__(self, n: int) -> None:
+        pass
+
+    def start_phase(self, name: str, shards: int, documents: int | None) -> None:
+        pass
+
+    def shard_done(self, weight: float) -> None:
+        self.after -= 1
+        if self.after == 0:
+            raise _StopError
+
+
+@pytest.mark.parametrize("keep_staging", [True, False])
+def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool) -> None:
+    """Interrupted after 3 shards, then resumed with the same staging directory or a new one
+    (the machine was lost): the shards already uploaded are not redone either way."""
+    inputs = make_corpus(tmp_path / "in", files=6, docs=2)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    staging = tmp_path / "staging"
+    with pytest.raises(_StopError):
+        gharbal.run(inputs, memory_url, staging=staging, on_progress=_Stopper(3))
+    fs, root = fsspec.core.url_to_fs(memory_url)
+    uploaded = sorted(fs.ls(f"{root}/shards", detail=False))
+    assert len(uploaded) == 3
+    assert not fs.exists(f"{root}/stats.json")
+    before = {p: fs.cat_file(p) for p in uploaded}
+    new_staging = staging if keep_staging else tmp_path / "other-staging"
+    gharbal.run(inputs, memory_url, staging=new_staging, resume=True)
+    assert_same_as_local(memory_url, local)
+    assert {p: fs.cat_file(p) for p in uploaded} == before  # markers (with timings) untouched
+
+
+def test_file_url_output_uses_rename(tmp_path: Path) -> None:
+    inputs = make_corpus(tmp_path / "in", files=3, docs=2)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    url = (tmp_path / "remote").as_uri()
+    gharbal.run(inputs, url, Recipe(workers=2), staging=tmp_path / "staging")
+    assert_same_as_local(url, local)
+    assert not Output(url, tmp_path / "s")._direct  # file:// is written by put + rename
+
+
+def test_cli_memory_output_and_default_staging(
+    tmp_path: Path, memory_url: str, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    inputs = make_corpus(tmp_path / "in", files=2, docs=2)
+    result = cli("run", *inputs, "-o", memory_url)
+    assert result.exit_code == 0, result.output
+    assert memory_url in result.output
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    assert_same_as_local(memory_url, local)
+    staging = default_staging(memory_url)
+    assert staging.is_relative_to(tmp_path / "cache" / "gharbal" / "staging")
+    assert (staging / "plan.json").is_file()
+    result = cli("run", *inputs, "-o", memory_url, "--resume")
+    assert result.exit_code == 0, result.output
+
+
+def test_staging_is_for_urls_only(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    inputs = make_corpus(tmp_path / "in", files=1, docs=1)
+    result = cli("run", *inputs, "-o", str(tmp_path / "out"), "--staging", str(tmp_path / "s"))
+    assert result.exit_code == 2
+    assert "staging" in result.output
+
+
+def test_unknown_protocol_is_a_config_error(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    inputs = make_corpus(tmp_path / "in", files=1, docs=1)
+    result = cli("run", *inputs, "-o", "nosuchproto://bucket/out")
+    assert result.exit_code == 2
+    assert "nosuchproto" in result.output
