@@ -23,9 +23,12 @@ from tests.conftest import SEED
 PARTS = ("documents", "rejected", "removed_lines")
 
 
-def make_corpus(root: Path, files: int, docs: int, sites: int = 5) -> list[str]:
+def make_corpus(
+    root: Path, files: int, docs: int, sites: int = 5, page_lines: int = 14
+) -> list[str]:
     """``files`` JSONL files of ``docs`` records each (plus a broken line in every third file), with
-    pages of ``sites`` sites, some sites with a single page."""
+    pages of ``sites`` sites, one site with a single page; a page is ``page_lines`` lines of the seed
+    page (Arabic), starting at a different line each time."""
     root.mkdir(parents=True, exist_ok=True)
     page = SEED.read_text(encoding="utf-8").splitlines()
     paths = []
@@ -33,7 +36,7 @@ def make_corpus(root: Path, files: int, docs: int, sites: int = 5) -> list[str]:
         lines = []
         for d in range(docs):
             n = f * docs + d
-            body = page[n % len(page) :] + page[: n % len(page)]  # a different page each time
+            body = (page[n % len(page) :] + page[: n % len(page)])[:page_lines]
             site = "lonely.example" if n == 7 else f"site{n % sites}.example"
             lines.append(
                 json.dumps(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,18 @@ def test_cli_executor_ray(tmp_path: Path, ray_executor: RayExecutor) -> None:
     local = tmp_path / "local"
     gharbal.run(inputs, local)
     assert_same_output(local, out)
+
+
+def test_worked_example_recipe_of_the_docs(tmp_path: Path, ray_executor: RayExecutor) -> None:
+    text = (ROOT / "docs" / "ray.md").read_text(encoding="utf-8")
+    block = text.split("# recipe.yaml\n", 1)[1].split("```", 1)[0]
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text(textwrap.dedent(block), encoding="utf-8")
+    recipe = Recipe.from_yaml(recipe_path)
+    assert recipe.read.shard_bytes == 256 * 1024 * 1024
+    inputs = make_corpus(tmp_path / "in", files=2, docs=3)
+    stats = gharbal.run(inputs, tmp_path / "out", recipe, executor=ray_executor)
+    assert stats.input == 2 * 3
 
 
 def test_importing_gharbal_does_not_import_ray() -> None:

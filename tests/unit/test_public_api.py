@@ -5,6 +5,7 @@ EXPECTED = {
     "Recipe", "Rejection", "RetryableError", "RunContext", "Shard", "ShardError", "Stats", "Step",
     "Verdict", "__version__", "build_steps", "detect_format", "extract_file", "extract_page",
     "plan_shards", "process_shard", "read_shard", "run",
+    "LocalExecutor", "RayExecutor",
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,27 @@ def _broken(x: int) -> int:
     return x
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_results_in_item_order_with_progress(workers: int) -> None:
+@pytest.fixture(scope="module")
+def pool() -> Iterator[LocalExecutor]:
+    """One pool of 2 workers for the module (starting one costs seconds on a loaded machine)."""
+    with LocalExecutor(2) as ex:
+        yield ex
+
+
+@pytest.fixture(params=[1, 2])
+def executor(request: pytest.FixtureRequest, pool: LocalExecutor) -> Iterator[LocalExecutor]:
+    if request.param == 2:
+        yield pool
+    else:
+        with LocalExecutor(1) as ex:
+            yield ex
+
+
+def test_results_in_item_order_with_progress(executor: LocalExecutor) -> None:
     seen: list[int] = []
-    with LocalExecutor(workers) as ex, ex.progress_to(seen.append):
-        assert list(ex.map(_slow_square, list(range(10)))) == [x * x for x in range(10)]
-        if workers > 1:  # progress from the workers arrives through a queue
+    with executor.progress_to(seen.append):
+        assert list(executor.map(_slow_square, list(range(10)))) == [x * x for x in range(10)]
+        if not executor.inline:  # progress from the workers arrives through a queue
             deadline = time.monotonic() + 5
             while sum(seen) < 45 and time.monotonic() < deadline:
                 time.sleep(0.01)
@@ -59,30 +75,25 @@ def test_results_in_item_order_with_progress(workers: int) -> None:
     assert progress._sink is None  # nothing left installed in this process
 
 
-def test_pool_is_kept_between_maps() -> None:
-    with LocalExecutor(2) as ex:
-        first = set(ex.map(_pid, list(range(6))))
-        second = set(ex.map(_pid, list(range(6))))
+def test_pool_is_kept_between_maps(pool: LocalExecutor) -> None:
+    first = set(pool.map(_pid, list(range(6))))
+    second = set(pool.map(_pid, list(range(6))))
     assert os.getpid() not in first
     assert first == second
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_retryable_errors_are_retried(tmp_path: Path, workers: int) -> None:
-    with LocalExecutor(workers) as ex:
-        items = [tmp_path / "a", tmp_path / "b"]
-        assert list(ex.map(_flaky, items)) == ["ok", "ok"]
-        with pytest.raises(RetryableError):
-            list(ex.map(_always_flaky, [1, 2]))
+def test_retryable_errors_are_retried(tmp_path: Path, executor: LocalExecutor) -> None:
+    items = [tmp_path / "a", tmp_path / "b"]
+    assert list(executor.map(_flaky, items)) == ["ok", "ok"]
+    with pytest.raises(RetryableError):
+        list(executor.map(_always_flaky, [1, 2]))
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_other_errors_reach_the_caller_in_order(workers: int) -> None:
-    with LocalExecutor(workers) as ex:
-        results = ex.map(_broken, [0, 1, 2])
-        assert next(results) == 0
-        with pytest.raises(ShardError, match="bad shard"):
-            next(results)
+def test_other_errors_reach_the_caller_in_order(executor: LocalExecutor) -> None:
+    results = executor.map(_broken, [0, 1, 2])
+    assert next(results) == 0
+    with pytest.raises(ShardError, match="bad shard"):
+        next(results)
 
 
 def test_schedule_fresh_and_finished() -> None:

@@ -24,7 +24,7 @@ LINE = st.one_of(
 
 
 def _docs(docs: Iterable[Document]) -> list[tuple[str, str | None, str | None, str]]:
-    return [(d.id, d.source, d.rejection and d.rejection.detail, d.text) for d in docs]
+    return [(d.id, d.source, d.rejection.detail if d.rejection else None, d.text) for d in docs]
 
 
 @given(
