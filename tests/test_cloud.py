@@ -148,3 +148,40 @@ def test_unknown_protocol_is_a_config_error(tmp_path: Path, cli: Callable[..., A
     result = cli("run", *inputs, "-o", "nosuchproto://bucket/out")
     assert result.exit_code == 2
     assert "nosuchproto" in result.output
+
+
+def test_resume_ignores_staging_of_another_run(tmp_path: Path, memory_url: str) -> None:
+    first = make_corpus(tmp_path / "a", files=4, docs=2)
+    second = make_corpus(tmp_path / "b", files=5, docs=3)
+    with pytest.raises(_StopError):  # run A, staged in X, interrupted
+        gharbal.run(first, memory_url, staging=tmp_path / "x", on_progress=_Stopper(2))
+    with pytest.raises(_StopError):  # run B, afresh into the same URL, staged in Y, interrupted
+        gharbal.run(second, memory_url, staging=tmp_path / "y", on_progress=_Stopper(2))
+    # B resumed with A's staging: A's markers must not be taken for B's.
+    gharbal.run(second, memory_url, staging=tmp_path / "x", resume=True)
+    local = tmp_path / "local"
+    gharbal.run(second, local)
+    assert_same_as_local(memory_url, local)
+
+
+def test_failed_upload_stops_the_run(
+    tmp_path: Path, memory_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = make_corpus(tmp_path / "in", files=8, docs=1)
+    publish = Output.publish
+
+    def failing(self: Output, rels: list[str]) -> None:
+        if any(r.startswith("documents/part-00001") for r in rels):
+            raise PermissionError("access denied")
+        publish(self, rels)
+
+    monkeypatch.setattr(Output, "publish", failing)
+    with pytest.raises(PermissionError, match="access denied"):
+        gharbal.run(inputs, memory_url, staging=tmp_path / "s")
+    fs, root = fsspec.core.url_to_fs(memory_url)
+    assert not fs.exists(f"{root}/stats.json")
+    monkeypatch.setattr(Output, "publish", publish)
+    gharbal.run(inputs, memory_url, staging=tmp_path / "s", resume=True)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    assert_same_as_local(memory_url, local)

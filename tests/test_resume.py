@@ -212,6 +212,14 @@ def test_resume_refuses_other_recipe_or_inputs(tmp_path: Path, cli: Callable[...
     assert gharbal.run(inputs, out, Recipe(workers=2), resume=True).input == 4
 
 
+def test_resume_refuses_other_stages(tmp_path: Path) -> None:
+    inputs = make_corpus(tmp_path / "in", files=2, docs=2)
+    out = tmp_path / "out"
+    gharbal.run(inputs, out, build=with_site_count)
+    with pytest.raises(ConfigError, match=r"stages were \['01-site_count'\], this run's are \[\]"):
+        gharbal.run(inputs, out, resume=True)
+
+
 def test_resume_refuses_output_without_plan(tmp_path: Path) -> None:
     inputs = make_corpus(tmp_path / "in", files=1, docs=2)
     out = tmp_path / "out"

@@ -198,12 +198,16 @@ def run(
     shards = plan_shards(inputs, recipe.read)
     phases = split_phases((build or build_steps)(recipe))
     output = Output(output_dir, staging)
-    plan = plan_record(shards)
-    resuming = resume and check_resumable(
-        output.read_text("recipe.yaml"), output.read_text(PLAN), recipe, plan
-    )
+    stages = [stage_dir(Path(), p, p.observes).name for p in phases if p.observes is not None]
+    plan = plan_record(shards, stages)
+    saved_plan = output.read_text(PLAN)
+    resuming = resume and check_resumable(output.read_text("recipe.yaml"), saved_plan, recipe, plan)
     out = output.local
     if resuming:
+        if output.remote and _read(out / PLAN) != saved_plan:
+            # Staging of another run (or none): its markers cannot be trusted; the uploaded
+            # shards' markers at the destination still can.
+            shutil.rmtree(out, ignore_errors=True)
         _remove_temporaries(out)
     else:
         output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN, "recipe.yaml"))
@@ -237,6 +241,13 @@ def run(
     return total
 
 
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
 def _remove_temporaries(out: Path) -> None:
     """Temporary files of an interrupted run (never renamed into place)."""
     for sub in (*PART_DIRS, STAGES_DIR):
@@ -265,6 +276,7 @@ class _Runner:
         self.last = len(phases) - 1
         self.published = output.names("shards") if output.remote else set()
         self.uploads: list[Future[None]] = []
+        self.upload_error: BaseException | None = None
         rows = plan["shards"]
         assert isinstance(rows, list)
         self.sizes = [_shard_bytes(row) for row in rows]
@@ -315,7 +327,11 @@ class _Runner:
             if phase.index == 0 and len(run) == len(self.shards):
                 first_phase_docs = counted.n
             for shard in self.shards:
-                stats = results.get(shard.index) or self._marker_stats(phase.index, shard.index)
+                stats = (
+                    results[shard.index]
+                    if shard.index in results
+                    else self._marker_stats(phase.index, shard.index)
+                )
                 if stats is not None:  # None: work not redone; only its timings are missing
                     total.merge(stats)
             if phase.observes is not None:
@@ -351,7 +367,7 @@ class _Runner:
             for shard, stats in zip(run, self.executor.map(task, run), strict=True):
                 results[shard.index] = stats
                 if phase.index == self.last and self.output.remote:
-                    self.uploads.append(uploads.submit(self._publish, shard.index))
+                    self._upload(uploads, shard.index)
                 if not listening and phase.index == self.last:
                     counted(stats.input)
                 if isinstance(self.on_progress, progress.PhaseListener):
@@ -360,8 +376,20 @@ class _Runner:
             for shard in self.shards:  # computed by the interrupted run, never uploaded
                 name = marker_name(shard.index)
                 if shard.index not in results and name not in self.published:
-                    self.uploads.append(uploads.submit(self._publish, shard.index))
+                    self._upload(uploads, shard.index)
         return results
+
+    def _upload(self, uploads: ThreadPoolExecutor, shard: int) -> None:
+        """Upload a finished shard in the background; stop the run at the first failed upload."""
+        if self.upload_error is not None:
+            raise self.upload_error
+        future = uploads.submit(self._publish, shard)
+        future.add_done_callback(self._note_failure)
+        self.uploads.append(future)
+
+    def _note_failure(self, future: Future[None]) -> None:
+        if self.upload_error is None and not future.cancelled():
+            self.upload_error = future.exception()
 
     def _publish(self, shard: int) -> None:
         prefix = f"part-{shard:05d}."

@@ -86,8 +86,9 @@ def _fingerprint(path: object) -> dict[str, Any]:
     return found
 
 
-def plan_record(shards: list[Shard]) -> dict[str, Any]:
-    """The plan as saved in ``OUT/plan.json`` (and compared on resume)."""
+def plan_record(shards: list[Shard], stages: list[str]) -> dict[str, Any]:
+    """The plan as saved in ``OUT/plan.json`` (and compared on resume): the shards, and the
+    pipeline's cross-document stages (``stages/`` names), which split it into phases."""
     rows = []
     for shard in shards:
         span = shard.span
@@ -101,7 +102,7 @@ def plan_record(shards: list[Shard]) -> dict[str, Any]:
                 "span": None if span is None else [span.start, span.end, span.first_line],
             }
         )
-    return {"format": PLAN_FORMAT, "gharbal": gharbal_version(), "shards": rows}
+    return {"format": PLAN_FORMAT, "gharbal": gharbal_version(), "stages": stages, "shards": rows}
 
 
 def _recipe_key(recipe: Recipe) -> dict[str, Any]:
@@ -145,6 +146,11 @@ def check_resumable(
         raise ConfigError(
             f"cannot resume: the interrupted run used gharbal {old.get('gharbal')}, this is "
             f"{plan['gharbal']}; run without --resume to start afresh"
+        )
+    if old.get("stages") != plan["stages"]:
+        raise ConfigError(
+            f"cannot resume: the interrupted run's cross-document stages were {old.get('stages')}, "
+            f"this run's are {plan['stages']}; run without --resume to start afresh"
         )
     if old.get("shards") != plan["shards"]:
         diff = _shard_difference(old.get("shards"), plan["shards"])
