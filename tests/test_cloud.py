@@ -185,3 +185,45 @@ def test_failed_upload_stops_the_run(
     local = tmp_path / "local"
     gharbal.run(inputs, local)
     assert_same_as_local(memory_url, local)
+
+
+def test_plan_fingerprints_url_inputs(memory_url: str) -> None:
+    """What ``--resume`` compares of an input URL: what its filesystem reports."""
+    from gharbal.executors.shards import plan_record
+    from gharbal.readers import InputFile, Shard
+
+    fs = fsspec.filesystem("memory")
+    url = f"{memory_url}-in/a.jsonl"
+    fs.pipe(url, b'{"text": "a"}\n')
+    shard = Shard(0, (InputFile(url, None, "jsonl"),))  # type: ignore[arg-type]
+    (row,) = plan_record([shard], [])["shards"]
+    assert row["files"][0]["path"] == url
+    assert row["files"][0]["size"] == 14
+    fs.pipe(url, b'{"text": "ab"}\n')
+    (changed,) = plan_record([shard], [])["shards"]
+    assert changed != row
+    fs.rm(url)
+
+
+def test_url_inputs_to_url_output(tmp_path: Path, memory_url: str) -> None:
+    """Inputs read through fsspec (the readers' URL support), output uploaded, then resumed."""
+    pytest.importorskip("gharbal.readers.location", reason="needs the readers' URL support")
+    fs = fsspec.filesystem("memory")
+    inputs = make_corpus(tmp_path / "in", files=4, docs=2)
+    urls = []
+    for path in inputs:
+        url = f"{memory_url}-in/{Path(path).name}"
+        fs.pipe(url, Path(path).read_bytes())
+        urls.append(url)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    with pytest.raises(_StopError):
+        gharbal.run(urls, memory_url, staging=tmp_path / "s", on_progress=_Stopper(2))
+    gharbal.run(urls, memory_url, staging=tmp_path / "s", resume=True)
+    remote = remote_files(memory_url)
+    for kind in ("documents", "removed_lines"):  # rejected/ names the input, local or URL
+        for part in (local / kind).iterdir():
+            assert remote[f"{kind}/{part.name}"] == part.read_bytes()
+    stats = json.loads(remote["stats.json"])
+    assert stats["input"] == stats_of(local)["input"]
+    fs.rm(f"{memory_url}-in", recursive=True)
