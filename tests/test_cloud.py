@@ -57,11 +57,15 @@ def test_memory_output_two_workers(tmp_path: Path, memory_url: str) -> None:
     local = tmp_path / "local"
     gharbal.run(inputs, local, build=with_site_count)
     staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "notes.txt").write_text("the user's own file")
     stats = gharbal.run(
         inputs, memory_url, Recipe(workers=2), staging=staging, build=with_site_count
     )
     assert stats.input == 4 * 3 + 1
     assert_same_as_local(memory_url, local)
+    assert (staging / "notes.txt").is_file()  # neither removed nor uploaded
+    assert "notes.txt" not in remote_files(memory_url)
     # What a resume needs stays in staging; the uploaded parts do not.
     assert (staging / "stages" / "01-site_count" / "sites.json").is_file()
     assert not (staging / "documents").exists()

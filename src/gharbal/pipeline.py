@@ -57,6 +57,8 @@ from gharbal.writers.intermediate import IntermediateWriter, read_intermediate
 from gharbal.writers.output import Output
 
 STAGES_DIR = "stages"
+TOP_LEVEL = ("recipe.yaml", PLAN, "report.html")
+"""Files beside the parts that an output URL receives at the end of a run (``stats.json`` last)."""
 
 BuildSteps = Callable[[Recipe], list[Step | Aggregation]]
 """What turns a recipe into steps: `build_steps` unless a caller passes its own (a picklable
@@ -207,7 +209,7 @@ def run(
         if output.remote and _read(out / PLAN) != saved_plan:
             # Staging of another run (or none): its markers cannot be trusted; the uploaded
             # shards' markers at the destination still can.
-            shutil.rmtree(out, ignore_errors=True)
+            output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN), remote=False)
         _remove_temporaries(out)
     else:
         output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN, "recipe.yaml"))
@@ -233,8 +235,7 @@ def run(
     total.check()
     write_json_atomic(out / "stats.json", total.to_json())
     if output.remote:
-        top = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
-        top.remove("stats.json")
+        top = [name for name in TOP_LEVEL if (out / name).is_file()]
         output.publish([*top, "stats.json"])  # stats.json last: the run is complete
         for sub in PART_DIRS[:-1]:
             shutil.rmtree(out / sub, ignore_errors=True)  # uploaded; markers stay for --resume

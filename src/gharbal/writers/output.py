@@ -120,15 +120,15 @@ class Output:
                 self._fs.put_file(str(self.local / rel), tmp)
                 self._fs.mv(tmp, dest)
 
-    def clear(self, dirs: tuple[str, ...], files: tuple[str, ...]) -> None:
-        """Remove earlier output at the destination (and all of staging) before a fresh run."""
-        if self._fs is None:
-            for d in dirs:
-                shutil.rmtree(self.local / d, ignore_errors=True)
-            for f in files:
-                (self.local / f).unlink(missing_ok=True)
+    def clear(self, dirs: tuple[str, ...], files: tuple[str, ...], remote: bool = True) -> None:
+        """Remove the directories and files of an earlier run before a fresh one, locally (output
+        or staging directory: nothing else in it is touched) and at the destination."""
+        for d in dirs:
+            shutil.rmtree(self.local / d, ignore_errors=True)
+        for f in files:
+            (self.local / f).unlink(missing_ok=True)
+        if self._fs is None or not remote:
             return
-        shutil.rmtree(self.local, ignore_errors=True)
         for d in dirs:
             if self._fs.exists(self._path(d)):
                 self._fs.rm(self._path(d), recursive=True)
