@@ -105,7 +105,8 @@ def files_of(out: Path) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for path in sorted(out.rglob("*")):
         rel = path.relative_to(out).as_posix()
-        timed = rel.startswith(("shards/", "stats.json")) or rel.endswith("finalize.json")
+        timed = rel.startswith(("shards/", "stats.json", "report.html"))  # report: shows timings
+        timed = timed or rel.endswith("finalize.json")
         timed = timed or (rel.startswith("stages/") and "/shards/" in rel)
         if path.is_file() and not timed and rel != "recipe.yaml":  # recipe.yaml: has `workers`
             found[rel] = path.read_bytes()

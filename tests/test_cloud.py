@@ -65,7 +65,9 @@ def test_memory_output_two_workers(tmp_path: Path, memory_url: str) -> None:
     assert stats.input == 4 * 3 + 1
     assert_same_as_local(memory_url, local)
     assert (staging / "notes.txt").is_file()  # neither removed nor uploaded
-    assert "notes.txt" not in remote_files(memory_url)
+    remote = remote_files(memory_url)
+    assert "notes.txt" not in remote
+    assert b"<html" in remote["report.html"]  # built in staging from its parts, then uploaded
     # What a resume needs stays in staging; the uploaded parts do not.
     assert (staging / "stages" / "01-site_count" / "sites.json").is_file()
     assert not (staging / "documents").exists()

@@ -12,6 +12,7 @@ from gharbal.extract_file import extract_file
 from gharbal.pipeline import build_steps, process_shard, run
 from gharbal.readers import Shard, detect_format, plan_shards, read_shard
 from gharbal.recipe import Recipe
+from gharbal.report import UnknownDocumentError, build_report, explain, format_explanation
 from gharbal.stats import InvariantError, Stats
 from gharbal.step import DocumentStep, RunContext, Step
 
@@ -35,12 +36,16 @@ __all__ = [
     "ShardError",
     "Stats",
     "Step",
+    "UnknownDocumentError",
     "Verdict",
     "__version__",
+    "build_report",
     "build_steps",
     "detect_format",
+    "explain",
     "extract_file",
     "extract_page",
+    "format_explanation",
     "plan_shards",
     "process_shard",
     "read_shard",

@@ -1,11 +1,13 @@
 """The command line: a thin skin over the Python API (`gharbal.run`, `gharbal.extract_file`).
 
 Exit codes: 0 when the run completed (bad records are rejections, not failures), 2 for a usage or
-recipe error (nothing was run), 1 for an unexpected failure.
+recipe error (nothing was run), 1 for an unexpected failure, and for ``explain`` an id that is not in
+the output.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -21,7 +23,16 @@ from gharbal.executors.ray import RayExecutor
 from gharbal.extract_file import extract_file
 from gharbal.pipeline import run as run_pipeline
 from gharbal.recipe import Recipe
+from gharbal.report import (
+    UnknownDocumentError,
+    build_report,
+    explanation_lines,
+)
+from gharbal.report import (
+    explain as explain_document,
+)
 from gharbal.stats import Stats
+from gharbal.writers.output import is_url
 
 SAMPLE = "data/sample/crawl.jsonl.gz"
 
@@ -55,6 +66,8 @@ def _summary(stats: Stats, out: str) -> str:
         lines.append(f"  rejected {n:>6}  {reason}")
     for item in stats.unreadable_files:
         lines.append(f"  unreadable file: {item['path']} ({item['reason']})")
+    if not is_url(out) and (Path(out) / "report.html").is_file():
+        lines.append(f"  report: {Path(out) / 'report.html'}")
     return "\n".join(lines)
 
 
@@ -154,3 +167,62 @@ def extract(input_path: str, output: str, recipe_path: str | None) -> None:
     if unreadable:
         msg += f"; {unreadable} unreadable -> {Path(output).with_suffix('.rejected.jsonl')}"
     click.echo(msg, err=True)
+
+
+@main.command()
+@click.argument("out", metavar="OUT")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="kept pages in the page viewer (a deterministic sample)",
+)
+@click.option("-o", "--output", help="where to write the report  [default: OUT/report.html]")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+def report(out: str, max_pages: int, output: str | None, workers: int) -> None:
+    """(Re)build OUT/report.html from the output directory OUT of a run."""
+    try:
+        with tqdm(
+            desc="gharbal report", unit=" shards", disable=not sys.stderr.isatty(), file=sys.stderr
+        ) as bar:
+            path = build_report(
+                out, max_pages=max_pages, output=output, workers=workers, on_shard=bar.update
+            )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"report -> {path}", err=True)
+
+
+_STYLE: dict[str, dict[str, object]] = {
+    "head": {"bold": True},
+    "remove": {"fg": "red"},
+    "detail": {"dim": True},
+    "title": {"bold": True},
+    "note": {"fg": "yellow"},
+}
+
+
+@main.command()
+@click.argument("out", metavar="OUT")
+@click.argument("doc_id", metavar="ID")
+@click.option("--full", is_flag=True, help="print whole lines (default: cut to the terminal)")
+@click.option("--removed-only", is_flag=True, help="list only the removed lines")
+@click.option("--json", "as_json", is_flag=True, help="print the explanation as JSON")
+def explain(out: str, doc_id: str, full: bool, removed_only: bool, as_json: bool) -> None:
+    """Why document ID was dropped, or which of its lines were removed and why.
+
+    Exits 1 when OUT holds no document with that id.
+    """
+    try:
+        exp = explain_document(out, doc_id)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    except UnknownDocumentError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(exp.to_json(), ensure_ascii=False, indent=1))
+        return
+    for kind, text in explanation_lines(exp, full=full, removed_only=removed_only):
+        click.secho(text, **_STYLE.get(kind, {}))  # type: ignore[arg-type]

@@ -10,7 +10,8 @@ the ledger balanced at the end.
    each phase but the last, the aggregation's ``finalize`` runs; every shard of every phase, and
    every ``finalize``, leaves a completion marker;
 4. the last phase writes the ledger (`ShardWriter`); shard stats are merged in shard order, the
-   invariant ``input == kept + rejected`` is checked and ``stats.json`` written.
+   invariant ``input == kept + rejected`` is checked and ``stats.json`` written;
+5. build ``report.html`` from ``stats.json`` and the ledger (`gharbal.report`).
 
 For an output URL, workers write to a local staging directory and finished shards are uploaded as
 they come (`gharbal.writers.output`), ``stats.json`` last.
@@ -45,6 +46,7 @@ from gharbal.executors.shards import (
 from gharbal.extract import Extract
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
+from gharbal.report import build_report
 from gharbal.stats import Stats
 from gharbal.step import Aggregation, RunContext, Step
 from gharbal.writers import (
@@ -53,7 +55,8 @@ from gharbal.writers import (
     write_json_atomic,
     write_text_atomic,
 )
-from gharbal.writers.intermediate import IntermediateWriter, read_intermediate
+from gharbal.writers.intermediate import read_intermediate, to_record
+from gharbal.writers.jsonl import JsonlPartWriter
 from gharbal.writers.output import Output
 
 STAGES_DIR = "stages"
@@ -158,9 +161,9 @@ def process_shard(
     if phase.observes is not None:
         workdir = stage_dir(out, phase, phase.observes)
         docs = _inclusive_time(phase.observes.observe(docs, ctx, workdir), phase.observes.name, ctx)
-        with IntermediateWriter(workdir / "docs" / _part(shard)) as inter:
+        with JsonlPartWriter(workdir / "docs" / _part(shard)) as inter:
             for doc in docs:
-                inter.write(doc)
+                inter.write(to_record(doc))
                 if on_document is not None:
                     on_document(1)
         write_marker(stage_marker(workdir, shard.index), ctx.stats)
@@ -234,6 +237,8 @@ def run(
             shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
     total.check()
     write_json_atomic(out / "stats.json", total.to_json())
+    if recipe.report.enabled:
+        build_report(out, max_pages=recipe.report.max_pages, workers=recipe.workers)
     if output.remote:
         top = [name for name in TOP_LEVEL if (out / name).is_file()]
         output.publish([*top, "stats.json"])  # stats.json last: the run is complete

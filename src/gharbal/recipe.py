@@ -80,6 +80,13 @@ class OutputConfig(_Model):
     compression: Literal["gzip", "none"] = "gzip"
 
 
+class ReportConfig(_Model):
+    """``OUT/report.html``, written at the end of a run (``gharbal report OUT`` rebuilds it)."""
+
+    enabled: bool = True
+    max_pages: int = Field(default=200, ge=0, description="kept pages in the report's page viewer")
+
+
 class Recipe(_Model):
     """The whole pipeline definition."""
 
@@ -87,6 +94,7 @@ class Recipe(_Model):
     read: ReadConfig = ReadConfig()
     extract: ExtractConfig = ExtractConfig()
     output: OutputConfig = OutputConfig()
+    report: ReportConfig = ReportConfig()
     workers: int = Field(default=1, ge=1)
 
     @classmethod

@@ -92,7 +92,8 @@ def test_aggregation_sees_all_shards(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_intermediate_roundtrip_keeps_every_field(tmp_path: Path) -> None:
     from gharbal import Line
-    from gharbal.writers.intermediate import IntermediateWriter, read_intermediate
+    from gharbal.writers import JsonlPartWriter
+    from gharbal.writers.intermediate import read_intermediate, to_record
 
     doc = Document(
         id="x",
@@ -110,7 +111,7 @@ def test_intermediate_roundtrip_keeps_every_field(tmp_path: Path) -> None:
     gone = Document(id="y")
     gone.reject("read.invalid_json", "f:2: bad")
     path = tmp_path / "part-00000.jsonl.zst"
-    with IntermediateWriter(path) as w:
-        w.write(doc)
-        w.write(gone)
+    with JsonlPartWriter(path) as w:
+        w.write(to_record(doc))
+        w.write(to_record(gone))
     assert list(read_intermediate(path)) == [doc, gone]

@@ -6,6 +6,7 @@ EXPECTED = {
     "Verdict", "__version__", "build_steps", "detect_format", "extract_file", "extract_page",
     "plan_shards", "process_shard", "read_shard", "run",
     "LocalExecutor", "RayExecutor",
+    "UnknownDocumentError", "build_report", "explain", "format_explanation",
 }  # fmt: skip
 
 

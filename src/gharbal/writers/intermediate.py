@@ -1,21 +1,19 @@
 """Documents between phases: every field of a `Document` (lines, verdicts, rejection included),
-one zstd-compressed JSON line each, so that a later phase continues exactly where the earlier one
-stopped. Internal to a run: the format may change between gharbal versions.
+one JSON line each (written with `JsonlPartWriter` to ``.jsonl.zst`` parts), so that a later phase
+continues exactly where the earlier one stopped. Internal to a run: the format may change between
+gharbal versions.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import orjson
-import zstandard
 
 from gharbal.document import Document, Line, Rejection, Verdict
-from gharbal.writers.jsonl import temporary_name
+from gharbal.readers.compression import iter_lines, open_binary
 
 
 def to_record(doc: Document) -> dict[str, Any]:
@@ -58,51 +56,8 @@ def from_record(rec: dict[str, Any]) -> Document:
     )
 
 
-class IntermediateWriter:
-    """Writes documents to ``path`` atomically (temporary name, renamed on success)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tmp = temporary_name(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._raw = self.tmp.open("wb")
-        self._out: Any = zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False)
-
-    def write(self, doc: Document) -> None:
-        self._out.write(orjson.dumps(to_record(doc), option=orjson.OPT_APPEND_NEWLINE))
-
-    def __enter__(self) -> IntermediateWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._out.close()
-        if exc_type is None:
-            self._raw.flush()
-            os.fsync(self._raw.fileno())  # a completion marker follows: the data must be there
-        self._raw.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
-
-
 def read_intermediate(path: Path) -> Iterator[Document]:
-    with path.open("rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as stream:
-        buffered = _lines(stream)
-        for line in buffered:
-            yield from_record(orjson.loads(line))
-
-
-def _lines(stream: Any) -> Iterator[bytes]:
-    pending = b""
-    while chunk := stream.read(1 << 20):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        yield from complete
-    if pending:
-        yield pending
+    with open_binary(path) as stream:
+        for line in iter_lines(stream, limit=1 << 40):
+            assert line.data is not None  # no limit for our own files
+            yield from_record(orjson.loads(line.data))

@@ -5,11 +5,15 @@
     OUT/documents/part-NNNNN.jsonl.gz       kept documents: id, url, title, text, lang, scores, metadata
     OUT/rejected/part-NNNNN.jsonl.gz        dropped documents: id, url, stage, reason, detail, source
     OUT/removed_lines/part-NNNNN.jsonl.gz   removed lines: id, line_no, reason, text, detail
+    OUT/lines/part-NNNNN.jsonl.gz           line map of each page with lines: id, kept, title
     OUT/shards/part-NNNNN.stats.json        one shard's stats, written last: the shard's completion marker
     OUT/stats.json                          merged stats, with input == kept + rejected checked
     OUT/recipe.yaml                         the resolved recipe
 
 ``NNNNN`` is the shard number, so the files and their order do not depend on the worker count.
+The ``lines/`` map (line numbers of the kept lines and of the title line) is what lets the report and
+``gharbal explain`` put a page back together: kept text from ``documents/``, removed lines from
+``removed_lines/``, each at its original line number.
 """
 
 from __future__ import annotations
@@ -18,15 +22,14 @@ import json
 import os
 import shutil
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from gharbal.document import Document
+from gharbal.document import Document, Verdict
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
-from gharbal.writers.jsonl import JsonlPartWriter, temporary_name
+from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter, temporary_name
 
-PART_DIRS = ("documents", "rejected", "removed_lines", "shards")
+PART_DIRS = ("documents", "rejected", "removed_lines", "lines", "shards")
 
 
 def part_name(shard: int, cfg: OutputConfig) -> str:
@@ -45,6 +48,13 @@ def document_record(doc: Document) -> dict[str, Any]:
     }
 
 
+def line_map_record(doc: Document) -> dict[str, Any]:
+    """Where the kept lines and the title of a page were (1-based line numbers; see ``Line.no``)."""
+    kept = [ln.no for ln in doc.lines or () if ln.verdict is Verdict.KEEP]
+    title = next((ln.no for ln in doc.lines or () if ln.verdict is Verdict.TITLE), None)
+    return {"id": doc.id, "kept": kept, "title": title}
+
+
 def rejection_record(doc: Document) -> dict[str, Any]:
     assert doc.rejection is not None
     return {
@@ -57,7 +67,7 @@ def rejection_record(doc: Document) -> dict[str, Any]:
     }
 
 
-class ShardWriter:
+class ShardWriter(AtomicOutput):
     """Routes one shard's documents to the three part files and counts them in ``stats``."""
 
     def __init__(self, out: Path, shard: int, cfg: OutputConfig, stats: Stats) -> None:
@@ -66,6 +76,7 @@ class ShardWriter:
         self.documents = JsonlPartWriter(out / "documents" / name)
         self.rejected = JsonlPartWriter(out / "rejected" / name)
         self.removed = JsonlPartWriter(out / "removed_lines" / name)
+        self.line_maps = JsonlPartWriter(out / "lines" / name)
 
     def write(self, doc: Document) -> None:
         s = self.stats
@@ -83,6 +94,8 @@ class ShardWriter:
             )
             s.removed_lines += 1
             s.removed_lines_by_reason[reason] += 1
+        if doc.lines:
+            self.line_maps.write(line_map_record(doc))
         if doc.rejection is not None:
             self.rejected.write(rejection_record(doc))
             s.rejected += 1
@@ -94,29 +107,15 @@ class ShardWriter:
             s.kept += 1
 
     def close(self) -> None:
-        for part in (self.documents, self.rejected, self.removed):
+        for part in (self.documents, self.rejected, self.removed, self.line_maps):
             part.close()
         write_json_atomic(
             self.out / "shards" / f"part-{self.shard:05d}.stats.json", self.stats.to_json()
         )
 
     def abort(self) -> None:
-        for part in (self.documents, self.rejected, self.removed):
+        for part in (self.documents, self.rejected, self.removed, self.line_maps):
             part.abort()
-
-    def __enter__(self) -> ShardWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -140,3 +139,4 @@ def prepare_output(out: Path) -> None:
     for sub in PART_DIRS:
         shutil.rmtree(out / sub, ignore_errors=True)
     (out / "stats.json").unlink(missing_ok=True)
+    (out / "report.html").unlink(missing_ok=True)

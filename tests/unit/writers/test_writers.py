@@ -40,3 +40,28 @@ def test_shard_writer_routes_and_counts(tmp_path: Path) -> None:
     assert stats.unreadable_files == [{"path": "", "reason": "read.file.truncated"}]
     assert (tmp_path / "documents" / "part-00003.jsonl.gz").exists()
     assert (tmp_path / "shards" / "part-00003.stats.json").exists()
+
+
+def test_line_map_sidecar_and_stale_report(tmp_path: Path) -> None:
+    from tests.conftest import read_jsonl
+
+    from gharbal import Line, Verdict
+    from gharbal.writers import prepare_output
+
+    doc = Document(id="p", text="kept")
+    doc.lines = [
+        Line(1, "Menu", Verdict.REMOVE, "extract.lines.short"),
+        Line(3, "Title", Verdict.TITLE),
+        Line(4, "kept"),
+    ]
+    html = Document(id="h", text="from html")  # no lines: no line map
+    with ShardWriter(tmp_path, 0, OutputConfig(), Stats()) as w:
+        w.write(doc)
+        w.write(html)
+    assert read_jsonl(tmp_path / "lines" / "part-00000.jsonl.gz") == [
+        {"id": "p", "kept": [4], "title": 3}
+    ]
+    (tmp_path / "report.html").write_text("old")
+    prepare_output(tmp_path)
+    assert not (tmp_path / "lines").exists()
+    assert not (tmp_path / "report.html").exists()
