@@ -111,6 +111,9 @@ def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool)
     new_staging = staging if keep_staging else tmp_path / "other-staging"
     gharbal.run(inputs, memory_url, staging=new_staging, resume=True)
     assert_same_as_local(memory_url, local)
+    # The report was built from every part, the earlier process's uploads included.
+    report = remote_files(memory_url)["report.html"]
+    assert all(f'"d{n}"'.encode() in report for n in range(12)), "pages missing from the viewer"
     assert {p: fs.cat_file(p) for p in uploaded} == before  # markers (with timings) untouched
 
 

@@ -238,6 +238,7 @@ def run(
     total.check()
     write_json_atomic(out / "stats.json", total.to_json())
     if recipe.report.enabled:
+        output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
         build_report(out, max_pages=recipe.report.max_pages, workers=recipe.workers)
     if output.remote:
         top = [name for name in TOP_LEVEL if (out / name).is_file()]

@@ -120,6 +120,23 @@ class Output:
                 self._fs.put_file(str(self.local / rel), tmp)
                 self._fs.mv(tmp, dest)
 
+    def fetch_missing(self, dirs: tuple[str, ...]) -> int:
+        """Download the destination's files in ``dirs`` that staging lacks (shards an earlier
+        process uploaded, when a resume started with another staging directory); returns how many."""
+        if self._fs is None:
+            return 0
+        fetched = 0
+        for d in dirs:
+            local = self.local / d
+            have = {p.name for p in local.iterdir()} if local.is_dir() else set()
+            for name in sorted(self.names(d) - have):
+                if name.startswith("."):
+                    continue
+                local.mkdir(parents=True, exist_ok=True)
+                self._fs.get_file(self._path(f"{d}/{name}"), str(local / name))
+                fetched += 1
+        return fetched
+
     def clear(self, dirs: tuple[str, ...], files: tuple[str, ...], remote: bool = True) -> None:
         """Remove the directories and files of an earlier run before a fresh one, locally (output
         or staging directory: nothing else in it is touched) and at the destination."""
