@@ -22,6 +22,7 @@ makes no network request of its own beyond the cluster.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -39,13 +40,14 @@ POLL = 0.25
 """Seconds between two polls of the progress actor."""
 
 
+_MISSING = "the Ray executor needs Ray: pip install 'gharbal[ray]' (or pip install ray)"
+
+
 def _ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ConfigError(
-            "the Ray executor needs Ray: pip install 'gharbal[ray]' (or pip install ray)"
-        ) from None
+        raise ConfigError(_MISSING) from None
     return ray
 
 
@@ -87,6 +89,8 @@ class RayExecutor:
         retries: int = 2,
         init_kwargs: dict[str, Any] | None = None,
     ) -> None:
+        if importlib.util.find_spec("ray") is None:  # fail before any work, without importing it
+            raise ConfigError(_MISSING)
         self.address = address
         self.num_cpus = num_cpus
         self.retries = retries

@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.pipelines import make_corpus
 
 from gharbal import RetryableError, ShardError
 from gharbal.executors import progress
@@ -153,3 +155,23 @@ def test_report_without_sink_is_a_no_op() -> None:
     progress.flush()
     progress.set_sink(previous)
     assert sum(got) == 5
+
+
+def test_executor_flags_are_checked_before_any_work(
+    tmp_path: Path, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = make_corpus(tmp_path / "in", files=1, docs=1)
+    out = tmp_path / "out"
+    result = cli("run", *inputs, "-o", str(out), "--ray-address", "auto")
+    assert result.exit_code == 2
+    assert "--ray-address is for --executor ray" in result.output
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else find_spec(name, *a)
+    )
+    result = cli("run", *inputs, "-o", str(out), "--executor", "ray")
+    assert result.exit_code == 2
+    assert "pip install 'gharbal[ray]'" in result.output
+    assert not out.exists()
