@@ -1,9 +1,11 @@
 """Output to fsspec URLs, with no network: fsspec's in-memory filesystem (an object store: no
-rename, objects appear whole) and ``file://`` (a filesystem with renames)."""
+rename, objects appear whole), ``file://`` (a filesystem with renames), and ``s3://`` against moto's
+S3 server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -236,3 +238,51 @@ def test_url_inputs_to_url_output(tmp_path: Path, memory_url: str) -> None:
     stats = json.loads(remote["stats.json"])
     assert stats["input"] == stats_of(local)["input"]
     fs.rm(f"{memory_url}-in", recursive=True)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server in a thread on the loopback interface (no credentials, no network)."""
+    pytest.importorskip("s3fs")
+    server_mod = pytest.importorskip("moto.server")
+    keys = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    saved = {k: os.environ.get(k) for k in (*keys, "AWS_DEFAULT_REGION")}
+    os.environ.update(keys, AWS_DEFAULT_REGION="us-east-1")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_s3_output_interrupted_and_resumed(
+    tmp_path: Path, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": s3_endpoint})
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    bucket = f"gharbal-{uuid.uuid4().hex[:8]}"
+    fs.mkdir(bucket)
+    url = f"s3://{bucket}/corpus"
+    inputs = make_corpus(tmp_path / "in", files=5, docs=2)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local, build=with_site_count)
+    staging = tmp_path / "staging"
+    with pytest.raises(_StopError):
+        gharbal.run(
+            inputs,
+            url,
+            Recipe(workers=2),
+            staging=staging,
+            on_progress=_Stopper(7),  # 5 shards observed, then 2 written and uploaded
+            build=with_site_count,
+        )
+    assert len(fs.ls(f"{bucket}/corpus/shards")) == 2
+    gharbal.run(inputs, url, staging=staging, resume=True, build=with_site_count)
+    assert_same_as_local(url, local)

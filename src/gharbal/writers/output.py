@@ -83,6 +83,7 @@ class Output:
         if self._fs is None:
             path = self.local / rel
             return path.read_text(encoding="utf-8") if path.is_file() else None
+        self._fs.invalidate_cache(self._path(rel))  # listings cached by another run (S3)
         try:
             with self._fs.open(self._path(rel), "rb") as f:
                 data: bytes = f.read()
@@ -95,6 +96,7 @@ class Output:
         if self._fs is None:
             path = self.local / rel_dir
             return {p.name for p in path.iterdir() if p.is_file()} if path.is_dir() else set()
+        self._fs.invalidate_cache(self._path(rel_dir))
         try:
             found = self._fs.ls(self._path(rel_dir), detail=False)
         except FileNotFoundError:
