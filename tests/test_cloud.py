@@ -206,7 +206,7 @@ def test_plan_fingerprints_url_inputs(memory_url: str) -> None:
     fs = fsspec.filesystem("memory")
     url = f"{memory_url}-in/a.jsonl"
     fs.pipe(url, b'{"text": "a"}\n')
-    shard = Shard(0, (InputFile(url, None, "jsonl"),))  # type: ignore[arg-type]
+    shard = Shard(0, (InputFile(url, None, "jsonl"),))
     (row,) = plan_record([shard], [])["shards"]
     assert row["files"][0]["path"] == url
     assert row["files"][0]["size"] == 14

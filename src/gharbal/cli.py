@@ -2,7 +2,9 @@
 
 Exit codes: 0 when the run completed (bad records are rejections, not failures), 2 for a usage or
 recipe error (nothing was run), 1 for an unexpected failure, and for ``explain`` an id that is not in
-the output.
+the output; with ``gharbal run --strict``, 3 when the run completed but input was damaged: a
+read-stage rejection other than ``read.skip.*`` (records that were read fine but are not pages, such
+as a WARC response that is not HTML).
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ from gharbal.stats import Stats
 from gharbal.writers.output import is_url
 
 SAMPLE = "data/sample/crawl.jsonl.gz"
+EXIT_DAMAGED_INPUT = 3
+
+
+def damaged_input(stats: Stats) -> int:
+    """Documents rejected because the input was damaged (``read.*`` but not ``read.skip.*``)."""
+    return sum(
+        n
+        for reason, n in stats.rejected_by_reason.items()
+        if reason.startswith("read.") and not reason.startswith("read.skip.")
+    )
 
 
 def _recipe(path: str | None, **overrides: object) -> Recipe:
@@ -106,6 +118,18 @@ def main() -> None:
     help="local directory workers write to when OUTPUT is a URL (s3://, gs://, ...); "
     "default: under ~/.cache/gharbal/staging",
 )
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "parquet"]),
+    help="kept documents as JSONL or Parquet (recipe: output.format)",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help=f"exit {EXIT_DAMAGED_INPUT} if any input was damaged (a read.* rejection other than "
+    "read.skip.*)",
+)
 def run(
     inputs: tuple[str, ...],
     output: str,
@@ -115,14 +139,21 @@ def run(
     ray_address: str | None,
     resume: bool,
     staging: str | None,
+    output_format: str | None,
+    strict: bool,
 ) -> None:
-    """Run the whole pipeline on INPUTS (files, directories, globs; the format is detected).
+    """Run the whole pipeline on INPUTS (files, directories, globs or fsspec URLs; JSONL, WARC/WET,
+    HTML, Parquet or text pages, the format detected from the content).
 
     With no INPUTS, runs on the sample crawl bundled with gharbal. OUTPUT is a directory or an
     fsspec URL (s3://bucket/out, gs://..., memory://...).
     """
     try:
         recipe = _recipe(recipe_path, workers=workers)
+        if output_format is not None:
+            recipe = recipe.with_overrides(
+                output={**recipe.output.model_dump(), "format": output_format}
+            )
         runner = _executor(executor, workers, recipe, ray_address)
         with (
             as_file(files("gharbal") / SAMPLE) as sample,
@@ -141,6 +172,10 @@ def run(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(_summary(stats, output), err=True)
+    damaged = damaged_input(stats)
+    if strict and damaged:
+        click.echo(f"--strict: {damaged} records rejected for damaged input", err=True)
+        sys.exit(EXIT_DAMAGED_INPUT)
 
 
 @main.command()

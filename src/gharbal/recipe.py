@@ -76,8 +76,14 @@ class ExtractConfig(_Model):
 
 
 class OutputConfig(_Model):
-    format: Literal["jsonl"] = "jsonl"
-    compression: Literal["gzip", "none"] = "gzip"
+    format: Literal["jsonl", "parquet"] = Field(
+        default="jsonl",
+        description="kept documents as JSON Lines or Parquet; the ledger is JSON Lines either way",
+    )
+    compression: Literal["gzip", "none"] = Field(
+        default="gzip", description="of the JSON Lines parts (documents, rejected, removed lines)"
+    )
+    parquet_compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
 
 
 class ReportConfig(_Model):

@@ -1,14 +1,15 @@
 """JSON Lines pages (``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``; compression found by magic bytes).
 
 A record holds ``text`` (plain page text) or ``html`` (raw HTML), optional ``id`` and ``url``; every
-other field is kept in ``metadata``. Field names come from the recipe's ``read`` section.
+other field is kept in ``metadata``. Field names come from the recipe's ``read`` section. Text that
+shows the fingerprints of mojibake is repaired (`gharbal.readers.charset.repair_mojibake`) and the
+repair named in ``metadata["mojibake_repaired"]``.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,14 +17,18 @@ import zstandard
 
 from gharbal.document import Document, content_id
 from gharbal.readers.base import file_rejection
-from gharbal.readers.compression import iter_lines, open_binary
+from gharbal.readers.charset import repair_mojibake
+from gharbal.readers.compression import CorruptStreamError, iter_lines, open_binary
+from gharbal.readers.location import Location
 from gharbal.recipe import ReadConfig
+
+_BOM = b"\xef\xbb\xbf"
 
 
 class JsonlReader:
     kind = "jsonl"
 
-    def read(self, path: Path, cfg: ReadConfig, base: Path | None) -> Iterator[Document]:
+    def read(self, path: Location, cfg: ReadConfig, base: Location | None) -> Iterator[Document]:
         records = 0
         last_offset = 0
         try:
@@ -34,12 +39,17 @@ class JsonlReader:
                     if raw.data is not None and not raw.data.strip():
                         continue  # a blank line is a separator, not a record
                     records += 1
-                    yield self._record(raw.data, raw.length, where, cfg)
+                    data = raw.data
+                    if raw.number == 1 and data is not None and data.startswith(_BOM):
+                        data = data[len(_BOM) :]
+                    yield self._record(data, raw.length, where, cfg)
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+            corrupt = isinstance(exc, CorruptStreamError)  # bad data, not a cut file
             yield file_rejection(
                 path,
-                "read.file.truncated",
-                f"stream breaks off after byte {last_offset} of decompressed data "
+                "read.file.corrupt" if corrupt else "read.file.truncated",
+                f"stream {'is corrupt' if corrupt else 'breaks off'} after byte {last_offset} "
+                "of decompressed data "
                 f"({records} records read before): {type(exc).__name__}: {exc}",
             )
             return
@@ -97,8 +107,11 @@ def record_to_document(obj: dict[str, Any], where: str, cfg: ReadConfig) -> Docu
             f"{where}: record has neither {cfg.text_field!r} nor {cfg.html_field!r}",
         )
         return doc
+    content, repaired = repair_mojibake(html if html is not None else text or "")
+    if repaired:
+        doc.metadata["mojibake_repaired"] = repaired
     if html is not None:
-        doc.html = html
+        doc.html = content
     else:
-        doc.text = text or ""
+        doc.text = content
     return doc

@@ -22,7 +22,7 @@ import zstandard
 from gharbal.document import Document
 from gharbal.readers.base import file_rejection
 from gharbal.readers.compression import compression_of, iter_lines
-from gharbal.readers.jsonl import JsonlReader
+from gharbal.readers.jsonl import _BOM, JsonlReader
 from gharbal.recipe import ReadConfig
 
 _CHUNK = 1 << 20
@@ -102,9 +102,12 @@ def read_span(path: Path, span: ByteSpan, cfg: ReadConfig) -> Iterator[Document]
                 for line in iter_lines(stream, cfg.max_record_bytes):
                     number = span.first_line + line.number - 1
                     last_offset = span.start + line.offset + line.length
-                    if line.data is not None and not line.data.strip():
+                    data = line.data
+                    if data is not None and not data.strip():
                         continue
-                    yield JsonlReader._record(line.data, line.length, f"{path}:{number}", cfg)
+                    if number == 1 and data is not None and data.startswith(_BOM):
+                        data = data[len(_BOM) :]
+                    yield JsonlReader._record(data, line.length, f"{path}:{number}", cfg)
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         yield file_rejection(
             path,

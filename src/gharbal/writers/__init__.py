@@ -8,10 +8,12 @@ from gharbal.writers.ledger import (
     write_json_atomic,
     write_text_atomic,
 )
+from gharbal.writers.parquet import ParquetPartWriter
 
 __all__ = [
     "PART_DIRS",
     "JsonlPartWriter",
+    "ParquetPartWriter",
     "ShardWriter",
     "prepare_output",
     "write_json_atomic",

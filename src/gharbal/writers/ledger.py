@@ -3,6 +3,7 @@
 ::
 
     OUT/documents/part-NNNNN.jsonl.gz       kept documents: id, url, title, text, lang, scores, metadata
+                                            (part-NNNNN.parquet with output.format: parquet)
     OUT/rejected/part-NNNNN.jsonl.gz        dropped documents: id, url, stage, reason, detail, source
     OUT/removed_lines/part-NNNNN.jsonl.gz   removed lines: id, line_no, reason, text, detail
     OUT/lines/part-NNNNN.jsonl.gz           line map of each page with lines: id, kept, title
@@ -14,6 +15,9 @@
 The ``lines/`` map (line numbers of the kept lines and of the title line) is what lets the report and
 ``gharbal explain`` put a page back together: kept text from ``documents/``, removed lines from
 ``removed_lines/``, each at its original line number.
+
+The rejected and removed-lines ledgers stay JSON Lines whatever ``output.format`` says: they are read
+by people, ``grep`` and ``gharbal explain``, not by training jobs.
 """
 
 from __future__ import annotations
@@ -28,12 +32,22 @@ from gharbal.document import Document, Verdict
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
 from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter, temporary_name
+from gharbal.writers.parquet import ParquetPartWriter
 
 PART_DIRS = ("documents", "rejected", "removed_lines", "lines", "shards")
 
 
 def part_name(shard: int, cfg: OutputConfig) -> str:
     return f"part-{shard:05d}.jsonl" + (".gz" if cfg.compression == "gzip" else "")
+
+
+def document_part(out: Path, shard: int, cfg: OutputConfig) -> JsonlPartWriter | ParquetPartWriter:
+    """The writer of a shard's kept documents, in ``output.format``."""
+    if cfg.format == "parquet":
+        return ParquetPartWriter(
+            out / "documents" / f"part-{shard:05d}.parquet", compression=cfg.parquet_compression
+        )
+    return JsonlPartWriter(out / "documents" / part_name(shard, cfg))
 
 
 def document_record(doc: Document) -> dict[str, Any]:
@@ -73,7 +87,7 @@ class ShardWriter(AtomicOutput):
     def __init__(self, out: Path, shard: int, cfg: OutputConfig, stats: Stats) -> None:
         self.out, self.shard, self.stats = out, shard, stats
         name = part_name(shard, cfg)
-        self.documents = JsonlPartWriter(out / "documents" / name)
+        self.documents = document_part(out, shard, cfg)
         self.rejected = JsonlPartWriter(out / "rejected" / name)
         self.removed = JsonlPartWriter(out / "removed_lines" / name)
         self.line_maps = JsonlPartWriter(out / "lines" / name)

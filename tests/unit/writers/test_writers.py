@@ -65,3 +65,52 @@ def test_line_map_sidecar_and_stale_report(tmp_path: Path) -> None:
     prepare_output(tmp_path)
     assert not (tmp_path / "lines").exists()
     assert not (tmp_path / "report.html").exists()
+
+
+def test_parquet_parts_have_a_fixed_schema_and_are_byte_identical(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from gharbal.writers import ParquetPartWriter
+    from gharbal.writers.parquet import schema
+
+    records = [
+        {
+            "id": f"d{i}",
+            "url": None,
+            "title": "عنوان" if i % 2 else None,
+            "text": "نص عربي " * i,
+            "lang": "ar",
+            "scores": {"extract.lines_v1.kept_ratio": i / 10},
+            "metadata": {"encoding": "cp1256", "n": i, "nested": {"a": [1, 2]}},
+        }
+        for i in range(7)
+    ]
+    blobs = []
+    for name in ("a", "b"):
+        path = tmp_path / name / "part-00000.parquet"
+        with ParquetPartWriter(path, rows_per_group=3) as w:
+            for r in records:
+                w.write(r)
+        blobs.append(path.read_bytes())
+        assert sorted(p.name for p in path.parent.iterdir()) == ["part-00000.parquet"]
+    assert blobs[0] == blobs[1]
+    pf = pq.ParquetFile(tmp_path / "a" / "part-00000.parquet")
+    assert pf.schema_arrow == schema()
+    assert pf.num_row_groups == 3
+    rows = pf.read().to_pylist()
+    assert rows[3]["scores"] == [("extract.lines_v1.kept_ratio", 0.3)]
+    assert rows[3]["metadata"] == '{"encoding":"cp1256","n":3,"nested":{"a":[1,2]}}'
+    assert rows[1]["title"] == "عنوان"
+    empty = tmp_path / "empty.parquet"
+    with ParquetPartWriter(empty):
+        pass
+    assert pq.ParquetFile(empty).schema_arrow == schema()
+    assert pq.ParquetFile(empty).metadata.num_rows == 0
+
+
+def test_shard_writer_writes_parquet_documents(tmp_path: Path) -> None:
+    stats = Stats()
+    with ShardWriter(tmp_path, 0, OutputConfig(format="parquet"), stats) as w:
+        w.write(Document(id="k", text="t"))
+    assert sorted(p.name for p in (tmp_path / "documents").iterdir()) == ["part-00000.parquet"]
+    assert (tmp_path / "rejected" / "part-00000.jsonl.gz").exists()  # the ledger stays JSONL

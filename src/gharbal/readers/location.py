@@ -1,0 +1,113 @@
+"""Where an input lives: a local `Path`, or an fsspec URL (``memory://``, ``s3://``, ...) kept as `str`.
+
+Local files are opened with the standard library; a URL goes through fsspec, which is imported only
+when a URL is given (so a local run never touches it, and never the network). A URL whose protocol
+fsspec does not know, or whose backend is not installed (``s3fs`` for ``s3://``), is a `ConfigError`
+before any work starts. The in-memory filesystem lives in one process: with ``--workers 2`` a
+``memory://`` input is not visible to the worker processes, real filesystems are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from gharbal.errors import ConfigError
+
+Location = Path | str
+"""A local file (`Path`) or an fsspec URL (`str`); plain local paths are always `Path`."""
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_url(item: str) -> bool:
+    """True for ``proto://...`` (``file://`` included: fsspec maps it to the local filesystem)."""
+    return bool(_URL.match(item))
+
+
+def name_of(loc: Location) -> str:
+    """The last part of the path (``a.warc.gz``)."""
+    if isinstance(loc, Path):
+        return loc.name
+    return loc.rstrip("/").rsplit("/", 1)[-1]
+
+
+def suffixes_of(loc: Location) -> list[str]:
+    """Lower-cased suffixes of the file name (``['.warc', '.gz']``)."""
+    return [s.lower() for s in PurePosixPath(name_of(loc)).suffixes]
+
+
+def relative_name(loc: Location, base: Location | None) -> str:
+    """``loc`` relative to the directory ``base`` it was found in, as a POSIX path."""
+    if base is None:
+        return name_of(loc)
+    if isinstance(loc, Path) and isinstance(base, Path):
+        return loc.relative_to(base).as_posix()
+    prefix = str(base).rstrip("/") + "/"
+    text = str(loc)
+    return text[len(prefix) :] if text.startswith(prefix) else name_of(loc)
+
+
+@contextmanager
+def open_location(loc: Location) -> Iterator[IO[bytes]]:
+    """The raw bytes of ``loc``, as a seekable binary file."""
+    if isinstance(loc, Path):
+        with loc.open("rb") as f:
+            yield f
+        return
+    import fsspec
+
+    with fsspec.open(loc, "rb") as f:
+        yield f
+
+
+def _fs(url: str) -> tuple[Any, str]:
+    try:
+        import fsspec.core
+
+        fs, root = fsspec.core.url_to_fs(url)
+        return fs, str(root)
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"cannot open input URL {url!r}: {exc}") from None
+
+
+def expand_url(url: str, has_magic: bool) -> tuple[list[str], str | None]:
+    """The files a URL names (a file, a directory walked in sorted order, or a glob), as URLs, and
+    the directory they are relative to (None unless ``url`` is a directory).
+
+    Raises `ConfigError` if the URL names nothing or its filesystem cannot be used.
+    """
+    fs, root = _fs(url)
+    try:
+        if has_magic:
+            files = [p for p in sorted(fs.glob(root)) if fs.isfile(p)]
+            if not files:
+                raise ConfigError(f"input pattern {url!r} matches no file")
+            return [fs.unstrip_protocol(p) for p in files], None
+        if fs.isdir(root):
+            base = root.rstrip("/")
+            found = [
+                p
+                for p in sorted(fs.find(root))
+                if not any(part.startswith(".") for part in p[len(base) :].split("/"))
+            ]
+            return [fs.unstrip_protocol(p) for p in found], fs.unstrip_protocol(base)
+        if fs.isfile(root):
+            return [fs.unstrip_protocol(root)], None
+    except OSError as exc:
+        raise ConfigError(f"cannot list input URL {url!r}: {exc}") from None
+    raise ConfigError(f"input {url!r} does not exist")
+
+
+__all__ = [
+    "Location",
+    "expand_url",
+    "is_url",
+    "name_of",
+    "open_location",
+    "relative_name",
+    "suffixes_of",
+]
