@@ -18,9 +18,10 @@ from gharbal import Document, Recipe, RunContext
 from gharbal.executors.local import Executor
 from gharbal.extract import Extract
 from gharbal.step import Aggregation, Step
+from gharbal.writers import PART_DIRS
 from tests.conftest import SEED
 
-PARTS = ("documents", "rejected", "removed_lines")
+PARTS = PART_DIRS[:-1]  # documents, rejected, removed_lines, lines (not the markers)
 
 
 def make_corpus(

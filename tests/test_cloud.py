@@ -95,23 +95,26 @@ class _Stopper:
             raise _StopError
 
 
-@pytest.mark.parametrize("keep_staging", [True, False])
-def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool) -> None:
+@pytest.mark.parametrize(
+    ("keep_staging", "fmt"), [(True, "jsonl"), (False, "jsonl"), (False, "parquet")]
+)
+def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool, fmt: str) -> None:
     """Interrupted after 3 shards, then resumed with the same staging directory or a new one
     (the machine was lost): the shards already uploaded are not redone either way."""
     inputs = make_corpus(tmp_path / "in", files=6, docs=2)
+    recipe = Recipe.from_dict({"output": {"format": fmt}})
     local = tmp_path / "local"
-    gharbal.run(inputs, local)
+    gharbal.run(inputs, local, recipe)
     staging = tmp_path / "staging"
     with pytest.raises(_StopError):
-        gharbal.run(inputs, memory_url, staging=staging, on_progress=_Stopper(3))
+        gharbal.run(inputs, memory_url, recipe, staging=staging, on_progress=_Stopper(3))
     fs, root = fsspec.core.url_to_fs(memory_url)
     uploaded = sorted(fs.ls(f"{root}/shards", detail=False))
     assert len(uploaded) == 3
     assert not fs.exists(f"{root}/stats.json")
     before = {p: fs.cat_file(p) for p in uploaded}
     new_staging = staging if keep_staging else tmp_path / "other-staging"
-    gharbal.run(inputs, memory_url, staging=new_staging, resume=True)
+    gharbal.run(inputs, memory_url, recipe, staging=new_staging, resume=True)
     assert_same_as_local(memory_url, local)
     # The report was built from every part, the earlier process's uploads included.
     report = remote_files(memory_url)["report.html"]
