@@ -5,6 +5,8 @@ The public API is what ``__all__`` lists (a test pins it); everything else may c
 
 from gharbal.document import Document, Line, Rejection, Verdict
 from gharbal.errors import ConfigError, GharbalError, RetryableError, ShardError
+from gharbal.executors.local import LocalExecutor
+from gharbal.executors.ray import RayExecutor
 from gharbal.extract import Extract, extract_page
 from gharbal.extract_file import extract_file
 from gharbal.identify.language import LanguageId
@@ -29,9 +31,11 @@ __all__ = [
     "InvariantError",
     "LanguageId",
     "Line",
+    "LocalExecutor",
     "PiiRedact",
     "QualityFilters",
     "QualitySignals",
+    "RayExecutor",
     "Recipe",
     "Rejection",
     "RetryableError",

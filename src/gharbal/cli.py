@@ -19,6 +19,9 @@ import click
 from tqdm import tqdm
 
 from gharbal.errors import ConfigError
+from gharbal.executors.local import LocalExecutor
+from gharbal.executors.progress import ProgressBar
+from gharbal.executors.ray import RayExecutor
 from gharbal.extract_file import extract_file
 from gharbal.pipeline import run as run_pipeline
 from gharbal.recipe import Recipe
@@ -31,6 +34,7 @@ from gharbal.report import (
     explain as explain_document,
 )
 from gharbal.stats import Stats
+from gharbal.writers.output import is_url
 
 SAMPLE = "data/sample/crawl.jsonl.gz"
 EXIT_DAMAGED_INPUT = 3
@@ -55,7 +59,17 @@ def _progress(desc: str) -> tqdm[Never]:
     return tqdm(desc=desc, unit=" docs", disable=not sys.stderr.isatty(), file=sys.stderr)
 
 
-def _summary(stats: Stats, out: Path) -> str:
+def _executor(
+    kind: str, workers: int | None, recipe: Recipe, address: str | None
+) -> LocalExecutor | RayExecutor:
+    if kind == "ray":  # Ray itself is imported only when the executor first runs a task
+        return RayExecutor(address=address, num_cpus=workers)
+    if address is not None:
+        raise ConfigError("--ray-address is for --executor ray")
+    return LocalExecutor(recipe.workers)
+
+
+def _summary(stats: Stats, out: str) -> str:
     lines = [
         f"input {stats.input}  kept {stats.kept}  rejected {stats.rejected}  "
         f"removed lines {stats.removed_lines}  -> {out}"
@@ -64,8 +78,8 @@ def _summary(stats: Stats, out: Path) -> str:
         lines.append(f"  rejected {n:>6}  {reason}")
     for item in stats.unreadable_files:
         lines.append(f"  unreadable file: {item['path']} ({item['reason']})")
-    if (out / "report.html").is_file():
-        lines.append(f"  report: {out / 'report.html'}")
+    if not is_url(out) and (Path(out) / "report.html").is_file():
+        lines.append(f"  report: {Path(out) / 'report.html'}")
     return "\n".join(lines)
 
 
@@ -82,10 +96,27 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), help="worker processes (recipe: workers)")
 @click.option(
     "--executor",
-    type=click.Choice(["local"]),
+    type=click.Choice(["local", "ray"]),
     default="local",
     show_default=True,
-    help="where to run",
+    help="where to run: a local process pool, or Ray (pip install 'gharbal[ray]')",
+)
+@click.option(
+    "--ray-address",
+    help="Ray cluster to join ('auto', 'ray://head:10001'); default: start a local Ray "
+    "(with --workers CPUs, all if not given)",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="keep the finished work of an interrupted run into OUTPUT (same recipe and inputs) "
+    "and do the rest",
+)
+@click.option(
+    "--staging",
+    type=click.Path(file_okay=False),
+    help="local directory workers write to when OUTPUT is a URL (s3://, gs://, ...); "
+    "default: under ~/.cache/gharbal/staging",
 )
 @click.option(
     "--format",
@@ -105,13 +136,17 @@ def run(
     recipe_path: str | None,
     workers: int | None,
     executor: str,
+    ray_address: str | None,
+    resume: bool,
+    staging: str | None,
     output_format: str | None,
     strict: bool,
 ) -> None:
     """Run the whole pipeline on INPUTS (files, directories, globs or fsspec URLs; JSONL, WARC/WET,
     HTML, Parquet or text pages, the format detected from the content).
 
-    With no INPUTS, runs on the sample crawl bundled with gharbal.
+    With no INPUTS, runs on the sample crawl bundled with gharbal. OUTPUT is a directory or an
+    fsspec URL (s3://bucket/out, gs://..., memory://...).
     """
     try:
         recipe = _recipe(recipe_path, workers=workers)
@@ -119,11 +154,24 @@ def run(
             recipe = recipe.with_overrides(
                 output={**recipe.output.model_dump(), "format": output_format}
             )
-        with as_file(files("gharbal") / SAMPLE) as sample, _progress("gharbal run") as bar:
-            stats = run_pipeline(list(inputs) or [str(sample)], output, recipe, bar.update)
+        runner = _executor(executor, workers, recipe, ray_address)
+        with (
+            as_file(files("gharbal") / SAMPLE) as sample,
+            ProgressBar("gharbal run") as bar,
+            runner,
+        ):
+            stats = run_pipeline(
+                list(inputs) or [str(sample)],
+                output,
+                recipe,
+                bar,
+                runner,
+                resume=resume,
+                staging=staging,
+            )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(_summary(stats, Path(output)), err=True)
+    click.echo(_summary(stats, output), err=True)
     damaged = damaged_input(stats)
     if strict and damaged:
         click.echo(f"--strict: {damaged} records rejected for damaged input", err=True)

@@ -2,26 +2,47 @@
 the ledger balanced at the end.
 
 1. validate the recipe and plan shards (`ConfigError` before any work starts);
-2. prepare ``OUT`` and save the resolved recipe as ``OUT/recipe.yaml``;
+2. prepare ``OUT`` and save the resolved recipe as ``OUT/recipe.yaml`` and the shard plan as
+   ``OUT/plan.json``; with ``resume``, check them against the earlier run's instead and keep its
+   finished work (`gharbal.executors.shards`);
 3. split the plan into phases at each aggregation (see `gharbal.step`): phase 0 reads the inputs,
    later phases read the documents the previous phase left in ``OUT/stages/NN-name/docs/``; after
-   each phase but the last, the aggregation's ``finalize`` runs;
+   each phase but the last, the aggregation's ``finalize`` runs; every shard of every phase, and
+   every ``finalize``, leaves a completion marker;
 4. the last phase writes the ledger (`ShardWriter`); shard stats are merged in shard order, the
    invariant ``input == kept + rejected`` is checked and ``stats.json`` written;
 5. build ``report.html`` from ``stats.json`` and the ledger (`gharbal.report`).
+
+For an output URL, workers write to a local staging directory and finished shards are uploaded as
+they come (`gharbal.writers.output`), ``stats.json`` last.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from gharbal.document import Document
+from gharbal.executors import progress
 from gharbal.executors.local import Executor, LocalExecutor
+from gharbal.executors.shards import (
+    PLAN,
+    check_resumable,
+    finalize_marker,
+    marker_name,
+    plan_record,
+    read_marker,
+    schedule,
+    stage_marker,
+    write_marker,
+)
 from gharbal.extract import Extract
 from gharbal.identify.language import LanguageId
 from gharbal.pii.redact import PiiRedact
@@ -32,11 +53,23 @@ from gharbal.recipe import Recipe
 from gharbal.report import build_report
 from gharbal.stats import Stats
 from gharbal.step import Aggregation, RunContext, Step
-from gharbal.writers import ShardWriter, prepare_output, write_json_atomic
+from gharbal.writers import (
+    PART_DIRS,
+    ShardWriter,
+    write_json_atomic,
+    write_text_atomic,
+)
 from gharbal.writers.intermediate import read_intermediate, to_record
 from gharbal.writers.jsonl import JsonlPartWriter
+from gharbal.writers.output import Output
 
 STAGES_DIR = "stages"
+TOP_LEVEL = ("recipe.yaml", PLAN, "report.html")
+"""Files beside the parts that an output URL receives at the end of a run (``stats.json`` last)."""
+
+BuildSteps = Callable[[Recipe], list[Step | Aggregation]]
+"""What turns a recipe into steps: `build_steps` unless a caller passes its own (a picklable
+module-level function, since every worker builds its steps from the recipe)."""
 
 
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
@@ -114,12 +147,14 @@ def process_shard(
     on_document: Callable[[int], object] | None = None,
     phase_index: int = 0,
     num_shards: int = 1,
+    build: BuildSteps | None = None,
 ) -> Stats:
     """Run one phase of the pipeline on one shard; returns the shard's stats for that phase.
 
-    ``on_document(1)`` is called after each document is written (for a progress bar).
+    ``on_document(1)`` is called after each document is written (for a progress bar). The shard's
+    completion marker is written last (`gharbal.executors.shards`).
     """
-    phases = split_phases(build_steps(recipe))
+    phases = split_phases((build or build_steps)(recipe))
     phase = phases[phase_index]
     ctx = RunContext(
         rank=shard.index, world_size=recipe.workers, output_dir=out, num_shards=num_shards
@@ -142,6 +177,7 @@ def process_shard(
                 inter.write(to_record(doc))
                 if on_document is not None:
                     on_document(1)
+        write_marker(stage_marker(workdir, shard.index), ctx.stats)
         return ctx.stats
     with ShardWriter(out, shard.index, recipe.output, ctx.stats) as writer:
         for doc in docs:
@@ -160,44 +196,260 @@ def run(
     recipe: Recipe | None = None,
     on_progress: Callable[[int], object] | None = None,
     executor: Executor | None = None,
+    *,
+    resume: bool = False,
+    staging: str | Path | None = None,
+    build: BuildSteps | None = None,
 ) -> Stats:
     """Run the whole pipeline over ``inputs`` into ``output_dir`` and return the merged stats.
 
-    ``on_progress(n)`` hears of documents done (one at a time in this process, a shard at a time
-    from a pool); ``executor`` defaults to a local pool of ``recipe.workers`` processes.
+    ``output_dir`` is a directory or an fsspec URL (``s3://bucket/out``; ``staging`` is then the local
+    directory workers write to, see `gharbal.writers.output`). ``resume`` keeps the finished work of
+    an interrupted run into the same output (after checking that recipe and inputs are the same) and
+    does the rest. ``on_progress(n)`` hears of documents done; a `ProgressBar` (any
+    `~gharbal.executors.progress.PhaseListener`) also hears of phases and shards. ``executor``
+    defaults to a local pool of ``recipe.workers`` processes; ``build`` to `build_steps`.
     """
     recipe = recipe or Recipe()
-    executor = executor or LocalExecutor(recipe.workers)
     shards = plan_shards(inputs, recipe.read)
-    phases = split_phases(build_steps(recipe))
-    out = Path(output_dir)
-    prepare_output(out)
-    shutil.rmtree(out / STAGES_DIR, ignore_errors=True)
-    (out / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-    total = Stats()
-    for phase in phases:
-        task = partial(
-            process_shard,
-            recipe=recipe,
-            out=out,
-            on_document=on_progress if executor.inline else None,
-            phase_index=phase.index,
-            num_shards=len(shards),
-        )
-        # Shards of earlier phases add only time per step; the last phase counts the documents.
-        for shard_stats in executor.map(task, shards):
-            total.merge(shard_stats)
-            if on_progress is not None and not executor.inline:
-                on_progress(shard_stats.input)
-        if phase.observes is not None:
-            start = time.perf_counter()
-            phase.observes.finalize(stage_dir(out, phase, phase.observes), len(shards), executor)
-            total.add_time(f"{phase.observes.name}.finalize", time.perf_counter() - start)
+    phases = split_phases((build or build_steps)(recipe))
+    output = Output(output_dir, staging)
+    stages = [stage_dir(Path(), p, p.observes).name for p in phases if p.observes is not None]
+    plan = plan_record(shards, stages)
+    saved_plan = output.read_text(PLAN)
+    resuming = resume and check_resumable(output.read_text("recipe.yaml"), saved_plan, recipe, plan)
+    out = output.local
+    if resuming:
+        if output.remote and _read(out / PLAN) != saved_plan:
+            # Staging of another run (or none): its markers cannot be trusted; the uploaded
+            # shards' markers at the destination still can.
+            output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN), remote=False)
+        _remove_temporaries(out)
+    else:
+        output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN, "recipe.yaml"))
+    write_text_atomic(out / "recipe.yaml", recipe.to_yaml())
+    write_json_atomic(out / PLAN, plan)
+    if not resuming:
+        output.publish(["recipe.yaml", PLAN])
+    owned = LocalExecutor(recipe.workers) if executor is None else None
+    executor = executor or owned
+    assert executor is not None
+    try:
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gharbal-upload") as uploads:
+            runner = _Runner(output, recipe, shards, phases, plan, executor, on_progress, build)
+            total = runner.run_phases(uploads)
+            for upload in runner.uploads:
+                upload.result()
+    finally:
+        if owned is not None:
+            owned.close()
     for phase in phases[:-1]:
         if phase.observes is not None:
             shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
     total.check()
     write_json_atomic(out / "stats.json", total.to_json())
     if recipe.report.enabled:
+        output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
         build_report(out, max_pages=recipe.report.max_pages, workers=recipe.workers)
+    if output.remote:
+        top = [name for name in TOP_LEVEL if (out / name).is_file()]
+        output.publish([*top, "stats.json"])  # stats.json last: the run is complete
+        for sub in PART_DIRS[:-1]:
+            shutil.rmtree(out / sub, ignore_errors=True)  # uploaded; markers stay for --resume
     return total
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _remove_temporaries(out: Path) -> None:
+    """Temporary files of an interrupted run (never renamed into place)."""
+    for sub in (*PART_DIRS, STAGES_DIR):
+        if (out / sub).is_dir():
+            for tmp in (out / sub).rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+
+class _Runner:
+    """Runs the phases of one run: the shards the schedule asks for, the finalizes, the uploads."""
+
+    def __init__(
+        self,
+        output: Output,
+        recipe: Recipe,
+        shards: list[Shard],
+        phases: list[Phase],
+        plan: dict[str, object],
+        executor: Executor,
+        on_progress: Callable[[int], object] | None,
+        build: BuildSteps | None,
+    ) -> None:
+        self.output, self.out = output, output.local
+        self.recipe, self.shards, self.phases, self.build = recipe, shards, phases, build
+        self.executor, self.on_progress = executor, on_progress
+        self.last = len(phases) - 1
+        self.published = output.names("shards") if output.remote else set()
+        self.uploads: list[Future[None]] = []
+        self.upload_error: BaseException | None = None
+        rows = plan["shards"]
+        assert isinstance(rows, list)
+        self.sizes = [_shard_bytes(row) for row in rows]
+
+    def _workdir(self, index: int) -> Path:
+        agg = self.phases[index].observes
+        assert agg is not None
+        return stage_dir(self.out, index, agg)
+
+    def _marker(self, phase: int, shard: int) -> Path:
+        if phase == self.last:
+            return self.out / "shards" / marker_name(shard)
+        return stage_marker(self._workdir(phase), shard)
+
+    def _done(self, phase: int, shard: int) -> bool:
+        if self._marker(phase, shard).is_file():
+            return True
+        return phase == self.last and marker_name(shard) in self.published
+
+    def _marker_stats(self, phase: int, shard: int) -> Stats | None:
+        found = read_marker(self._marker(phase, shard))
+        if found is None and phase == self.last and marker_name(shard) in self.published:
+            text = self.output.read_text(f"shards/{marker_name(shard)}")
+            if text is not None:
+                path = self.out / "shards" / marker_name(shard)
+                write_text_atomic(path, text)
+                found = read_marker(path)
+        return found
+
+    def run_phases(self, uploads: ThreadPoolExecutor) -> Stats:
+        todo = schedule(
+            len(self.phases),
+            len(self.shards),
+            self._done,
+            lambda p: finalize_marker(self._workdir(p)).is_file(),
+        )
+        total = Stats()
+        first_phase_docs: int | None = None
+        for phase in self.phases:
+            run = [s for s in self.shards if s.index in todo.run[phase.index]]
+            counted = _Counter(self.on_progress)
+            exact = first_phase_docs if len(run) == len(self.shards) else None
+            if isinstance(self.on_progress, progress.PhaseListener):
+                name = phase.observes.name if phase.observes is not None else "write"
+                label = f"{phase.index + 1}/{len(self.phases)} {name}"
+                self.on_progress.start_phase(label, len(run), exact if phase.index else None)
+            results = self._run_phase(phase, run, counted, uploads)
+            if phase.index == 0 and len(run) == len(self.shards):
+                first_phase_docs = counted.n
+            for shard in self.shards:
+                stats = (
+                    results[shard.index]
+                    if shard.index in results
+                    else self._marker_stats(phase.index, shard.index)
+                )
+                if stats is not None:  # None: work not redone; only its timings are missing
+                    total.merge(stats)
+            if phase.observes is not None:
+                self._finalize(phase, phase.observes, todo.finalize[phase.index], total)
+        return total
+
+    def _run_phase(
+        self,
+        phase: Phase,
+        run: list[Shard],
+        counted: _Counter,
+        uploads: ThreadPoolExecutor,
+    ) -> dict[int, Stats]:
+        task = partial(
+            process_shard,
+            recipe=self.recipe,
+            out=self.out,
+            on_document=progress.report,
+            phase_index=phase.index,
+            num_shards=len(self.shards),
+            build=self.build,
+        )
+        weight = sum(self.sizes[s.index] for s in run) or 1
+        listening = self.on_progress is not None and isinstance(
+            self.executor, progress.ReportsProgress
+        )
+        results: dict[int, Stats] = {}
+        with (
+            self.executor.progress_to(counted)
+            if isinstance(self.executor, progress.ReportsProgress) and listening
+            else contextlib.nullcontext()
+        ):
+            for shard, stats in zip(run, self.executor.map(task, run), strict=True):
+                results[shard.index] = stats
+                if phase.index == self.last and self.output.remote:
+                    self._upload(uploads, shard.index)
+                if not listening and phase.index == self.last:
+                    counted(stats.input)
+                if isinstance(self.on_progress, progress.PhaseListener):
+                    self.on_progress.shard_done(self.sizes[shard.index] / weight)
+        if phase.index == self.last and self.output.remote:
+            for shard in self.shards:  # computed by the interrupted run, never uploaded
+                name = marker_name(shard.index)
+                if shard.index not in results and name not in self.published:
+                    self._upload(uploads, shard.index)
+        return results
+
+    def _upload(self, uploads: ThreadPoolExecutor, shard: int) -> None:
+        """Upload a finished shard in the background; stop the run at the first failed upload."""
+        if self.upload_error is not None:
+            raise self.upload_error
+        future = uploads.submit(self._publish, shard)
+        future.add_done_callback(self._note_failure)
+        self.uploads.append(future)
+
+    def _note_failure(self, future: Future[None]) -> None:
+        if self.upload_error is None and not future.cancelled():
+            self.upload_error = future.exception()
+
+    def _publish(self, shard: int) -> None:
+        prefix = f"part-{shard:05d}."
+        rels = [
+            f"{sub}/{p.name}"
+            for sub in PART_DIRS[:-1]
+            if (self.out / sub).is_dir()
+            for p in sorted((self.out / sub).glob(prefix + "*"))
+        ]
+        self.output.publish([*rels, f"shards/{marker_name(shard)}"])
+
+    def _finalize(self, phase: Phase, agg: Aggregation, needed: bool, total: Stats) -> None:
+        workdir = stage_dir(self.out, phase, agg)
+        name = f"{agg.name}.finalize"
+        if needed:
+            start = time.perf_counter()
+            agg.finalize(workdir, len(self.shards), self.executor)
+            seconds = time.perf_counter() - start
+            write_json_atomic(finalize_marker(workdir), {"seconds": seconds})
+            total.add_time(name, seconds)
+            return
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            marker = finalize_marker(workdir).read_text(encoding="utf-8")
+            total.add_time(name, float(json.loads(marker)["seconds"]))
+
+
+class _Counter:
+    """Counts documents on their way to the caller's progress callback."""
+
+    def __init__(self, forward: Callable[[int], object] | None) -> None:
+        self.n = 0
+        self.forward = forward
+
+    def __call__(self, n: int) -> None:
+        self.n += n
+        if self.forward is not None:
+            self.forward(n)
+
+
+def _shard_bytes(row: object) -> int:
+    assert isinstance(row, dict)
+    if row.get("span"):
+        start, end, _ = row["span"]
+        return int(end) - int(start)
+    return sum(int(f.get("size") or 0) for f in row["files"]) or 1

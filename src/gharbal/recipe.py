@@ -36,6 +36,12 @@ class ReadConfig(_Model):
         description="a JSONL line or text page larger than this is rejected, never loaded whole",
     )
     text_files_per_shard: int = Field(default=1000, gt=0)
+    shard_bytes: int = Field(
+        default=128 * 1024 * 1024,
+        ge=0,
+        description="an uncompressed local JSONL file larger than this is split into shards of "
+        "about this size at line boundaries (0: never split)",
+    )
 
 
 class LinesConfig(_Model):

@@ -17,6 +17,11 @@ repeated paragraphs). It splits the run into phases at its position in the pipel
 
 Between phases the documents are kept in intermediate files, so nothing upstream runs twice. Work
 directories stay after the run, so each stage's intermediate results can be inspected.
+
+A shard's ``observe`` or a ``finalize`` may run again when an interrupted run is resumed (see
+`gharbal.executors.shards`): ``observe`` writes its files under names of its own shard
+(``ctx.rank``), replacing what is there, and ``finalize`` replaces its results. ``docs/``,
+``shards/`` and ``finalize.json`` in the work directory belong to the runner.
 """
 
 from __future__ import annotations

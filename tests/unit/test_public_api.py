@@ -5,6 +5,7 @@ EXPECTED = {
     "Recipe", "Rejection", "RetryableError", "RunContext", "Shard", "ShardError", "Stats", "Step",
     "Verdict", "__version__", "build_steps", "detect_format", "extract_file", "extract_page",
     "plan_shards", "process_shard", "read_shard", "run",
+    "LocalExecutor", "RayExecutor",
     "UnknownDocumentError", "build_report", "explain", "format_explanation",
     # issue 5: language ID, quality signals/filters, PII, the normalisation contract
     "LanguageId", "PiiRedact", "QualityFilters", "QualitySignals", "normalise",

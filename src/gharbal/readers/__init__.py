@@ -1,21 +1,24 @@
 """Readers: input files to documents, with format detection and shard planning.
 
-A *shard* is the unit of work an executor hands to a worker: one JSONL, WARC/WET or Parquet file,
-or a run of up to ``read.text_files_per_shard`` one-page files (plain text or HTML). Shards are
-numbered in input order; output part files carry the shard number, so output order never depends
-on the worker count.
+A *shard* is the unit of work an executor hands to a worker: one JSONL, WARC/WET or Parquet file
+(or a byte range of a large local uncompressed JSONL file, see `gharbal.readers.spans`), or a run
+of up to ``read.text_files_per_shard`` one-page files (plain text or HTML). Shards are numbered in
+input order; output part files carry the shard number, so output order never depends on the worker
+count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from gharbal.document import Document
 from gharbal.readers.base import InputFile, Reader, detect_format, expand_inputs
 from gharbal.readers.html import HtmlReader
 from gharbal.readers.jsonl import JsonlReader
 from gharbal.readers.parquet import ParquetReader
+from gharbal.readers.spans import ByteSpan, read_span, split_spans
 from gharbal.readers.text import BinaryReader, TextReader
 from gharbal.readers.warc import WarcReader
 from gharbal.recipe import ReadConfig
@@ -38,6 +41,7 @@ PAGE_KINDS = frozenset({"text", "html", "binary"})  # one file, one page: batche
 class Shard:
     index: int
     files: tuple[InputFile, ...]
+    span: ByteSpan | None = None  # a byte range of files[0] (a large uncompressed JSONL file)
 
 
 def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
@@ -57,12 +61,23 @@ def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
                 flush()
         else:
             flush()
-            shards.append(Shard(len(shards), (item,)))
+            path = item.path  # only local (uncompressed) JSONL files are split
+            spans = None
+            if item.kind == "jsonl" and isinstance(path, Path):
+                spans = split_spans(path, cfg.shard_bytes)
+            parts: list[ByteSpan | None] = list(spans) if spans else [None]
+            first = len(shards)
+            shards.extend(Shard(first + i, (item,), span) for i, span in enumerate(parts))
     flush()
     return shards
 
 
 def read_shard(shard: Shard, cfg: ReadConfig) -> Iterator[Document]:
+    if shard.span is not None:
+        path = shard.files[0].path
+        assert isinstance(path, Path), "only local files are split"
+        yield from read_span(path, shard.span, cfg)
+        return
     for item in shard.files:
         yield from READERS[item.kind].read(item.path, cfg, item.base)
 
@@ -70,6 +85,7 @@ def read_shard(shard: Shard, cfg: ReadConfig) -> Iterator[Document]:
 __all__ = [
     "PAGE_KINDS",
     "READERS",
+    "ByteSpan",
     "InputFile",
     "Shard",
     "detect_format",

@@ -10,12 +10,20 @@ from __future__ import annotations
 import abc
 import gzip
 import os
+import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import orjson
 import zstandard
+
+
+def temporary_name(path: Path) -> Path:
+    """A hidden name beside ``path``, unique to this writer: two processes writing the same part
+    (a resumed run, and a worker of the killed one finishing its task) never share a temporary file,
+    and whichever renames last leaves the same bytes."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
 
 
 class AtomicOutput(abc.ABC):
@@ -49,7 +57,7 @@ class JsonlPartWriter(AtomicOutput):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.tmp")
+        self.tmp = temporary_name(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._raw = self.tmp.open("wb")
         self._out: Any = self._raw

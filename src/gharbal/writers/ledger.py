@@ -31,7 +31,7 @@ from typing import Any
 from gharbal.document import Document, Verdict
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
-from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter
+from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter, temporary_name
 from gharbal.writers.parquet import ParquetPartWriter
 
 PART_DIRS = ("documents", "rejected", "removed_lines", "lines", "shards")
@@ -133,10 +133,18 @@ class ShardWriter(AtomicOutput):
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``path`` under a temporary name of its own, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = temporary_name(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def prepare_output(out: Path) -> None:

@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from gharbal.writers.jsonl import temporary_name
+
 COLUMNS = ("id", "url", "title", "text", "lang", "scores", "metadata")
 
 
@@ -57,7 +59,7 @@ class ParquetPartWriter:
         import pyarrow.parquet as pq
 
         self.path = path
-        self.tmp = path.with_name(f".{path.name}.tmp")
+        self.tmp = temporary_name(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = pq.ParquetWriter(
             self.tmp,

@@ -1,0 +1,291 @@
+"""Output to fsspec URLs, with no network: fsspec's in-memory filesystem (an object store: no
+rename, objects appear whole), ``file://`` (a filesystem with renames), and ``s3://`` against moto's
+S3 server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pytest
+
+import gharbal
+from gharbal import Recipe
+from gharbal.writers.output import Output, default_staging
+from tests.pipelines import PARTS, make_corpus, stats_of, with_site_count
+
+
+@pytest.fixture
+def memory_url() -> Iterator[str]:
+    root = f"memory://gharbal-test-{uuid.uuid4().hex[:8]}/out"
+    yield root
+    fs = fsspec.filesystem("memory")
+    if fs.exists(root.split("/out")[0]):
+        fs.rm(root.split("/out")[0], recursive=True)
+
+
+def remote_files(url: str) -> dict[str, bytes]:
+    fs, root = fsspec.core.url_to_fs(url)
+    found = {}
+    for path in sorted(fs.find(root)):
+        rel = path[len(root.rstrip("/")) + 1 :]
+        found[rel] = fs.cat_file(path)
+    return found
+
+
+def assert_same_as_local(url: str, local: Path) -> None:
+    remote = remote_files(url)
+    for kind in PARTS:
+        names = sorted(p.name for p in (local / kind).iterdir())
+        assert names, kind
+        for name in names:
+            assert remote[f"{kind}/{name}"] == (local / kind / name).read_bytes(), name
+    assert remote["plan.json"] == (local / "plan.json").read_bytes()
+    markers = sorted(r for r in remote if r.startswith("shards/"))
+    assert markers == sorted(f"shards/{p.name}" for p in (local / "shards").iterdir())
+    stats = json.loads(remote["stats.json"])
+    stats.pop("step_seconds")
+    assert stats == stats_of(local)
+    assert not [r for r in remote if r.rsplit("/", 1)[-1].startswith(".")], "temporary objects"
+
+
+def test_memory_output_two_workers(tmp_path: Path, memory_url: str) -> None:
+    inputs = make_corpus(tmp_path / "in", files=4, docs=3)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local, build=with_site_count)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    (staging / "notes.txt").write_text("the user's own file")
+    stats = gharbal.run(
+        inputs, memory_url, Recipe(workers=2), staging=staging, build=with_site_count
+    )
+    assert stats.input == 4 * 3 + 1
+    assert_same_as_local(memory_url, local)
+    assert (staging / "notes.txt").is_file()  # neither removed nor uploaded
+    remote = remote_files(memory_url)
+    assert "notes.txt" not in remote
+    assert b"<html" in remote["report.html"]  # built in staging from its parts, then uploaded
+    # What a resume needs stays in staging; the uploaded parts do not.
+    assert (staging / "stages" / "01-site_count" / "sites.json").is_file()
+    assert not (staging / "documents").exists()
+
+
+class _StopError(Exception):
+    pass
+
+
+class _Stopper:
+    def __init__(self, after: int) -> None:
+        self.after = after
+
+    def __call__(self, n: int) -> None:
+        pass
+
+    def start_phase(self, name: str, shards: int, documents: int | None) -> None:
+        pass
+
+    def shard_done(self, weight: float) -> None:
+        self.after -= 1
+        if self.after == 0:
+            raise _StopError
+
+
+@pytest.mark.parametrize(
+    ("keep_staging", "fmt"), [(True, "jsonl"), (False, "jsonl"), (False, "parquet")]
+)
+def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool, fmt: str) -> None:
+    """Interrupted after 3 shards, then resumed with the same staging directory or a new one
+    (the machine was lost): the shards already uploaded are not redone either way."""
+    inputs = make_corpus(tmp_path / "in", files=6, docs=2)
+    recipe = Recipe.from_dict({"output": {"format": fmt}})
+    local = tmp_path / "local"
+    gharbal.run(inputs, local, recipe)
+    staging = tmp_path / "staging"
+    with pytest.raises(_StopError):
+        gharbal.run(inputs, memory_url, recipe, staging=staging, on_progress=_Stopper(3))
+    fs, root = fsspec.core.url_to_fs(memory_url)
+    uploaded = sorted(fs.ls(f"{root}/shards", detail=False))
+    assert len(uploaded) == 3
+    assert not fs.exists(f"{root}/stats.json")
+    before = {p: fs.cat_file(p) for p in uploaded}
+    new_staging = staging if keep_staging else tmp_path / "other-staging"
+    gharbal.run(inputs, memory_url, recipe, staging=new_staging, resume=True)
+    assert_same_as_local(memory_url, local)
+    # The report was built from every part, the earlier process's uploads included.
+    report = remote_files(memory_url)["report.html"]
+    assert all(f'"d{n}"'.encode() in report for n in range(12)), "pages missing from the viewer"
+    assert {p: fs.cat_file(p) for p in uploaded} == before  # markers (with timings) untouched
+
+
+def test_file_url_output_uses_rename(tmp_path: Path) -> None:
+    inputs = make_corpus(tmp_path / "in", files=3, docs=2)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    url = (tmp_path / "remote").as_uri()
+    gharbal.run(inputs, url, Recipe(workers=2), staging=tmp_path / "staging")
+    assert_same_as_local(url, local)
+    assert not Output(url, tmp_path / "s")._direct  # file:// is written by put + rename
+
+
+def test_cli_memory_output_and_default_staging(
+    tmp_path: Path, memory_url: str, cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    inputs = make_corpus(tmp_path / "in", files=2, docs=2)
+    result = cli("run", *inputs, "-o", memory_url)
+    assert result.exit_code == 0, result.output
+    assert memory_url in result.output
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    assert_same_as_local(memory_url, local)
+    staging = default_staging(memory_url)
+    assert staging.is_relative_to(tmp_path / "cache" / "gharbal" / "staging")
+    assert (staging / "plan.json").is_file()
+    result = cli("run", *inputs, "-o", memory_url, "--resume")
+    assert result.exit_code == 0, result.output
+
+
+def test_staging_is_for_urls_only(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    inputs = make_corpus(tmp_path / "in", files=1, docs=1)
+    result = cli("run", *inputs, "-o", str(tmp_path / "out"), "--staging", str(tmp_path / "s"))
+    assert result.exit_code == 2
+    assert "staging" in result.output
+
+
+def test_unknown_protocol_is_a_config_error(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    inputs = make_corpus(tmp_path / "in", files=1, docs=1)
+    result = cli("run", *inputs, "-o", "nosuchproto://bucket/out")
+    assert result.exit_code == 2
+    assert "nosuchproto" in result.output
+
+
+def test_resume_ignores_staging_of_another_run(tmp_path: Path, memory_url: str) -> None:
+    first = make_corpus(tmp_path / "a", files=4, docs=2)
+    second = make_corpus(tmp_path / "b", files=5, docs=3)
+    with pytest.raises(_StopError):  # run A, staged in X, interrupted
+        gharbal.run(first, memory_url, staging=tmp_path / "x", on_progress=_Stopper(2))
+    with pytest.raises(_StopError):  # run B, afresh into the same URL, staged in Y, interrupted
+        gharbal.run(second, memory_url, staging=tmp_path / "y", on_progress=_Stopper(2))
+    # B resumed with A's staging: A's markers must not be taken for B's.
+    gharbal.run(second, memory_url, staging=tmp_path / "x", resume=True)
+    local = tmp_path / "local"
+    gharbal.run(second, local)
+    assert_same_as_local(memory_url, local)
+
+
+def test_failed_upload_stops_the_run(
+    tmp_path: Path, memory_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = make_corpus(tmp_path / "in", files=8, docs=1)
+    publish = Output.publish
+
+    def failing(self: Output, rels: list[str]) -> None:
+        if any(r.startswith("documents/part-00001") for r in rels):
+            raise PermissionError("access denied")
+        publish(self, rels)
+
+    monkeypatch.setattr(Output, "publish", failing)
+    with pytest.raises(PermissionError, match="access denied"):
+        gharbal.run(inputs, memory_url, staging=tmp_path / "s")
+    fs, root = fsspec.core.url_to_fs(memory_url)
+    assert not fs.exists(f"{root}/stats.json")
+    monkeypatch.setattr(Output, "publish", publish)
+    gharbal.run(inputs, memory_url, staging=tmp_path / "s", resume=True)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    assert_same_as_local(memory_url, local)
+
+
+def test_plan_fingerprints_url_inputs(memory_url: str) -> None:
+    """What ``--resume`` compares of an input URL: what its filesystem reports."""
+    from gharbal.executors.shards import plan_record
+    from gharbal.readers import InputFile, Shard
+
+    fs = fsspec.filesystem("memory")
+    url = f"{memory_url}-in/a.jsonl"
+    fs.pipe(url, b'{"text": "a"}\n')
+    shard = Shard(0, (InputFile(url, None, "jsonl"),))
+    (row,) = plan_record([shard], [])["shards"]
+    assert row["files"][0]["path"] == url
+    assert row["files"][0]["size"] == 14
+    fs.pipe(url, b'{"text": "ab"}\n')
+    (changed,) = plan_record([shard], [])["shards"]
+    assert changed != row
+    fs.rm(url)
+
+
+def test_url_inputs_to_url_output(tmp_path: Path, memory_url: str) -> None:
+    """Inputs read through fsspec (the readers' URL support), output uploaded, then resumed."""
+    pytest.importorskip("gharbal.readers.location", reason="needs the readers' URL support")
+    fs = fsspec.filesystem("memory")
+    inputs = make_corpus(tmp_path / "in", files=4, docs=2)
+    urls = []
+    for path in inputs:
+        url = f"{memory_url}-in/{Path(path).name}"
+        fs.pipe(url, Path(path).read_bytes())
+        urls.append(url)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local)
+    with pytest.raises(_StopError):
+        gharbal.run(urls, memory_url, staging=tmp_path / "s", on_progress=_Stopper(2))
+    gharbal.run(urls, memory_url, staging=tmp_path / "s", resume=True)
+    remote = remote_files(memory_url)
+    for kind in ("documents", "removed_lines"):  # rejected/ names the input, local or URL
+        for part in (local / kind).iterdir():
+            assert remote[f"{kind}/{part.name}"] == part.read_bytes()
+    stats = json.loads(remote["stats.json"])
+    assert stats["input"] == stats_of(local)["input"]
+    fs.rm(f"{memory_url}-in", recursive=True)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server in a thread on the loopback interface (no credentials, no network)."""
+    pytest.importorskip("s3fs")
+    server_mod = pytest.importorskip("moto.server")
+    keys = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    saved = {k: os.environ.get(k) for k in (*keys, "AWS_DEFAULT_REGION")}
+    os.environ.update(keys, AWS_DEFAULT_REGION="us-east-1")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def test_s3_output_interrupted_and_resumed(
+    tmp_path: Path, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": s3_endpoint})
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    bucket = f"gharbal-{uuid.uuid4().hex[:8]}"
+    fs.mkdir(bucket)
+    url = f"s3://{bucket}/corpus"
+    inputs = make_corpus(tmp_path / "in", files=5, docs=2)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local, build=with_site_count)
+    staging = tmp_path / "staging"
+    with pytest.raises(_StopError):
+        gharbal.run(
+            inputs,
+            url,
+            Recipe(workers=2),
+            staging=staging,
+            on_progress=_Stopper(7),  # 5 shards observed, then 2 written and uploaded
+            build=with_site_count,
+        )
+    assert len(fs.ls(f"{bucket}/corpus/shards")) == 2
+    gharbal.run(inputs, url, staging=staging, resume=True, build=with_site_count)
+    assert_same_as_local(url, local)
