@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from gharbal.dedup import dedup_steps
 from gharbal.document import Document
 from gharbal.executors.local import Executor, LocalExecutor
 from gharbal.extract import Extract
@@ -37,7 +38,7 @@ STAGES_DIR = "stages"
 
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
     """The steps and aggregations a recipe asks for, in pipeline order."""
-    return [Extract(recipe.extract)]
+    return [Extract(recipe.extract), *dedup_steps(recipe.dedup)]
 
 
 @dataclass(frozen=True, slots=True)

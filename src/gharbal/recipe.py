@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gharbal.dedup.config import DedupConfig
 from gharbal.errors import ConfigError
 
 
@@ -95,6 +96,7 @@ class Recipe(_Model):
     extract: ExtractConfig = ExtractConfig()
     output: OutputConfig = OutputConfig()
     report: ReportConfig = ReportConfig()
+    dedup: DedupConfig = DedupConfig()
     workers: int = Field(default=1, ge=1)
 
     @classmethod

@@ -1,0 +1,182 @@
+"""Hashes that deduplication compares: all of them are computed on the *match forms* of a text's
+words (`gharbal.normalise.words` then `gharbal.normalise.match_form`: case, Unicode compatibility
+forms, tatweel, Arabic diacritics and zero-width characters folded), never on the raw text, so an
+Arabic word written with or without harakat, or stretched with tatweel, is the same word.
+
+- `text_hash`: 128 bits of xxh3 over the match forms joined by spaces (exact duplicates);
+- `word_hashes` / `shingle_hashes`: 64-bit hashes of words and of word n-grams (MinHash input);
+- `MinHasher`: vectorised MinHash signatures (numpy) and their LSH band keys;
+- `survivor_rank`: the key that orders the copies of a duplicate (smallest survives).
+
+Every function here depends only on the text and the recipe (fixed constants, no random state), so
+workers in other processes, or on other machines, compute the same values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from gharbal.normalise.text import match_form, words
+
+if TYPE_CHECKING:
+    from gharbal.dedup.config import KeepConfig
+    from gharbal.document import Document
+
+U64 = npt.NDArray[np.uint64]
+U32 = npt.NDArray[np.uint32]
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_C1 = np.uint64(0xFF51AFD7ED558CCD)
+_C2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_S32 = np.uint64(32)
+_U64_MAX = (1 << 64) - 1
+
+
+def normalised_words(text: str) -> list[str]:
+    """The match forms of the words of ``text``, empty forms dropped."""
+    return [f for f in map(match_form, words(text)) if f]
+
+
+def text_hash(forms: list[str]) -> int:
+    """A 128-bit hash of a normalised word sequence."""
+    return xxhash.xxh3_128_intdigest(" ".join(forms).encode("utf-8", "surrogatepass"))
+
+
+def id_hash(doc_id: str) -> int:
+    return xxhash.xxh3_64_intdigest(doc_id.encode("utf-8", "surrogatepass"))
+
+
+@lru_cache(maxsize=1 << 18)
+def _word_hash(word: str) -> int:
+    form = match_form(word)
+    return xxhash.xxh3_64_intdigest(form.encode("utf-8", "surrogatepass")) if form else 0
+
+
+def word_hashes(text: str) -> U64:
+    """One 64-bit hash per word of ``text`` (hash of its match form); words with an empty match
+    form (only marks or tatweel) are left out."""
+    hashes = np.fromiter(map(_word_hash, words(text)), dtype=np.uint64)
+    nonzero: U64 = hashes[hashes != 0]
+    return nonzero
+
+
+def fmix64(x: U64) -> U64:
+    """MurmurHash3's 64-bit finaliser, vectorised (wraps modulo 2**64 by design)."""
+    x = x ^ (x >> _S33)
+    x = x * _C1
+    x = x ^ (x >> _S33)
+    x = x * _C2
+    return x ^ (x >> _S33)
+
+
+def shingle_hashes(word_hash: U64, n: int) -> U64:
+    """64-bit hashes of the word ``n``-grams of a document (one per position); a document with
+    fewer than ``n`` words (but at least one) is a single shingle of all its words."""
+    length = len(word_hash)
+    if length == 0:
+        return word_hash
+    m = max(length - n + 1, 1)
+    width = min(n, length)
+    h = word_hash[0:m].copy()
+    for j in range(1, width):
+        h = fmix64(h * _MIX + word_hash[j : j + m])
+    return fmix64(h + np.uint64(width))
+
+
+def _param(seed: int, kind: str, index: int) -> int:
+    return xxhash.xxh3_64_intdigest(f"gharbal.minhash:{seed}:{kind}:{index}".encode())
+
+
+class MinHasher:
+    """MinHash with ``bands * rows`` hash functions of the multiply-add-shift family
+    ``h(x) = (a * x + b) >> 32`` over 64-bit shingle hashes (``a`` odd), giving 32-bit values.
+
+    Signatures of many documents are computed together (one matrix product-like pass per batch of
+    shingles, then ``np.minimum.reduceat`` per document), which is what makes it fast in numpy.
+    """
+
+    def __init__(self, ngram: int, bands: int, rows: int, seed: int) -> None:
+        self.ngram, self.bands, self.rows = ngram, bands, rows
+        self.num_perm = bands * rows
+        self.a = np.array([_param(seed, "a", i) | 1 for i in range(self.num_perm)], dtype=np.uint64)
+        self.b = np.array([_param(seed, "b", i) for i in range(self.num_perm)], dtype=np.uint64)
+        # Shingles per pass: bounds the (shingles x num_perm) temporary to about 16 MB.
+        self.batch = max(1, (16 << 20) // (8 * self.num_perm))
+
+    def shingles(self, text: str) -> U64:
+        return shingle_hashes(word_hashes(text), self.ngram)
+
+    def signatures(self, shingles: list[U64]) -> U32:
+        """One row of ``num_perm`` 32-bit MinHash values per (non-empty) shingle array."""
+        out = np.empty((len(shingles), self.num_perm), dtype=np.uint32)
+        sizes = np.fromiter((len(s) for s in shingles), dtype=np.int64, count=len(shingles))
+        if (sizes == 0).any():
+            raise ValueError("a document without shingles has no signature")
+        buf = np.empty((self.batch, self.num_perm), dtype=np.uint64)
+        i = 0
+        while i < len(shingles):
+            j, total = i, 0
+            while j < len(shingles) and (j == i or total + sizes[j] <= self.batch):
+                total += int(sizes[j])
+                j += 1
+            if total > self.batch:  # one long document: a running minimum over its chunks
+                out[i] = self._running_min(shingles[i], buf)
+            else:
+                flat = np.concatenate(shingles[i:j]) if j - i > 1 else shingles[i]
+                h = self._hash(flat, buf[:total])
+                starts = np.concatenate(([0], np.cumsum(sizes[i : j - 1])))
+                out[i:j] = np.minimum.reduceat(h, starts, axis=0)
+            i = j
+        return out
+
+    def _hash(self, flat: U64, buf: U64) -> U64:
+        np.multiply(flat[:, None], self.a[None, :], out=buf)
+        np.add(buf, self.b[None, :], out=buf)
+        np.right_shift(buf, _S32, out=buf)
+        return buf
+
+    def _running_min(self, flat: U64, buf: U64) -> U64:
+        best = np.full(self.num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+        for start in range(0, len(flat), self.batch):
+            part = flat[start : start + self.batch]
+            np.minimum(best, self._hash(part, buf[: len(part)]).min(axis=0), out=best)
+        return best
+
+    def band_keys(self, sigs: U32) -> U64:
+        """``(documents, bands)`` 64-bit keys: a hash of each band's ``rows`` values."""
+        n = sigs.shape[0]
+        cube = sigs.reshape(n, self.bands, self.rows).astype(np.uint64)
+        key = np.full((n, self.bands), np.uint64(self.rows), dtype=np.uint64)
+        for r in range(self.rows):
+            key = fmix64(key * _MIX + cube[:, :, r])
+        return key
+
+
+def estimated_similarity(a: U32, b: U32) -> npt.NDArray[np.float32]:
+    """Row-wise share of agreeing MinHash values: an estimate of the Jaccard similarity."""
+    return np.asarray((a == b).mean(axis=1, dtype=np.float64), dtype=np.float32)
+
+
+def survivor_rank(doc: Document, keep: KeepConfig, shard: int, pos: int) -> int:
+    """The primary key ordering the copies of a duplicate, as an unsigned 64-bit integer: the
+    smallest survives (ties are then broken by the id hash, the text hash and input order)."""
+    if keep.prefer == "first":
+        return (shard << 32) | pos
+    if keep.prefer == "longest":
+        return _U64_MAX - min(len(doc.text), _U64_MAX)
+    value = doc.scores.get(keep.score or "")
+    if value is None or value != value:  # missing or NaN: last
+        return _U64_MAX
+    return _U64_MAX - _sortable_float(float(value))
+
+
+def _sortable_float(x: float) -> int:
+    """Map a float to an unsigned 64-bit integer with the same order."""
+    bits = int(np.array(x, dtype=np.float64).view(np.uint64))
+    return (~bits & _U64_MAX) if bits >> 63 else bits | (1 << 63)

@@ -1,0 +1,287 @@
+"""Near-duplicate documents: MinHash LSH as named stages whose files stay in the stage directory
+(``OUT/stages/NN-dedup_near/``) for inspection.
+
+1. **signatures** (``observe``, per shard, in parallel): word n-grams of the normalised text, hashed
+   and MinHashed in numpy batches: ``signatures/part-NNNNN.npy`` (documents x bands*rows, uint32)
+   and the shard's document index ``index/part-NNNNN.{npy,ids}`` (see `gharbal.dedup.table`).
+2. **band buckets** (``observe``): one record per document and band, ``(key, center, ref)``, where
+   ``key`` hashes the band's rows; kept in memory up to the budget, then spilled as sorted runs
+   ``buckets/band-BB/part-NNNNN-RRR.npy``.
+3. **candidate pairs** (``finalize``, one task per band through the executor): the runs of a band
+   are merged (k-way, in chunks); documents with the same key form a bucket, and each is paired with
+   the bucket's *center* (its member with the smallest hash of the normalised text, so the pairs do
+   not depend on input order); each pair's similarity is estimated from the two signatures:
+   ``candidates/band-BB.npy`` = ``(a, b, similarity)``, ``a`` and ``b`` dense document numbers.
+4. **clusters** (``finalize``): pairs with similarity >= ``min_similarity`` are edges of a
+   union-find (`gharbal.dedup.clusters`); in each cluster the best document by ``keep`` survives:
+   ``clusters.npy`` = ``(doc, root, survivor, similarity to the survivor)`` for every clustered
+   document, and one decision per clustered document in ``decisions/part-NNNNN.jsonl``.
+5. **filter** (``apply``, per shard): each other member is rejected as ``dedup.near`` with the
+   cluster id, the kept document's id and the estimated similarity (also as structured ``extra``
+   fields of the rejected record); survivors get the score ``dedup.near_v1.cluster_size``.
+
+``summary.json`` counts what each stage produced.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import xxhash
+
+from gharbal.dedup.clusters import connected_components, survivors
+from gharbal.dedup.config import DedupConfig, NearConfig
+from gharbal.dedup.hashing import MinHasher, estimated_similarity, shingle_hashes, word_hashes
+from gharbal.dedup.spill import (
+    NpyAppender,
+    NpyReader,
+    SortedRuns,
+    merge_runs,
+    save_npy,
+    whole_groups,
+)
+from gharbal.dedup.stage import DecisionWriter, cluster_id, read_decisions, record_document
+from gharbal.dedup.table import Index, IndexWriter, ref_of
+from gharbal.document import Document
+from gharbal.executors.local import Executor
+from gharbal.step import RunContext
+
+BUCKET = np.dtype([("key", "<u8"), ("center", "<u8"), ("ref", "<u8")])
+BUCKET_ORDER = ("key", "center", "ref")
+PAIR = np.dtype([("a", "<u8"), ("b", "<u8"), ("similarity", "<f4")])
+MEMBER = np.dtype([("doc", "<u8"), ("root", "<u8"), ("survivor", "<u8"), ("similarity", "<f4")])
+SCORE = "dedup.near_v1.cluster_size"
+_BATCH = 512  # documents per signature batch
+
+
+class Signatures:
+    """Reads signature rows of documents given by dense number, one shard file at a time (memory
+    mapped only while reading, so the pages do not stay in the process)."""
+
+    def __init__(self, workdir: Path, index: Index) -> None:
+        self.workdir, self.index = workdir, index
+
+    def get(self, dense: npt.NDArray[np.int64]) -> npt.NDArray[np.uint32]:
+        shards = self.index.shard_of_dense(dense)
+        out: npt.NDArray[np.uint32] | None = None
+        for shard in np.unique(shards):
+            sel = shards == shard
+            arr = np.load(
+                self.workdir / "signatures" / f"part-{int(shard):05d}.npy",
+                mmap_mode="r",
+                allow_pickle=False,
+            )
+            if out is None:
+                out = np.empty((len(dense), arr.shape[1]), dtype=np.uint32)
+            out[sel] = arr[dense[sel] - self.index.offsets[shard]]
+            del arr
+        return out if out is not None else np.empty((0, 0), dtype=np.uint32)
+
+
+class NearDedup:
+    """The ``dedup_near`` aggregation (see the module docstring for its stages and files)."""
+
+    name = "dedup_near"
+
+    def __init__(self, cfg: DedupConfig) -> None:
+        self.cfg, self.near = cfg, cfg.near
+        self.hasher = MinHasher(self.near.ngram, self.near.bands, self.near.rows, self.near.seed)
+
+    # -- 1-2: signatures and band buckets, per shard ------------------------------------------
+    def observe(
+        self, docs: Iterator[Document], ctx: RunContext, workdir: Path
+    ) -> Iterator[Document]:
+        shard = ctx.rank
+        index = IndexWriter(workdir, shard)
+        per_band = self.cfg.memory_bytes // (2 * self.near.bands)
+        runs = [
+            SortedRuns(
+                workdir / "buckets" / f"band-{b:02d}",
+                f"part-{shard:05d}",
+                BUCKET,
+                BUCKET_ORDER,
+                per_band,
+            )
+            for b in range(self.near.bands)
+        ]
+        sig_path = workdir / "signatures" / f"part-{shard:05d}.npy"
+        batch: list[tuple[int, npt.NDArray[np.uint64], int]] = []  # (row, shingles, texth)
+        with NpyAppender(sig_path, np.dtype(np.uint32), (self.hasher.num_perm,)) as sigs:
+            for pos, doc in enumerate(docs):
+                if doc.rejection is None:
+                    wh = word_hashes(doc.text)
+                    if len(wh):
+                        texth = xxhash.xxh3_64_intdigest(wh.tobytes())
+                        row, _, _ = record_document(index, doc, self.cfg.keep, pos, texth)
+                        batch.append((row, shingle_hashes(wh, self.near.ngram), texth))
+                        if len(batch) >= _BATCH:
+                            self._flush(batch, shard, sigs, runs)
+                yield doc
+            self._flush(batch, shard, sigs, runs)
+        for r in runs:
+            r.close()
+        index.close()
+
+    def _flush(
+        self,
+        batch: list[tuple[int, npt.NDArray[np.uint64], int]],
+        shard: int,
+        sigs: NpyAppender,
+        runs: list[SortedRuns],
+    ) -> None:
+        if not batch:
+            return
+        signatures = self.hasher.signatures([s for _, s, _ in batch])
+        sigs.write(signatures)
+        keys = self.hasher.band_keys(signatures)
+        refs = np.array([ref_of(shard, row) for row, _, _ in batch], dtype=np.uint64)
+        centers = np.array([t for _, _, t in batch], dtype=np.uint64)
+        for b, run in enumerate(runs):
+            rec = np.empty(len(batch), dtype=BUCKET)
+            rec["key"], rec["center"], rec["ref"] = keys[:, b], centers, refs
+            run.add(rec)
+        batch.clear()
+
+    # -- 3-4: candidate pairs, clusters, survivors ----------------------------------------------
+    def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
+        shutil.rmtree(workdir / "candidates", ignore_errors=True)
+        shutil.rmtree(workdir / "decisions", ignore_errors=True)
+        task = partial(
+            band_pairs, workdir=workdir, num_shards=num_shards, budget=self.cfg.memory_bytes
+        )
+        band_stats = list(executor.map(task, list(range(self.near.bands))))
+        index = Index(workdir, num_shards)
+        summary = cluster_and_decide(workdir, index, self.near, self.cfg.memory_bytes)
+        summary["band_records"] = sum(s["records"] for s in band_stats)
+        summary["candidate_pairs"] = sum(s["pairs"] for s in band_stats)
+        summary["documents"] = index.total
+        summary["config"] = self.near.model_dump()
+        (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    # -- 5: the filter, per shard -------------------------------------------------------------
+    def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
+        decisions = read_decisions(workdir, ctx.rank)
+        for pos, doc in enumerate(docs):
+            d = decisions.get(pos)
+            if d is not None and doc.rejection is None:
+                if d["kept"]:
+                    doc.scores[SCORE] = d["size"]
+                else:
+                    doc.reject(
+                        "dedup.near",
+                        f"near-duplicate of {d['kept_id']} (cluster {d['cluster']}, "
+                        f"{d['size']} documents, estimated Jaccard {d['similarity']:.2f})",
+                        {
+                            "cluster": d["cluster"],
+                            "kept_id": d["kept_id"],
+                            "similarity": d["similarity"],
+                            "cluster_size": d["size"],
+                        },
+                    )
+            yield doc
+
+
+def band_pairs(band: int, workdir: Path, num_shards: int, budget: int) -> dict[str, int]:
+    """Stage 3 for one band (an executor task): merge the band's runs, pair each bucket member with
+    the bucket's center, estimate each pair's similarity; writes ``candidates/band-BB.npy``."""
+    index = Index(workdir, num_shards)
+    signatures = Signatures(workdir, index)
+    runs = sorted((workdir / "buckets" / f"band-{band:02d}").glob("part-*.npy"))
+    records = pairs = 0
+    with NpyAppender(workdir / "candidates" / f"band-{band:02d}.npy", PAIR) as out:
+        for chunk in whole_groups(merge_runs(runs, BUCKET_ORDER, budget // 2), ("key",)):
+            records += len(chunk)
+            key = chunk["key"]
+            start = np.ones(len(chunk), dtype=bool)
+            start[1:] = key[1:] != key[:-1]
+            head = np.maximum.accumulate(np.where(start, np.arange(len(chunk)), 0))
+            members = ~start
+            if not members.any():
+                continue
+            a = index.dense(chunk["ref"][head[members]])
+            b = index.dense(chunk["ref"][members])
+            sim = estimated_similarity(signatures.get(a), signatures.get(b))
+            rec = np.empty(len(a), dtype=PAIR)
+            rec["a"], rec["b"], rec["similarity"] = a, b, sim
+            out.write(rec)
+            pairs += len(a)
+    return {"records": records, "pairs": pairs}
+
+
+def _edges(
+    workdir: Path, threshold: float
+) -> Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    for path in sorted((workdir / "candidates").glob("band-*.npy")):
+        reader = NpyReader(path)
+        for chunk in reader:
+            keep = chunk["similarity"] >= np.float32(threshold)
+            yield chunk["a"][keep].astype(np.int64), chunk["b"][keep].astype(np.int64)
+
+
+def cluster_and_decide(
+    workdir: Path, index: Index, near: NearConfig, budget: int
+) -> dict[str, Any]:
+    """Stage 4: union-find over the linked pairs, survivors, decisions for ``apply``."""
+    n = index.total
+    linked = np.zeros(n, dtype=bool)
+    edges = 0
+    for a, b in _edges(workdir, near.min_similarity):
+        linked[a] = True
+        linked[b] = True
+        edges += len(a)
+    parent = connected_components(n, lambda: _edges(workdir, near.min_similarity))
+    members = np.flatnonzero(linked).astype(np.int64)
+    del linked
+    roots = parent[members].astype(np.int64)
+    del parent
+    rows = index.rows(members)
+    survivor, min_idh, size = survivors(members, roots, rows["rank"], rows["idh"], rows["texth"])
+    del rows
+    signatures = Signatures(workdir, index)
+    similarity = np.empty(len(members), dtype=np.float32)
+    step = max(budget // (16 * 112 * 4), 1024)
+    for s in range(0, len(members), step):
+        similarity[s : s + step] = estimated_similarity(
+            signatures.get(members[s : s + step]), signatures.get(survivor[s : s + step])
+        )
+    table = np.empty(len(members), dtype=MEMBER)
+    table["doc"], table["root"], table["survivor"] = members, roots, survivor
+    table["similarity"] = similarity
+    save_npy(workdir / "clusters.npy", table)
+    with DecisionWriter(workdir, index) as writer:
+        for s in range(0, len(members), step):
+            part = slice(s, s + step)
+            kept_ids = index.ids(survivor[part])
+            records = [
+                {
+                    "kept": bool(m == k),
+                    "cluster": cluster_id("near", int(h)),
+                    "size": int(z),
+                    "kept_id": kid,
+                    "similarity": round(float(sim), 4),
+                }
+                for m, k, h, z, kid, sim in zip(
+                    members[part],
+                    survivor[part],
+                    min_idh[part],
+                    size[part],
+                    kept_ids,
+                    similarity[part],
+                    strict=True,
+                )
+            ]
+            writer.write(members[part], records)
+    removed = int(np.count_nonzero(members != survivor))
+    return {
+        "linked_pairs": edges,
+        "clustered_documents": len(members),
+        "clusters": len(members) - removed,
+        "removed": removed,
+    }
