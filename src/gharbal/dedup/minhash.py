@@ -4,14 +4,15 @@
 1. **signatures** (``observe``, per shard, in parallel): word n-grams of the normalised text, hashed
    and MinHashed in numpy batches: ``signatures/part-NNNNN.npy`` (documents x bands*rows, uint32)
    and the shard's document index ``index/part-NNNNN.{npy,ids}`` (see `gharbal.dedup.table`).
-2. **band buckets** (``observe``): one record per document and band, ``(key, center, ref)``, where
-   ``key`` hashes the band's rows; kept in memory up to the budget, then spilled as sorted runs
-   ``buckets/band-BB/part-NNNNN-RRR.npy``.
+2. **band buckets** (``observe``): one record per document and band, ``(key, texth, ref)``, where
+   ``key`` hashes the band's rows and ``texth`` the document's normalised words; kept in memory up
+   to the budget, then spilled as sorted runs ``buckets/band-BB/part-NNNNN-RRR.npy``.
 3. **candidate pairs** (``finalize``, one task per band through the executor): the runs of a band
-   are merged (k-way, in chunks); documents with the same key form a bucket, and each is paired with
-   the bucket's *center* (its member with the smallest hash of the normalised text, so the pairs do
-   not depend on input order); each pair's similarity is estimated from the two signatures:
-   ``candidates/band-BB.npy`` = ``(a, b, similarity)``, ``a`` and ``b`` dense document numbers.
+   are merged (k-way, in chunks); documents with the same key form a bucket, ordered by ``texth``
+   (so the pairs do not depend on input order), and each is paired with the up to 8 documents before
+   it in its bucket (just the one before it when pairs are not verified); each pair's similarity is
+   estimated from the two signatures: ``candidates/band-BB.npy`` = ``(a, b, similarity)``, ``a`` and
+   ``b`` dense document numbers (`gharbal.dedup.table.Index`).
 4. **clusters** (``finalize``): pairs with similarity >= ``min_similarity`` are edges of a
    union-find (`gharbal.dedup.clusters`); in each cluster the best document by ``keep`` survives:
    ``clusters.npy`` = ``(doc, root, survivor, similarity to the survivor)`` for every clustered
@@ -36,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from gharbal.dedup.clusters import connected_components, survivors
+from gharbal.dedup.clusters import Ints, connected_components, survivors
 from gharbal.dedup.config import DedupConfig, NearConfig
 from gharbal.dedup.hashing import MinHasher, estimated_similarity, shingle_hashes, word_hashes
 from gharbal.dedup.spill import (
@@ -53,11 +54,12 @@ from gharbal.document import Document
 from gharbal.executors.local import Executor
 from gharbal.step import RunContext
 
-BUCKET = np.dtype([("key", "<u8"), ("center", "<u8"), ("ref", "<u8")])
-BUCKET_ORDER = ("key", "center", "ref")
+BUCKET = np.dtype([("key", "<u8"), ("texth", "<u8"), ("ref", "<u8")])
+BUCKET_ORDER = ("key", "texth", "ref")
 PAIR = np.dtype([("a", "<u8"), ("b", "<u8"), ("similarity", "<f4")])
 MEMBER = np.dtype([("doc", "<u8"), ("root", "<u8"), ("survivor", "<u8"), ("similarity", "<f4")])
 SCORE = "dedup.near_v1.cluster_size"
+WINDOW = 8  # pairs per bucket member, when pairs are verified (see bucket_pairs)
 _BATCH = 512  # documents per signature batch
 
 
@@ -142,10 +144,10 @@ class NearDedup:
         sigs.write(signatures)
         keys = self.hasher.band_keys(signatures)
         refs = np.array([ref_of(shard, row) for row, _, _ in batch], dtype=np.uint64)
-        centers = np.array([t for _, _, t in batch], dtype=np.uint64)
+        texths = np.array([t for _, _, t in batch], dtype=np.uint64)
         for b, run in enumerate(runs):
             rec = np.empty(len(batch), dtype=BUCKET)
-            rec["key"], rec["center"], rec["ref"] = keys[:, b], centers, refs
+            rec["key"], rec["texth"], rec["ref"] = keys[:, b], texths, refs
             run.add(rec)
         batch.clear()
 
@@ -153,8 +155,15 @@ class NearDedup:
     def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
         shutil.rmtree(workdir / "candidates", ignore_errors=True)
         shutil.rmtree(workdir / "decisions", ignore_errors=True)
+        # Without verification any spanning pairs will do (a chain); with it, more pairs per
+        # bucket give a link more chances to pass.
+        window = WINDOW if self.near.min_similarity > 0 else 1
         task = partial(
-            band_pairs, workdir=workdir, num_shards=num_shards, budget=self.cfg.memory_bytes
+            band_pairs,
+            workdir=workdir,
+            num_shards=num_shards,
+            budget=self.cfg.memory_bytes,
+            window=window,
         )
         band_stats = list(executor.map(task, list(range(self.near.bands))))
         index = Index(workdir, num_shards)
@@ -188,9 +197,28 @@ class NearDedup:
             yield doc
 
 
-def band_pairs(band: int, workdir: Path, num_shards: int, budget: int) -> dict[str, int]:
-    """Stage 3 for one band (an executor task): merge the band's runs, pair each bucket member with
-    the bucket's center, estimate each pair's similarity; writes ``candidates/band-BB.npy``."""
+def bucket_pairs(key: npt.NDArray[np.uint64], window: int) -> tuple[Ints, Ints]:
+    """Pairs ``(i, j)``, ``i < j``, of rows of a sorted chunk with the same key and at most
+    ``window`` rows apart: every pair of a bucket of up to ``window + 1`` documents, and a band of
+    near neighbours in larger ones."""
+    firsts, seconds = [], []
+    for d in range(1, window + 1):
+        same = np.flatnonzero(key[:-d] == key[d:])
+        if not len(same):
+            break  # no bucket has more than d members
+        firsts.append(same)
+        seconds.append(same + d)
+    if not firsts:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(firsts).astype(np.int64), np.concatenate(seconds).astype(np.int64)
+
+
+def band_pairs(
+    band: int, workdir: Path, num_shards: int, budget: int, window: int
+) -> dict[str, int]:
+    """Stage 3 for one band (an executor task): merge the band's runs; pair the documents of each
+    bucket (`bucket_pairs`, in the order of their text hashes, which does not depend on the input
+    order); estimate each pair's similarity. Writes ``candidates/band-BB.npy``."""
     index = Index(workdir, num_shards)
     signatures = Signatures(workdir, index)
     runs = sorted((workdir / "buckets" / f"band-{band:02d}").glob("part-*.npy"))
@@ -198,20 +226,20 @@ def band_pairs(band: int, workdir: Path, num_shards: int, budget: int) -> dict[s
     with NpyAppender(workdir / "candidates" / f"band-{band:02d}.npy", PAIR) as out:
         for chunk in whole_groups(merge_runs(runs, BUCKET_ORDER, budget // 2), ("key",)):
             records += len(chunk)
-            key = chunk["key"]
-            start = np.ones(len(chunk), dtype=bool)
-            start[1:] = key[1:] != key[:-1]
-            head = np.maximum.accumulate(np.where(start, np.arange(len(chunk)), 0))
-            members = ~start
-            if not members.any():
+            i, j = bucket_pairs(chunk["key"], window)
+            if not len(i):
                 continue
-            a = index.dense(chunk["ref"][head[members]])
-            b = index.dense(chunk["ref"][members])
-            sim = estimated_similarity(signatures.get(a), signatures.get(b))
-            rec = np.empty(len(a), dtype=PAIR)
-            rec["a"], rec["b"], rec["similarity"] = a, b, sim
+            rec = np.empty(len(i), dtype=PAIR)
+            rec["a"] = index.dense(chunk["ref"][i])
+            rec["b"] = index.dense(chunk["ref"][j])
+            for s in range(0, len(i), 1 << 16):
+                part = slice(s, s + (1 << 16))
+                rec["similarity"][part] = estimated_similarity(
+                    signatures.get(rec["a"][part].astype(np.int64)),
+                    signatures.get(rec["b"][part].astype(np.int64)),
+                )
             out.write(rec)
-            pairs += len(a)
+            pairs += len(i)
     return {"records": records, "pairs": pairs}
 
 

@@ -102,16 +102,18 @@ def save_npy(path: Path, records: Records) -> None:
 
 
 class NpyReader:
-    """Reads a ``.npy`` file sequentially, ``count`` rows at a time, without mapping it whole."""
+    """Reads a ``.npy`` file sequentially, ``count`` rows at a time, without mapping it whole (the
+    file is opened for each read, so an abandoned reader holds no file open)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._f: BinaryIO = path.open("rb")
-        version = np.lib.format.read_magic(self._f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(self._f)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(self._f)
+        with path.open("rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            self._at = f.tell()
         if fortran:
             raise ValueError(f"{path}: Fortran-ordered arrays are not supported")
         self.dtype: np.dtype[Any] = dtype
@@ -121,20 +123,19 @@ class NpyReader:
 
     def read(self, count: int) -> Records:
         n = min(count, self.remaining)
-        data: Records = np.fromfile(self._f, dtype=self.dtype, count=n * _prod(self.row_shape))
-        if len(data) != n * _prod(self.row_shape):
+        items = n * _prod(self.row_shape)
+        with self.path.open("rb") as f:
+            f.seek(self._at)
+            data: Records = np.fromfile(f, dtype=self.dtype, count=items)
+        if len(data) != items:
             raise ValueError(f"{self.path}: file is shorter than its header says")
+        self._at += items * self.dtype.itemsize
         self.remaining -= n
-        if not self.remaining:
-            self._f.close()
         return data.reshape((n, *self.row_shape))
 
     def __iter__(self) -> Iterator[Records]:
         while self.remaining:
             yield self.read(1 << 16)
-
-    def close(self) -> None:
-        self._f.close()
 
 
 def _prod(shape: tuple[int, ...]) -> int:
@@ -210,13 +211,7 @@ def _less_equal(records: Records, bound: Records, order: Sequence[str]) -> npt.N
 def merge_runs(paths: Sequence[Path], order: Sequence[str], budget: int) -> Iterator[Records]:
     """The records of sorted runs ``paths``, merged: yields sorted chunks whose concatenation is
     sorted; holds about ``budget`` bytes of records."""
-    readers = []
-    for path in paths:
-        reader = NpyReader(path)
-        if reader.rows:
-            readers.append(reader)
-        else:
-            reader.close()
+    readers = [r for r in map(NpyReader, paths) if r.rows]
     if not readers:
         return
     dtype = readers[0].dtype
