@@ -14,6 +14,7 @@ workers in other processes, or on other machines, compute the same values.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from itertools import chain
 from typing import TYPE_CHECKING, TypeVar
@@ -64,13 +65,43 @@ def form_hash(form: str) -> int:
     return xxhash.xxh3_64_intdigest(form.encode("utf-8", "surrogatepass"))
 
 
-def _hashes_of(token: str) -> tuple[int, ...]:
-    return tuple(form_hash(f) for f in map(match_form, words(token)) if f)
+def _hashes_of(token: str) -> bytes:
+    """The hashes of the token's words, packed as little-endian uint64."""
+    hashes = [form_hash(f) for f in map(match_form, words(token)) if f]
+    return struct.pack(f"<{len(hashes)}Q", *hashes)
 
 
-# Whitespace tokens repeat (Zipf): 64k cached tokens (about 15 MB) catch most of them.
-_token_forms = _bounded_cache(_forms_of, 1 << 16)
-_token_hashes = _bounded_cache(_hashes_of, 1 << 16)
+# Whitespace tokens repeat (Zipf): 32k cached tokens catch most of them.
+_token_forms = _bounded_cache(_forms_of, 1 << 15)
+
+
+class _TokenHashes:
+    """Tokens -> their word hashes packed as bytes, in two generations of up to ``size`` tokens:
+    lookups hit the young one; a miss there is looked up in the old one (and moved back), else
+    computed; when the young one is full it becomes the old one. Frequent tokens stay; memory
+    stays bounded (about 20 MB at most for the default size)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.young: dict[str, bytes] = {}
+        self.old: dict[str, bytes] = {}
+
+    def packed(self, tokens: list[str]) -> list[bytes]:
+        found = list(map(self.young.get, tokens))
+        if None in found:
+            for i, value in enumerate(found):
+                if value is None:
+                    token = tokens[i]
+                    value = self.old.get(token)
+                    if value is None:
+                        value = _hashes_of(token)
+                    if len(self.young) >= self.size:
+                        self.old, self.young = self.young, {}
+                    found[i] = self.young[token] = value
+        return found  # type: ignore[return-value]  # no None left
+
+
+_token_hash_cache = _TokenHashes(1 << 16)
 
 
 def normalised_words(text: str) -> list[str]:
@@ -93,8 +124,14 @@ def id_hash(doc_id: str) -> int:
 
 
 def word_hashes(text: str) -> U64:
-    """One 64-bit hash per word of ``text`` (the hash of its match form, `normalised_words`)."""
-    return np.array(list(chain.from_iterable(map(_token_hashes, text.split()))), dtype=np.uint64)
+    """One 64-bit hash per word of ``text`` (the hash of its match form, `normalised_words`).
+
+    The hot path of near-duplicate detection: tokens are cached with their word hashes packed as
+    bytes, so a text of cached tokens is hashed without a Python step per token (``map(dict.get)``,
+    ``bytes.join``, ``np.frombuffer``; measured faster than tokenising the UTF-8 bytes in numpy).
+    """
+    joined = b"".join(_token_hash_cache.packed(text.split()))
+    return np.frombuffer(joined, dtype="<u8").astype(np.uint64)
 
 
 def fmix64(x: U64) -> U64:
