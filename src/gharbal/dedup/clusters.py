@@ -68,10 +68,9 @@ def survivors(
     idh: npt.NDArray[np.uint64],
     texth: npt.NDArray[np.uint64],
 ) -> tuple[Ints, npt.NDArray[np.uint64], Ints]:
-    """Per member (sorted by node): ``(survivor node, smallest id hash, size)`` of its cluster.
-
-    The survivor is the member with the smallest ``(rank, idh, texth, node)``.
-    """
+    """For each member (the arrays are aligned with ``members``): ``(survivor node, smallest id
+    hash, size)`` of its cluster; the survivor is the member with the smallest
+    ``(rank, idh, texth, node)``."""
     order = np.lexsort((members, texth, idh, rank, roots))
     r = roots[order]
     start = np.ones(len(r), dtype=bool)

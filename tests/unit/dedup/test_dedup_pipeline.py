@@ -241,3 +241,15 @@ def test_rejection_extra_round_trips() -> None:
     old = to_record(plain)
     old["rejection"] = old["rejection"][:2]  # written before ``extra`` existed
     assert from_record(old) == plain
+
+
+def test_nothing_to_dedup(tmp_path: Path) -> None:
+    """Empty shards, rejected documents and documents without words pass through every stage."""
+    (tmp_path / "empty.jsonl").write_text("", "utf-8")
+    (tmp_path / "few.jsonl").write_text('{bad json\n{"id": "p", "text": "... !!! ..."}\n', "utf-8")
+    inputs = [str(tmp_path / "empty.jsonl"), str(tmp_path / "few.jsonl")]
+    everything = {"enabled": True}
+    r = recipe(exact=everything, near=everything, paragraphs=everything)
+    stats = gharbal.run(inputs, tmp_path / "out", r)
+    assert (stats.input, stats.kept) == (3, 1)
+    assert not any(k.startswith("dedup") for k in stats.rejected_by_reason)
