@@ -31,31 +31,39 @@ def split_refs(refs: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.int64], npt
 
 
 class IndexWriter:
-    """Collects one shard's rows; `close` writes the two files."""
+    """Collects one shard's rows (in numpy blocks: about 40 bytes a document plus its id);
+    `close` writes the two files."""
+
+    _BLOCK = 4096
 
     def __init__(self, workdir: Path, shard: int) -> None:
         self.workdir, self.shard = workdir, shard
-        self._rows: list[tuple[int, int, int, int, int]] = []
-        self._ids: list[bytes] = []
-        self._at = 0
+        self._blocks: list[Records] = []
+        self._block = np.empty(self._BLOCK, dtype=ROW)
+        self._filled = 0
+        self._ids = bytearray()
+        self.count = 0
 
     def add(self, pos: int, doc_id: str, rank: int, idh: int, texth: int) -> int:
         """Records a document; returns its row."""
-        line = orjson.dumps(doc_id) + b"\n"
-        self._rows.append((pos, rank, idh, texth, self._at))
-        self._ids.append(line)
-        self._at += len(line)
-        return len(self._rows) - 1
-
-    @property
-    def count(self) -> int:
-        return len(self._rows)
+        if self._filled == self._BLOCK:
+            self._blocks.append(self._block)
+            self._block = np.empty(self._BLOCK, dtype=ROW)
+            self._filled = 0
+        self._block[self._filled] = (pos, rank, idh, texth, len(self._ids))
+        self._filled += 1
+        self._ids += orjson.dumps(doc_id)
+        self._ids += b"\n"
+        self.count += 1
+        return self.count - 1
 
     def close(self) -> None:
         base = self.workdir / "index" / f"part-{self.shard:05d}"
-        save_npy(base.with_suffix(".npy"), np.array(self._rows, dtype=ROW))
+        save_npy(
+            base.with_suffix(".npy"), np.concatenate([*self._blocks, self._block[: self._filled]])
+        )
         tmp = base.with_name(f".{base.name}.ids.tmp")
-        tmp.write_bytes(b"".join(self._ids))
+        tmp.write_bytes(self._ids)
         os.replace(tmp, base.with_suffix(".ids"))
 
 
