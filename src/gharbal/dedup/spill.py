@@ -165,7 +165,7 @@ class SortedRuns:
     ) -> None:
         self.directory, self.prefix = directory, prefix
         self.dtype, self.order = np.dtype(dtype), list(order)
-        self.limit = max(budget // self.dtype.itemsize, 1024)
+        self.limit = max(budget // self.dtype.itemsize, 16)
         self._parts: list[Records] = []
         self._buffered = 0
         self.paths: list[Path] = []
@@ -215,7 +215,7 @@ def merge_runs(paths: Sequence[Path], order: Sequence[str], budget: int) -> Iter
     if not readers:
         return
     dtype = readers[0].dtype
-    chunk = max(budget // (dtype.itemsize * (len(readers) + 1)), 1024)
+    chunk = max(budget // (dtype.itemsize * (len(readers) + 1)), 16)
     last: list[Records] = [np.empty(0, dtype)] * len(readers)
     loaded: list[Records] = []
     for i, reader in enumerate(readers):

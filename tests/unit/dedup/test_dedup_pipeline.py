@@ -253,3 +253,22 @@ def test_nothing_to_dedup(tmp_path: Path) -> None:
     stats = gharbal.run(inputs, tmp_path / "out", r)
     assert (stats.input, stats.kept) == (3, 1)
     assert not any(k.startswith("dedup") for k in stats.rejected_by_reason)
+
+
+def test_a_small_budget_spills_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gharbal.dedup.config import DedupConfig
+
+    records, _ = corpus()
+    inputs = write(records, tmp_path / "in", 2)
+    everything = {"enabled": True}
+    r = recipe(exact=everything, near=everything, paragraphs=everything)
+    gharbal.run(inputs, tmp_path / "big", r)
+    monkeypatch.setattr(DedupConfig, "memory_bytes", property(lambda self: 10_000))
+    monkeypatch.setattr("gharbal.dedup.minhash._BATCH", 8)  # signatures 8 documents at a time
+    gharbal.run(inputs, tmp_path / "small", r)
+    runs = list((tmp_path / "small" / "stages" / "02-dedup_near" / "buckets" / "band-00").iterdir())
+    assert len(runs) > 2  # each shard spilled several sorted runs
+    for kind in ("documents", "rejected", "removed_lines"):
+        assert read_parts(tmp_path / "big", kind) == read_parts(tmp_path / "small", kind)
