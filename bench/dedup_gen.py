@@ -297,7 +297,8 @@ def score(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> tuple[flo
 
 
 def near_recipe(workers: int = 1, min_similarity: float | None = None) -> Any:
-    """gharbal's recipe for these benches: the text as given (no line cleaning), near dedup on."""
+    """gharbal's recipe for these benches: the text as given (no line cleaning), near dedup on,
+    no HTML report (the peer writes none)."""
     from gharbal import Recipe
 
     near: dict[str, Any] = {"enabled": True}
@@ -307,6 +308,7 @@ def near_recipe(workers: int = 1, min_similarity: float | None = None) -> Any:
         {
             "workers": workers,
             "extract": {"lines": {"enabled": False}, "title": {"enabled": False}},
+            "report": {"enabled": False},
             "dedup": {"near": near},
         }
     )
