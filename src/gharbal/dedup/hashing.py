@@ -71,37 +71,39 @@ def _hashes_of(token: str) -> bytes:
     return struct.pack(f"<{len(hashes)}Q", *hashes)
 
 
-# Whitespace tokens repeat (Zipf): 32k cached tokens catch most of them.
-_token_forms = _bounded_cache(_forms_of, 1 << 15)
+# Whitespace tokens repeat (Zipf): 16k cached tokens catch most of them (exact, paragraphs).
+_token_forms = _bounded_cache(_forms_of, 1 << 14)
 
 
 class _TokenHashes:
     """Tokens -> their word hashes packed as bytes, in two generations of up to ``size`` tokens:
     lookups hit the young one; a miss there is looked up in the old one (and moved back), else
-    computed; when the young one is full it becomes the old one. Frequent tokens stay; memory
-    stays bounded (about 20 MB at most for the default size)."""
+    computed; when the young one is full it becomes the old one. Frequent tokens stay. Tokens are
+    keyed by Python's 64-bit ``hash`` (an int is smaller than the token; a collision between two
+    tokens of one process has odds of about 2**-64 per pair), so the cache stays near 5 MB."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.young: dict[str, bytes] = {}
-        self.old: dict[str, bytes] = {}
+        self.young: dict[int, bytes] = {}
+        self.old: dict[int, bytes] = {}
 
     def packed(self, tokens: list[str]) -> list[bytes]:
-        found = list(map(self.young.get, tokens))
+        keys = list(map(hash, tokens))
+        found = list(map(self.young.get, keys))
         if None in found:
             for i, value in enumerate(found):
                 if value is None:
-                    token = tokens[i]
-                    value = self.old.get(token)
+                    key = keys[i]
+                    value = self.old.get(key)
                     if value is None:
-                        value = _hashes_of(token)
+                        value = _hashes_of(tokens[i])
                     if len(self.young) >= self.size:
                         self.old, self.young = self.young, {}
-                    found[i] = self.young[token] = value
+                    found[i] = self.young[key] = value
         return found  # type: ignore[return-value]  # no None left
 
 
-_token_hash_cache = _TokenHashes(1 << 16)
+_token_hash_cache = _TokenHashes(1 << 15)
 
 
 def normalised_words(text: str) -> list[str]:

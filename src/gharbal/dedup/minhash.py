@@ -5,8 +5,9 @@
    and MinHashed in numpy batches: ``signatures/part-NNNNN.npy`` (documents x bands*rows, uint32)
    and the shard's document index ``index/part-NNNNN.{npy,ids}`` (see `gharbal.dedup.table`).
 2. **band buckets** (``observe``): one record per document and band, ``(key, texth, ref)``, where
-   ``key`` hashes the band's rows and ``texth`` the document's normalised words; kept in memory up
-   to the budget, then spilled as sorted runs ``buckets/band-BB/part-NNNNN-RRR.npy``.
+   ``key`` hashes the band's rows and ``texth`` the document's normalised words; appended to disk
+   as they come, and sorted when the shard ends, one band at a time, into runs of at most the
+   budget: ``buckets/band-BB/part-NNNNN-RRR.npy``.
 3. **candidate pairs** (``finalize``, one task per band through the executor): the runs of a band
    are merged (k-way, in chunks); documents with the same key form a bucket, ordered by ``texth``
    (so the pairs do not depend on input order), and each is paired with the up to 8 documents before
@@ -43,7 +44,7 @@ from gharbal.dedup.hashing import MinHasher, estimated_similarity, shingle_hashe
 from gharbal.dedup.spill import (
     NpyAppender,
     NpyReader,
-    SortedRuns,
+    SpilledRuns,
     merge_runs,
     save_npy,
     whole_groups,
@@ -61,6 +62,9 @@ MEMBER = np.dtype([("doc", "<u8"), ("root", "<u8"), ("survivor", "<u8"), ("simil
 SCORE = "dedup.near_v1.cluster_size"
 WINDOW = 8  # pairs per bucket member, when pairs are verified (see bucket_pairs)
 _BATCH = 512  # documents per signature batch
+# Pairs compared at a time: their signatures are read from memory-mapped files, touching about one
+# page per document, so this bounds that too (1024 pairs: a few MB).
+_VERIFY = 1024
 
 
 class Signatures:
@@ -102,14 +106,13 @@ class NearDedup:
     ) -> Iterator[Document]:
         shard = ctx.rank
         index = IndexWriter(workdir, shard)
-        per_band = self.cfg.memory_bytes // (2 * self.near.bands)
         runs = [
-            SortedRuns(
+            SpilledRuns(
                 workdir / "buckets" / f"band-{b:02d}",
                 f"part-{shard:05d}",
                 BUCKET,
                 BUCKET_ORDER,
-                per_band,
+                self.cfg.memory_bytes,
             )
             for b in range(self.near.bands)
         ]
@@ -136,7 +139,7 @@ class NearDedup:
         batch: list[tuple[int, npt.NDArray[np.uint64], int]],
         shard: int,
         sigs: NpyAppender,
-        runs: list[SortedRuns],
+        runs: list[SpilledRuns],
     ) -> None:
         if not batch:
             return
@@ -232,8 +235,8 @@ def band_pairs(
             rec = np.empty(len(i), dtype=PAIR)
             rec["a"] = index.dense(chunk["ref"][i])
             rec["b"] = index.dense(chunk["ref"][j])
-            for s in range(0, len(i), 1 << 16):
-                part = slice(s, s + (1 << 16))
+            for s in range(0, len(i), _VERIFY):
+                part = slice(s, s + _VERIFY)
                 rec["similarity"][part] = estimated_similarity(
                     signatures.get(rec["a"][part].astype(np.int64)),
                     signatures.get(rec["b"][part].astype(np.int64)),
@@ -274,7 +277,7 @@ def cluster_and_decide(
     del rows
     signatures = Signatures(workdir, index)
     similarity = np.empty(len(members), dtype=np.float32)
-    step = max(budget // (16 * 112 * 4), 1024)
+    step = _VERIFY
     for s in range(0, len(members), step):
         similarity[s : s + step] = estimated_similarity(
             signatures.get(members[s : s + step]), signatures.get(survivor[s : s + step])

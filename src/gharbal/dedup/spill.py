@@ -196,6 +196,41 @@ class SortedRuns:
         return self.paths
 
 
+class SpilledRuns:
+    """Like `SortedRuns`, but records go straight to an unsorted file on disk as they come; `close`
+    sorts that file into runs of at most ``budget`` bytes (so memory does not grow with the input,
+    and several of these can be open at once: one per LSH band)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        dtype: np.dtype[Any],
+        order: Sequence[str],
+        budget: int,
+    ) -> None:
+        self.directory, self.prefix = directory, prefix
+        self.dtype, self.order = np.dtype(dtype), list(order)
+        # A run is read, then sorted into a copy with an 8-byte index per record.
+        self.limit = max(budget // (2 * self.dtype.itemsize + 8), 16)
+        self._unsorted = directory / f"{prefix}.unsorted.npy"
+        self._out = NpyAppender(self._unsorted, self.dtype)
+
+    def add(self, records: Records) -> None:
+        self._out.write(records)
+
+    def close(self) -> list[Path]:
+        self._out.close()
+        reader = NpyReader(self._unsorted)
+        paths: list[Path] = []
+        while reader.remaining:
+            path = self.directory / f"{self.prefix}-{len(paths):03d}.npy"
+            save_npy(path, sort_records(reader.read(self.limit), self.order))
+            paths.append(path)
+        self._unsorted.unlink()
+        return paths
+
+
 def _less_equal(records: Records, bound: Records, order: Sequence[str]) -> npt.NDArray[np.bool_]:
     """Vectorised ``record <= bound`` in the lexicographic order of ``order``."""
     less = np.zeros(len(records), dtype=bool)
@@ -215,7 +250,8 @@ def merge_runs(paths: Sequence[Path], order: Sequence[str], budget: int) -> Iter
     if not readers:
         return
     dtype = readers[0].dtype
-    chunk = max(budget // (dtype.itemsize * (len(readers) + 1)), 16)
+    # Pending records (up to one chunk per run) are sorted into a copy, with an 8-byte index each.
+    chunk = max(budget // ((2 * dtype.itemsize + 8) * (len(readers) + 1)), 16)
     last: list[Records] = [np.empty(0, dtype)] * len(readers)
     loaded: list[Records] = []
     for i, reader in enumerate(readers):

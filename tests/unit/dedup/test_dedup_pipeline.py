@@ -265,7 +265,7 @@ def test_a_small_budget_spills_and_changes_nothing(
     everything = {"enabled": True}
     r = recipe(exact=everything, near=everything, paragraphs=everything)
     gharbal.run(inputs, tmp_path / "big", r)
-    monkeypatch.setattr(DedupConfig, "memory_bytes", property(lambda self: 10_000))
+    monkeypatch.setattr(DedupConfig, "memory_bytes", property(lambda self: 900))
     monkeypatch.setattr("gharbal.dedup.minhash._BATCH", 8)  # signatures 8 documents at a time
     gharbal.run(inputs, tmp_path / "small", r)
     runs = list((tmp_path / "small" / "stages" / "02-dedup_near" / "buckets" / "band-00").iterdir())
