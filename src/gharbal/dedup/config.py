@@ -8,7 +8,7 @@ policy and the memory budget they share (imported into `gharbal.recipe`).
       near:       {enabled: false, ngram: 5, bands: 14, rows: 8, seed: 1, min_similarity: 0.7}
       paragraphs: {enabled: false, min_words: 1}
       keep:       {prefer: longest, score: null}
-      memory_mb:  64
+      memory_mb:  32
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ class DedupConfig(_Model):
     paragraphs: ParagraphsConfig = ParagraphsConfig()
     keep: KeepConfig = KeepConfig()
     memory_mb: int = Field(
-        default=64,
+        default=32,
         ge=16,
         description="sort buffers and merge chunks of one dedup process; larger runs spill to disk",
     )

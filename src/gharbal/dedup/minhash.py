@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import json
+import mmap
 import shutil
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -64,31 +65,51 @@ WINDOW = 8  # pairs per bucket member, when pairs are verified (see bucket_pairs
 _BATCH = 512  # documents per signature batch
 # Pairs compared at a time: their signatures are read from memory-mapped files, touching about one
 # page per document, so this bounds that too (1024 pairs: a few MB).
-_VERIFY = 1024
+_VERIFY = 2048
 
 
 class Signatures:
-    """Reads signature rows of documents given by dense number, one shard file at a time (memory
-    mapped only while reading, so the pages do not stay in the process)."""
+    """Reads signature rows of documents given by dense number. Each shard's file is memory-mapped
+    once; after each read the touched pages are dropped from the process (``MADV_DONTNEED``: they
+    stay in the page cache), so resident memory stays at one batch's pages."""
 
     def __init__(self, workdir: Path, index: Index) -> None:
         self.workdir, self.index = workdir, index
+        self._maps: dict[int, tuple[mmap.mmap | None, npt.NDArray[np.uint32]]] = {}
+
+    def _rows(self, shard: int) -> tuple[mmap.mmap | None, npt.NDArray[np.uint32]]:
+        if shard not in self._maps:
+            path = self.workdir / "signatures" / f"part-{shard:05d}.npy"
+            reader = NpyReader(path)
+            width = reader.row_shape[0] if reader.row_shape else 0
+            if reader.rows == 0:
+                self._maps[shard] = (None, np.empty((0, width), dtype=np.uint32))
+            else:
+                with path.open("rb") as f:
+                    mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                offset = path.stat().st_size - reader.rows * width * 4
+                rows = np.frombuffer(mm, dtype="<u4", offset=offset).reshape(reader.rows, width)
+                self._maps[shard] = (mm, rows)
+        return self._maps[shard]
 
     def get(self, dense: npt.NDArray[np.int64]) -> npt.NDArray[np.uint32]:
         shards = self.index.shard_of_dense(dense)
         out: npt.NDArray[np.uint32] | None = None
         for shard in np.unique(shards):
             sel = shards == shard
-            arr = np.load(
-                self.workdir / "signatures" / f"part-{int(shard):05d}.npy",
-                mmap_mode="r",
-                allow_pickle=False,
-            )
+            mm, rows = self._rows(int(shard))
             if out is None:
-                out = np.empty((len(dense), arr.shape[1]), dtype=np.uint32)
-            out[sel] = arr[dense[sel] - self.index.offsets[shard]]
-            del arr
+                out = np.empty((len(dense), rows.shape[1]), dtype=np.uint32)
+            out[sel] = rows[dense[sel] - self.index.offsets[shard]]
+            if mm is not None and hasattr(mmap, "MADV_DONTNEED"):
+                mm.madvise(mmap.MADV_DONTNEED)
         return out if out is not None else np.empty((0, 0), dtype=np.uint32)
+
+    def close(self) -> None:
+        maps = [mm for mm, _ in self._maps.values() if mm is not None]
+        self._maps = {}  # drops the arrays viewing the maps, which must go before the maps
+        for mm in maps:
+            mm.close()
 
 
 class NearDedup:
@@ -243,6 +264,7 @@ def band_pairs(
                 )
             out.write(rec)
             pairs += len(i)
+    signatures.close()
     return {"records": records, "pairs": pairs}
 
 
@@ -282,6 +304,7 @@ def cluster_and_decide(
         similarity[s : s + step] = estimated_similarity(
             signatures.get(members[s : s + step]), signatures.get(survivor[s : s + step])
         )
+    signatures.close()
     table = np.empty(len(members), dtype=MEMBER)
     table["doc"], table["root"], table["survivor"] = members, roots, survivor
     table["similarity"] = similarity
