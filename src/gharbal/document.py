@@ -43,10 +43,15 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """Why a whole document was dropped: ``stage`` is the first part of the dotted ``reason``."""
+    """Why a whole document was dropped: ``stage`` is the first part of the dotted ``reason``.
+
+    ``extra`` holds structured facts behind the detail (for a duplicate: ``cluster``, ``kept_id``,
+    ``similarity``), written as the ``extra`` object of the rejected record when not empty.
+    """
 
     reason: str
     detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def stage(self) -> str:
@@ -79,9 +84,9 @@ class Document:
     def rejected(self) -> bool:
         return self.rejection is not None
 
-    def reject(self, reason: str, detail: str = "") -> None:
+    def reject(self, reason: str, detail: str = "", extra: dict[str, Any] | None = None) -> None:
         """Mark the document as dropped; the runner writes it to ``rejected/``."""
-        self.rejection = Rejection(reason, detail)
+        self.rejection = Rejection(reason, detail, extra or {})
 
     def removed_lines(self) -> list[Line]:
         return [ln for ln in self.lines or () if ln.verdict is Verdict.REMOVE]

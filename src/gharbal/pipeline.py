@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from gharbal.dedup import dedup_steps
 from gharbal.document import Document
 from gharbal.executors import progress
 from gharbal.executors.local import Executor, LocalExecutor
@@ -81,6 +82,7 @@ def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
         plan += [QualitySignals(recipe.quality), QualityFilters(recipe.quality)]
     if recipe.pii.enabled:
         plan.append(PiiRedact(recipe.pii))
+    plan += dedup_steps(recipe.dedup)
     return plan
 
 

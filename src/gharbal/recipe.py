@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gharbal.dedup.config import DedupConfig
 from gharbal.errors import ConfigError
 from gharbal.identify.language import LanguageIdConfig
 from gharbal.pii.redact import PiiConfig
@@ -107,6 +108,7 @@ class Recipe(_Model):
     pii: PiiConfig = PiiConfig()
     output: OutputConfig = OutputConfig()
     report: ReportConfig = ReportConfig()
+    dedup: DedupConfig = DedupConfig()
     workers: int = Field(default=1, ge=1)
 
     @classmethod

@@ -31,7 +31,7 @@ def to_record(doc: Document) -> dict[str, Any]:
         else [[ln.no, ln.text, ln.verdict.value, ln.reason, ln.detail] for ln in doc.lines],
         "rejection": None
         if doc.rejection is None
-        else [doc.rejection.reason, doc.rejection.detail],
+        else [doc.rejection.reason, doc.rejection.detail, doc.rejection.extra],
         "source": doc.source,
     }
 
@@ -51,7 +51,7 @@ def from_record(rec: dict[str, Any]) -> Document:
         lines=None
         if lines is None
         else [Line(no, text, Verdict(v), reason, detail) for no, text, v, reason, detail in lines],
-        rejection=None if rejection is None else Rejection(rejection[0], rejection[1]),
+        rejection=None if rejection is None else Rejection(*rejection),
         source=rec["source"],
     )
 

@@ -5,6 +5,7 @@
     OUT/documents/part-NNNNN.jsonl.gz       kept documents: id, url, title, text, lang, scores, metadata
                                             (part-NNNNN.parquet with output.format: parquet)
     OUT/rejected/part-NNNNN.jsonl.gz        dropped documents: id, url, stage, reason, detail, source
+                                            (and extra: structured facts, e.g. a duplicate's cluster)
     OUT/removed_lines/part-NNNNN.jsonl.gz   removed lines: id, line_no, reason, text, detail
     OUT/lines/part-NNNNN.jsonl.gz           line map of each page with lines: id, kept, title
     OUT/shards/part-NNNNN.stats.json        one shard's stats, written last: the shard's completion marker
@@ -71,7 +72,7 @@ def line_map_record(doc: Document) -> dict[str, Any]:
 
 def rejection_record(doc: Document) -> dict[str, Any]:
     assert doc.rejection is not None
-    return {
+    record: dict[str, Any] = {
         "id": doc.id,
         "url": doc.url,
         "stage": doc.rejection.stage,
@@ -79,6 +80,9 @@ def rejection_record(doc: Document) -> dict[str, Any]:
         "detail": doc.rejection.detail,
         "source": doc.source,
     }
+    if doc.rejection.extra:
+        record["extra"] = doc.rejection.extra
+    return record
 
 
 class ShardWriter(AtomicOutput):

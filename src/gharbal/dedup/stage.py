@@ -1,0 +1,112 @@
+"""What the dedup aggregations share: the per-document record made in ``observe`` (its index row
+and survivor rank) and the *decision files* that ``finalize`` writes for ``apply``.
+
+A decision file, ``<stage dir>/decisions/part-NNNNN.jsonl``, holds one JSON object per document of
+shard NNNNN that the stage has something to say about, sorted by ``pos`` (the document's position in
+the shard's stream): plain JSON lines, so a person can read them with ``zcat``-free tools.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from gharbal.dedup.config import KeepConfig
+from gharbal.dedup.hashing import id_hash, survivor_rank
+from gharbal.dedup.table import Index, IndexWriter
+from gharbal.document import Document
+
+DECISIONS = "decisions"
+
+
+def record_document(
+    index: IndexWriter, doc: Document, keep: KeepConfig, pos: int, texth: int
+) -> tuple[int, int, int]:
+    """Adds ``doc`` to the shard's index; returns ``(row, rank, idh)``."""
+    rank = survivor_rank(doc, keep, index.shard, pos)
+    idh = id_hash(doc.id)
+    row = index.add(pos, doc.id, rank, idh, texth)
+    return row, rank, idh
+
+
+def cluster_id(kind: str, min_idh: int) -> str:
+    """A cluster's name: the kind and the smallest id hash of its members (so the same cluster has
+    the same name whatever the input order, worker count or survivor policy)."""
+    return f"{kind}-{min_idh:016x}"
+
+
+def decisions_path(workdir: Path, shard: int) -> Path:
+    return workdir / DECISIONS / f"part-{shard:05d}.jsonl"
+
+
+class DecisionWriter:
+    """Writes decisions for documents given in increasing dense order, shard after shard."""
+
+    def __init__(self, workdir: Path, index: Index) -> None:
+        self.workdir, self.index = workdir, index
+        self._shard = -1
+        self._f: IO[bytes] | None = None
+        self.written = 0
+
+    def _open(self, shard: int) -> IO[bytes]:
+        while self._shard < shard:
+            self._close_current()
+            self._shard += 1
+            path = decisions_path(self.workdir, self._shard)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._f = path.with_name(f".{path.name}.tmp").open("wb")
+        assert self._f is not None
+        return self._f
+
+    def _close_current(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            path = decisions_path(self.workdir, self._shard)
+            path.with_name(f".{path.name}.tmp").replace(path)
+            self._f = None
+
+    def write(self, dense: npt.NDArray[np.int64], records: list[dict[str, Any]]) -> None:
+        """``records[k]`` is about document ``dense[k]``; ``pos`` and ``id`` are added."""
+        if not len(dense):
+            return
+        rows = self.index.rows(dense)
+        ids = self.index.ids(dense)
+        shards = self.index.shard_of_dense(dense)
+        for k, rec in enumerate(records):
+            f = self._open(int(shards[k]))
+            line = {"pos": int(rows["pos"][k]), "id": ids[k], **rec}
+            f.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+            self.written += 1
+
+    def close(self) -> None:
+        if self.index.num_shards:  # every shard gets a file, empty when nothing was decided
+            self._open(self.index.num_shards - 1)
+        self._close_current()
+
+    def __enter__(self) -> DecisionWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._f is not None:
+            self._f.close()
+
+
+def read_decisions(workdir: Path, shard: int) -> dict[int, dict[str, Any]]:
+    """This shard's decisions by ``pos`` (empty when the stage decided nothing here)."""
+    path = decisions_path(workdir, shard)
+    if not path.is_file():
+        return {}
+    with path.open("rb") as f:
+        return {rec["pos"]: rec for rec in map(orjson.loads, f)}
