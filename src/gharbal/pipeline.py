@@ -22,6 +22,7 @@ from pathlib import Path
 from gharbal.document import Document
 from gharbal.executors.local import Executor, LocalExecutor
 from gharbal.extract import Extract
+from gharbal.extract.sitestats import SiteStats
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.stats import Stats
@@ -34,7 +35,12 @@ STAGES_DIR = "stages"
 
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
     """The steps and aggregations a recipe asks for, in pipeline order."""
-    return [Extract(recipe.extract)]
+    plan: list[Step | Aggregation] = []
+    lines = recipe.extract.lines
+    if lines.enabled and lines.method == "model" and lines.site_stats:
+        plan.append(SiteStats())  # cross-page line counts per site, read by Extract
+    plan.append(Extract(recipe.extract))
+    return plan
 
 
 @dataclass(frozen=True, slots=True)

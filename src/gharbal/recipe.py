@@ -36,9 +36,20 @@ class ReadConfig(_Model):
 
 
 class LinesConfig(_Model):
-    """The heuristic line-level boilerplate remover (see gharbal.extract.lines)."""
+    """The line-level boilerplate remover: the trained classifier (gharbal.extract.lines) or the
+    older heuristic (gharbal.extract.heuristic, which alone reads the thresholds below)."""
 
     enabled: bool = True
+    method: Literal["model", "heuristic"] = "model"
+    model: str = Field(
+        default="lines_gbt_v1", pattern=r"^[a-z0-9_]+$", description="shipped model file name"
+    )
+    threshold: float | None = Field(
+        default=None, gt=0, lt=1, description="keep probability cut (default: the model's own)"
+    )
+    site_stats: bool = Field(
+        default=True, description="use how many pages of the same site share a line (run/extract)"
+    )
     short_chars: int = Field(default=60, ge=0, description="lines shorter than this are 'short'")
     long_chars: int = Field(
         default=180, ge=0, description="stopword-dense lines this long are good"
@@ -57,7 +68,11 @@ class TitleConfig(_Model):
 
 
 class HtmlConfig(_Model):
-    extractor: Literal["resiliparse"] = "resiliparse"
+    extractor: Literal["resiliparse", "trafilatura", "lines"] = Field(
+        default="resiliparse",
+        description="resiliparse main content, trafilatura (optional extra), or 'lines': the page "
+        "rendered to WET-like lines and cleaned by the line classifier",
+    )
 
 
 class ExtractConfig(_Model):

@@ -1,16 +1,20 @@
 """Extraction: from a page (plain text or HTML) to its main text and title.
 
-Plain-text pages go through the line cleaner (`gharbal.extract.lines`) and the headline detector
-(`gharbal.extract.title`); every line gets a verdict, and removed lines keep their reasons. HTML pages
-go through resiliparse's main-content extractor. A page left with less than ``extract.min_chars`` of
-text is rejected (``extract.empty``).
+Plain-text pages go through the line classifier (`gharbal.extract.lines`; site statistics from
+`gharbal.extract.sitestats` when several pages of a site are processed together) and the headline
+detector (`gharbal.extract.title`); every line gets a verdict, and removed lines keep their reasons.
+HTML pages go through resiliparse's main-content extractor (``extract.html.extractor``; or
+trafilatura, or ``lines``: rendered to WET-like lines and cleaned like plain text). A page left with less than
+``extract.min_chars`` of text is rejected (``extract.empty``).
 """
 
 from __future__ import annotations
 
 from gharbal.document import Document, Line, Verdict
-from gharbal.extract.html import html_main_text
+from gharbal.extract.features import SiteCounts
+from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
 from gharbal.extract.lines import clean_lines, split_lines
+from gharbal.extract.model import LineModel, load_model
 from gharbal.extract.title import find_title
 from gharbal.recipe import ExtractConfig
 from gharbal.step import DocumentStep
@@ -30,25 +34,52 @@ def join_kept(lines: list[Line]) -> str:
     return "".join(parts)
 
 
-def extract_page(doc: Document, cfg: ExtractConfig) -> Document:
-    """Fill ``doc.title``, ``doc.text`` and ``doc.lines`` from the raw page in place."""
+def extract_page(
+    doc: Document,
+    cfg: ExtractConfig,
+    site: SiteCounts | None = None,
+    model: LineModel | None = None,
+) -> Document:
+    """Fill ``doc.title``, ``doc.text`` and ``doc.lines`` from the raw page in place.
+
+    ``site`` gives, for each non-blank line of the page, how many pages of its site contain it
+    (see `gharbal.extract.sitestats`); without it the page is judged alone. ``model`` replaces the
+    recipe's shipped model (cross-validation).
+    """
+    html_title: str | None = None
     if doc.html is not None:
-        title, doc.text = html_main_text(doc.html)
-        doc.title = doc.title or title
-        doc.html = None
-        return doc
+        extractor = cfg.html.extractor
+        if extractor == "lines":
+            html_title, doc.text = html_to_lines(doc.html)
+            doc.html = None
+        else:
+            main = trafilatura_main_text if extractor == "trafilatura" else html_main_text
+            title, doc.text = main(doc.html)
+            doc.title = doc.title or title
+            doc.html = None
+            return doc
     lines = split_lines(doc.text)
     doc.lines = lines
     if cfg.lines.enabled and lines:
-        profile, feats = clean_lines(lines, cfg.lines)
+        if cfg.lines.method == "heuristic":
+            from gharbal.extract.heuristic import clean_lines as heuristic_clean
+
+            profile, feats = heuristic_clean(lines, cfg.lines)
+            forms, stopwords = [f.forms for f in feats], profile.stopwords
+            score = "extract.lines_v1.kept_ratio"
+        else:
+            model = model or load_model(cfg.lines.model)
+            measured = clean_lines(lines, site, model, cfg.lines.threshold)
+            forms, stopwords = measured.forms, measured.profile.stopwords
+            score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
-            t = find_title(lines, feats, profile, cfg.title)
+            t = find_title(lines, forms, stopwords, cfg.title)
             if t is not None:
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""
                 doc.title = lines[t].text
-        doc.scores["extract.lines_v1.kept_ratio"] = round(
-            sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4
-        )
+        doc.scores[score] = round(sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4)
+    if doc.title is None and html_title is not None:
+        doc.title = html_title
     doc.text = join_kept(lines)
     return doc
 
@@ -62,7 +93,11 @@ class Extract(DocumentStep):
         self.cfg = cfg
 
     def process(self, doc: Document) -> Document:
-        extract_page(doc, self.cfg)
+        site = None
+        if doc.site_lines is not None:
+            site = SiteCounts(doc.site_lines[0], doc.site_lines[1])
+            doc.site_lines = None
+        extract_page(doc, self.cfg, site)
         if len(doc.text.strip()) < max(self.cfg.min_chars, 1):
             doc.reject(
                 "extract.empty",

@@ -10,7 +10,6 @@ Signals are general: no site names or fixed strings.
 from __future__ import annotations
 
 from gharbal.document import Line, Verdict
-from gharbal.extract.lines import LineFeatures, PageProfile
 from gharbal.recipe import TitleConfig
 
 _NOT_TITLE_END = frozenset(".,;:،؛۔。")
@@ -22,7 +21,7 @@ def _content(forms: list[str], stopwords: frozenset[str]) -> set[str]:
 
 
 def find_title(
-    lines: list[Line], feats: list[LineFeatures], page: PageProfile, cfg: TitleConfig
+    lines: list[Line], forms: list[list[str]], stopwords: frozenset[str], cfg: TitleConfig
 ) -> int | None:
     """Index in ``lines`` of the headline, or None."""
     kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
@@ -31,28 +30,25 @@ def find_title(
     first = kept[0]
     body: set[str] = set()
     for i in kept:
-        body.update(feats[i].forms)
+        body.update(forms[i])
     best: tuple[float, int] | None = None
     for i in range(max(0, first - cfg.window), first + 1):
-        f = feats[i]
         text = lines[i].text
-        if not 2 <= f.words <= cfg.max_words or text[-1] in _NOT_TITLE_END:
+        if not 2 <= len(forms[i]) <= cfg.max_words or text[-1] in _NOT_TITLE_END:
             continue
-        own = _content(f.forms, page.stopwords)
+        own = _content(forms[i], stopwords)
         if len(own) < 2:
             continue
-        rest = body if i != first else _body_without(lines, feats, kept, i)
+        rest = body if i != first else _body_without(forms, kept, i)
         overlap = len(own & rest) / len(own)
         if overlap >= _MIN_OVERLAP and (best is None or overlap >= best[0]):
             best = (overlap, i)
     return None if best is None else best[1]
 
 
-def _body_without(
-    lines: list[Line], feats: list[LineFeatures], kept: list[int], skip: int
-) -> set[str]:
+def _body_without(forms: list[list[str]], kept: list[int], skip: int) -> set[str]:
     out: set[str] = set()
     for i in kept:
         if i != skip:
-            out.update(feats[i].forms)
+            out.update(forms[i])
     return out
