@@ -102,13 +102,16 @@ class EvalResult:
 
 def _group_order(key: str) -> tuple[int, str]:
     kind = key.split(":", 1)[0] if ":" in key else "ALL"
-    return ({"ALL": 0, "source": 1, "lang": 2, "source+lang": 3}.get(kind, 4), key)
+    return ({"ALL": 0, "sites": 1, "source": 2, "lang": 3, "source+lang": 4}.get(kind, 5), key)
 
 
-def _groups(rec: dict[str, Any]) -> list[str]:
+def _groups(rec: dict[str, Any], big_site: bool) -> list[str]:
     lang = rec.get("lang") or "unknown"
     source = rec.get("source") or "unknown"
-    return ["ALL", f"source:{source}", f"lang:{lang}", f"source+lang:{source}/{lang}"]
+    groups = ["ALL", f"source:{source}", f"lang:{lang}", f"source+lang:{source}/{lang}"]
+    if big_site:
+        groups.append("sites:5+pages")  # pages of sites with 5 or more pages in the input
+    return groups
 
 
 def read_records(paths: Sequence[str | Path]) -> Iterator[dict[str, Any]]:
@@ -193,14 +196,14 @@ def evaluate(
     predictions: list[str] = []
     titles: list[str | None] = []
     for doc in docs:
-        site = memory.counts_for(doc) if site_stats and doc.html is None else None
+        counts = memory.counts_for(doc) if site_stats and doc.html is None else None
         model = None
         if fold_models:
-            key = site_of(doc) or doc.id
-            if key not in site_fold:
-                raise ValueError(f"page {doc.id}: site {key!r} has no cross-validation fold")
-            model = fold_models[site_fold[key]]
-        extract_page(doc, cfg, site, model=model)
+            fold_key = site_of(doc) or doc.id
+            if fold_key not in site_fold:
+                raise ValueError(f"page {doc.id}: site {fold_key!r} has no cross-validation fold")
+            model = fold_models[site_fold[fold_key]]
+        extract_page(doc, cfg, counts, model=model)
         predictions.append(doc.text)
         titles.append(doc.title)
     seconds = time.perf_counter() - start
@@ -208,20 +211,23 @@ def evaluate(
         with pred.open("w", encoding="utf-8") as out:
             for doc, text in zip(docs, predictions, strict=True):
                 out.write(json.dumps({"id": doc.id, "text": text}, ensure_ascii=False) + "\n")
+    per_site = Counter(site_of(doc) for doc in docs)
     full: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     snip: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     title = {"pages": 0, "exact": 0, "overlap": 0, "none": 0}
-    for rec, text, found in zip(records, predictions, titles, strict=True):
+    for doc, rec, text, found in zip(docs, records, predictions, titles, strict=True):
+        key = site_of(doc)
+        big = key is not None and per_site[key] >= 5
         if rec.get("gold_text") is not None:
             scores = prf(text, rec["gold_text"])
-            for g in _groups(rec):
+            for g in _groups(rec, big):
                 full[g].append(scores)
         elif rec.get("gold_with") is not None:
-            counts = snippet_counts(text, rec["gold_with"], rec.get("gold_without") or [])
-            for g in _groups(rec):
+            found_snippets = snippet_counts(text, rec["gold_with"], rec.get("gold_without") or [])
+            for g in _groups(rec, big):
                 acc = snip[g]
                 for i in range(4):
-                    acc[i] += counts[i]
+                    acc[i] += found_snippets[i]
                 acc[4] += 1
         refs = html_titles(rec["html"]) if rec.get("html") and source == "page_text" else []
         if refs:

@@ -50,6 +50,18 @@ class LinesConfig(_Model):
     site_stats: bool = Field(
         default=True, description="use how many pages of the same site share a line (run/extract)"
     )
+    site_features: bool = Field(
+        default=True, description="give the site statistics to the model as features"
+    )
+    site_rule_pages: int = Field(
+        default=4, ge=1, description="other pages of the site needed before site_rule_share applies"
+    )
+    site_rule_share: float | None = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="remove a line found on this share of the site's other pages (null: model only)",
+    )
     short_chars: int = Field(default=60, ge=0, description="lines shorter than this are 'short'")
     long_chars: int = Field(
         default=180, ge=0, description="stopword-dense lines this long are good"
@@ -65,6 +77,11 @@ class TitleConfig(_Model):
     enabled: bool = True
     max_words: int = Field(default=30, gt=0)
     window: int = Field(default=12, ge=1, description="lines before the body to look for it")
+    strip_header: bool = Field(
+        default=True,
+        description="remove short non-sentence lines between the headline and the body "
+        "(bylines, dates, captions, share bars)",
+    )
 
 
 class HtmlConfig(_Model):

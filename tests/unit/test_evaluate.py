@@ -23,15 +23,21 @@ def test_tokens_and_prf_as_score_py() -> None:
 
 
 def test_eval_command_prints_tables(tmp_path: Path, cli: Callable[..., Any]) -> None:
-    body = "The council met on Tuesday and agreed the plan for the new school. " * 3
+    topics = ["school", "library", "bridge"]
+    bodies = [
+        f"The council met on Tuesday and agreed the plan for the new {t}, after residents "
+        f"asked for it at three public meetings. Work on the {t} starts in spring. " * 2
+        for t in topics
+    ]
+    body = bodies[0]
     pages: list[dict[str, Any]] = [
         {
             "id": f"s/{i}",
             "source": "s",
             "lang": "en",
             "site": "example.org",
-            "page_text": f"Home\nNews\nSport\n{body}{i}\nShare this\nCopyright 2024",
-            "gold_text": f"{body}{i}",
+            "page_text": f"Home\nNews\nSport\n{bodies[i]}\nShare this\nCopyright 2024",
+            "gold_text": bodies[i],
         }
         for i in range(3)
     ]

@@ -15,7 +15,7 @@ from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
 from gharbal.extract.lines import clean_lines, split_lines
 from gharbal.extract.model import LineModel, load_model
-from gharbal.extract.title import find_title
+from gharbal.extract.title import find_title_and_body, strip_header
 from gharbal.recipe import ExtractConfig
 from gharbal.step import DocumentStep
 
@@ -69,14 +69,25 @@ def extract_page(
             score = "extract.lines_v1.kept_ratio"
         else:
             model = model or load_model(cfg.lines.model)
-            measured = clean_lines(lines, site, model, cfg.lines.threshold)
+            rule = cfg.lines.site_rule_share
+            measured = clean_lines(
+                lines,
+                site,
+                model,
+                cfg.lines.threshold,
+                None if rule is None else (cfg.lines.site_rule_pages, rule),
+                cfg.lines.site_features,
+            )
             forms, stopwords = measured.forms, measured.profile.stopwords
             score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
-            t = find_title(lines, forms, stopwords, cfg.title)
-            if t is not None:
+            found = find_title_and_body(lines, forms, stopwords, cfg.title)
+            if found is not None:
+                t, body = found
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""
                 doc.title = lines[t].text
+                if cfg.title.strip_header:
+                    strip_header(lines, t, body)
         doc.scores[score] = round(sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4)
     if doc.title is None and html_title is not None:
         doc.title = html_title

@@ -40,6 +40,8 @@ _BULLETS = frozenset("-–—•*·►▸▶✓✔›»>")
 _COPYRIGHT = frozenset("©®™")
 _COMMAS = frozenset(",،、，;؛")
 _DIGITS_RE = regex.compile(r"\p{N}+")
+# Separators between spaces: "Caption - Site", "Home | News", "Photo / Agency", "a • b".
+_SPACED_SEPARATOR = regex.compile(r"\s[-|/•·–—]\s")
 # Lines in a different language are looked up with CLD2 only when they are long enough to be
 # identified and their own words do not already show the page's language (few stopwords).
 _LID_MIN_LETTERS = 30
@@ -83,6 +85,10 @@ LINE_FEATURES = (
     "log_page_lines",
     "page_has_stopwords",
     "page_long_share",
+    "overlap_prev",
+    "overlap_next",
+    "page_script_share",
+    "spaced_separators",
 )
 CONTEXT_FEATURES = (
     "log_chars",
@@ -413,6 +419,27 @@ def measure_page(
         base[:, 34] = math.log1p(n)
         base[:, 35] = 1.0 if sw else 0.0
         base[:, 36] = long_share
+    # Share of a line's words found in the line before / after (captions repeating alt texts,
+    # headlines repeated in breadcrumbs).
+    sets = [set(f) for f in forms]
+    for i in range(n):
+        own_set = sets[i]
+        if own_set:
+            if i > 0:
+                base[i, _IDX["overlap_prev"]] = len(own_set & sets[i - 1]) / len(own_set)
+            if i + 1 < n:
+                base[i, _IDX["overlap_next"]] = len(own_set & sets[i + 1]) / len(own_set)
+    if n:
+        # Share of the line's letters written in the page's script (credits, mixed-script bylines).
+        in_page = line_scripts[:, page_script_id] if page_script_id >= 0 else np.zeros(n)
+        base[:, _IDX["page_script_share"]] = np.where(
+            script_total > 0, in_page / np.maximum(script_total, 1), 1.0
+        )
+        joined = "\n".join(texts)
+        counts = np.zeros(n, dtype=np.float32)
+        for m in _SPACED_SEPARATOR.finditer(joined):
+            counts[joined.count("\n", 0, m.start() + 1)] += 1
+        base[:, _IDX["spaced_separators"]] = np.log1p(counts)
     if lexicon:
         base[:, _LEX] = lexicon_columns([f.split() for f in line_forms], lexicon)
     matrix = np.concatenate([base, _context(base), _windows(base)], axis=1)

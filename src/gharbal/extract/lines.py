@@ -37,7 +37,7 @@ from gharbal.extract.features import (
     SiteCounts,
     measure_page,
 )
-from gharbal.extract.model import STAGE2_NAMES, LineModel, load_model
+from gharbal.extract.model import LineModel, load_model
 
 # Feature name (before any ``@offset``) -> reason group.
 _GROUPS: dict[str, str] = {
@@ -81,6 +81,10 @@ _GROUPS: dict[str, str] = {
     "log_dist_kept_after": "position",
     "good_before_share": "position",
     "good_after_share": "position",
+    "overlap_prev": "page_repeat",
+    "overlap_next": "page_repeat",
+    "page_script_share": "script",
+    "spaced_separators": "links",
 }
 _OWN = frozenset(LINE_FEATURES)
 
@@ -132,7 +136,7 @@ def _reason(
     if group == "script":
         return (
             "extract.script_mismatch",
-            f"{feats.line_script[i]} line on a {feats.profile.script} page",
+            f"{feats.line_script[i]} (page {feats.profile.script})",
         )
     if group == "lang":
         return "extract.lang_mismatch", f"{feats.line_lang[i]} (page {feats.profile.lang})"
@@ -160,11 +164,25 @@ def clean_lines(
     site: SiteCounts | None = None,
     model: LineModel | None = None,
     threshold: float | None = None,
+    site_rule: tuple[int, float] | None = (4, 0.5),
+    site_features: bool = True,
 ) -> PageFeatures:
-    """Set each line's verdict (and reason, for removed lines) in place; return the measurements."""
+    """Set each line's verdict (and reason, for removed lines) in place; return the measurements.
+
+    ``site_rule`` (other pages, share): with statistics from at least that many other pages of the
+    site, a line found on at least that share of them is removed whatever the model says
+    (``extract.chrome.site_repeated``), as CCNet removed repeated lines; the model still decides
+    every other line, with the counts as features.
+    """
     model = model or load_model()
     feats = measure_page(lines, model.lexicon, site)
-    raw, x2 = model.scores(feats.matrix)
+    matrix = feats.matrix
+    if site is not None and not site_features:
+        matrix = measure_page(lines, model.lexicon, None).matrix
+    raw, _ = model.scores(matrix)
+    if site is not None and site_rule is not None and site.pages - 1 >= site_rule[0]:
+        others = np.asarray(feats.site_pages_containing, dtype=np.float64)
+        raw = np.where(others >= site_rule[1] * (site.pages - 1), -np.inf, raw)
     cut = model.threshold if threshold is None else threshold
     logit_cut = (
         math.log(cut / (1.0 - cut)) if 0.0 < cut < 1.0 else (-math.inf if cut <= 0 else math.inf)
@@ -175,22 +193,24 @@ def clean_lines(
     for i in kept:
         lines[i].verdict = Verdict.KEEP
     if removed.size:
-        contrib = model.stage2.contributions(x2[removed])
-        names = list(model.feature_names) + list(STAGE2_NAMES)
-        # The line's own stage-1 score stands for its own features: spread it by stage 1's view.
-        s1 = names.index("s1")
-        own = model.stage1.contributions(feats.matrix[removed])
-        own_total = own.sum(axis=1, keepdims=True)
-        share = np.divide(own, own_total, out=np.zeros_like(own), where=np.abs(own_total) > 1e-9)
-        merged = contrib.copy()
-        merged[:, : len(model.feature_names)] += share * contrib[:, [s1]]
-        merged[:, s1] = 0.0
+        # Explanations come from stage 1 (the line and its neighbours' own features); a line that
+        # stage 1 would have kept was removed by stage 2's view of the page: "context".
+        x1 = matrix[removed]
+        contrib = model.stage1.contributions(x1)
+        names = list(model.feature_names)
         groups, of_column = _column_groups(names)
         per_group = np.zeros((removed.size, len(groups)))
         for g in range(len(groups)):
-            per_group[:, g] = merged[:, of_column == g].sum(axis=1)
+            per_group[:, g] = contrib[:, of_column == g].sum(axis=1)
+        stage1_kept = contrib.sum(axis=1) + model.stage1_bias >= logit_cut
+        if site is not None and site_rule is not None and "site" in groups:
+            by_rule = np.isneginf(raw[removed])
+            per_group[by_rule] = 0.0
+            per_group[by_rule, groups.index("site")] = -1.0
+        if "context" in groups:
+            per_group[stage1_kept, groups.index("context")] = -np.inf
         worst = per_group.argmin(axis=1)
-        # A line in another script or language is named so whenever that pushed it out at all.
+        # A removed line in another script or language is always named so: a fact to check.
         decisive = [groups.index(g) for g in ("script", "lang") if g in groups]
         for j, i in enumerate(removed.tolist()):
             group = groups[worst[j]]
@@ -200,7 +220,7 @@ def clean_lines(
                 "lang": lang is not None and lang != feats.profile.lang,
             }
             for g in decisive:
-                if per_group[j, g] < 0 and foreign[groups[g]]:
+                if foreign[groups[g]]:
                     group = groups[g]
             reason, detail = _reason(group, i, feats, model.lexicon, len(lines), kept)
             lines[i].remove(reason, detail)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -90,6 +90,7 @@ class Forest:
     value: Floats
     roots: npt.NDArray[np.int32]
     depth: int
+    _heap: _Heap | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Forest:
@@ -114,47 +115,105 @@ class Forest:
             "value": self.value.tolist(),
         }
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_heap", _Heap.of(self))
+
+    def _compiled(self) -> _Heap:
+        assert self._heap is not None
+        return self._heap
+
     def raw_score(self, x: npt.NDArray[np.float32]) -> Floats:
         """Sum of the trees' leaf values for every row of ``x``."""
-        n = x.shape[0]
-        if n == 0:
-            return np.zeros(0, dtype=np.float64)
-        xd = x.astype(np.float64)
-        node = np.broadcast_to(self.roots, (n, self.roots.size)).copy()
-        rows = np.arange(n)[:, None]
-        for _ in range(self.depth):
-            feat = self.feature[node]
-            leaf = feat < 0
-            if leaf.all():
-                break
-            go_left = xd[rows, np.maximum(feat, 0)] <= self.threshold[node]
-            nxt = np.where(go_left, self.left[node], self.right[node])
-            node = np.where(leaf, node, nxt)
-        total: Floats = self.value[node].sum(axis=1)
+        heap = self._compiled()
+        leaves, _ = heap.walk(x, record=False)
+        total: Floats = heap.leaf_value[leaves].sum(axis=1)
         return total
 
     def contributions(self, x: npt.NDArray[np.float32]) -> Floats:
         """Per-feature contributions to each row's raw score (Saabas: along each tree's path, the
-        change of the node's mean value is credited to the feature split on), shape (rows, features)."""
+        change of the node's mean value is credited to the feature split on), shape (rows, features);
+        with the trees' root values (the bias) they add up to the raw score."""
+        heap = self._compiled()
         n, width = x.shape
         out = np.zeros(n * width, dtype=np.float64)
-        if n == 0:
+        if n == 0 or heap.depth == 0:
             return out.reshape(n, width)
-        xd = x.astype(np.float64)
-        node = np.broadcast_to(self.roots, (n, self.roots.size)).copy()
-        rows = np.arange(n)[:, None]
-        for _ in range(self.depth):
-            feat = self.feature[node]
-            leaf = feat < 0
-            if leaf.all():
-                break
-            safe = np.maximum(feat, 0)
-            go_left = xd[rows, safe] <= self.threshold[node]
-            nxt = np.where(leaf, node, np.where(go_left, self.left[node], self.right[node]))
-            delta = np.where(leaf, 0.0, self.value[nxt] - self.value[node])
-            out += np.bincount((rows * width + safe).ravel(), delta.ravel(), minlength=n * width)
-            node = nxt
+        _, steps = heap.walk(x, record=True)
+        rows = np.arange(n)[:, None] * width
+        for feat, before, after in steps:
+            delta = heap.node_value[after] - heap.node_value[before]
+            out += np.bincount((rows + feat).ravel(), delta.ravel(), minlength=n * width)
         return out.reshape(n, width)
+
+
+@dataclass(frozen=True, slots=True)
+class _Heap:
+    """The trees as complete binary trees of equal depth in heap order (children of ``k`` at
+    ``2k+1``, ``2k+2``), so that all trees advance one level per numpy step. A leaf above the
+    bottom is continued by pass-through nodes (threshold +inf: always left, same value)."""
+
+    depth: int
+    feature: npt.NDArray[np.int64]  # (trees * inner,) feature of each inner heap node
+    threshold: Floats  # (trees * inner,)
+    node_value: Floats  # (trees * nodes,) mean value of every heap node
+    leaf_value: Floats  # (trees * leaves,) indexable by the global leaf index
+
+    @classmethod
+    def of(cls, forest: Forest) -> _Heap:
+        depth = forest.depth
+        inner, leaves = (1 << depth) - 1, 1 << depth
+        nodes = inner + leaves
+        trees = forest.roots.size
+        feature = np.zeros((trees, max(inner, 1)), dtype=np.int64)
+        threshold = np.full((trees, max(inner, 1)), np.inf)
+        node_value = np.zeros((trees, nodes))
+        for t, root in enumerate(forest.roots.tolist()):
+            stack = [(int(root), 0)]
+            while stack:
+                k, pos = stack.pop()
+                node_value[t, pos] = forest.value[k]
+                if pos >= inner:
+                    continue
+                if forest.feature[k] >= 0:
+                    feature[t, pos] = forest.feature[k]
+                    threshold[t, pos] = forest.threshold[k]
+                    stack.append((int(forest.left[k]), 2 * pos + 1))
+                    stack.append((int(forest.right[k]), 2 * pos + 2))
+                else:
+                    stack.append((k, 2 * pos + 1))  # pass-through: +inf threshold goes left
+                    stack.append((k, 2 * pos + 2))
+        return cls(
+            depth=depth,
+            feature=feature.ravel(),
+            threshold=threshold.ravel(),
+            node_value=node_value.ravel(),
+            leaf_value=node_value[:, inner:].ravel(),
+        )
+
+    def walk(
+        self, x: npt.NDArray[np.float32], record: bool
+    ) -> tuple[npt.NDArray[np.int64], list[tuple[npt.NDArray[np.int64], ...]]]:
+        """Global leaf index reached by every (row, tree); with ``record``, the (feature, node
+        before, node after) of every level, as global node indices."""
+        n, width = x.shape
+        inner, leaves = (1 << self.depth) - 1, 1 << self.depth
+        trees = self.leaf_value.size // leaves
+        xflat = x.astype(np.float64).ravel()
+        row_base = (np.arange(n, dtype=np.int64) * width)[:, None]
+        inner_base = (np.arange(trees, dtype=np.int64) * inner)[None, :]
+        node_base = (np.arange(trees, dtype=np.int64) * (inner + leaves))[None, :]
+        pos = np.zeros((n, trees), dtype=np.int64)
+        steps: list[tuple[npt.NDArray[np.int64], ...]] = []
+        for _ in range(self.depth):
+            at = inner_base + pos
+            feat = self.feature[at]
+            right = xflat[row_base + feat] > self.threshold[at]
+            nxt = 2 * pos + 1 + right
+            if record:
+                steps.append((feat, node_base + pos, node_base + nxt))
+            pos = nxt
+        leaf = (np.arange(trees, dtype=np.int64) * leaves)[None, :] + (pos - inner)
+        return leaf, steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +263,11 @@ class LineModel:
             ensure_ascii=False,
             separators=(",", ":"),
         )
+
+    @property
+    def stage1_bias(self) -> float:
+        """Stage 1's score before any split (the sum of its trees' root values)."""
+        return float(self.stage1.value[self.stage1.roots].sum())
 
     def scores(self, x: npt.NDArray[np.float32]) -> tuple[Floats, npt.NDArray[np.float32]]:
         """(stage-2 raw scores, stage-2 matrix) for the feature matrix ``x`` of one page."""

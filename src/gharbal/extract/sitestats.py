@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
 from gharbal.document import Document
 from gharbal.extract.features import SiteCounts, line_form
@@ -75,6 +76,11 @@ _SECOND_LEVEL = frozenset(
 )
 
 
+_HOST = regex.compile(
+    r"[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*"
+)
+
+
 def registered_domain(url: str) -> str | None:
     """The registered domain of ``url`` (``news.bbc.co.uk`` -> ``bbc.co.uk``), or None."""
     try:
@@ -84,6 +90,8 @@ def registered_domain(url: str) -> str | None:
     if not host:
         return None
     host = host.rstrip(".").lower()
+    if not _HOST.fullmatch(host):
+        return None
     labels = host.split(".")
     if len(labels) < 2 or host.replace(".", "").isdigit():
         return host or None

@@ -96,3 +96,65 @@ def test_memory_statistics_match_the_stage(tmp_path: Path) -> None:
         assert (a is None) == (b is None)
         if a is not None and b is not None:
             assert (a.pages, list(a.lines)) == (b.pages, list(b.lines))
+
+
+def _site_pages(n: int) -> list[dict[str, str]]:
+    body = (
+        "The council met on Tuesday evening and agreed, after a long debate, to extend the "
+        "opening hours of the public library during the summer months. "
+    )
+    return [
+        {
+            "id": f"p{i}",
+            "url": f"https://www.town-news.example/2024/{i}",
+            "text": "\n".join(
+                [
+                    "Town News",
+                    "Weekly digest for residents",
+                    f"Story {i}: {body * 2}",
+                    f"Residents asked about item {i} said they welcomed it. {body}",
+                    "Sponsored by the regional chamber of commerce and its members",
+                ]
+            ),
+        }
+        for i in range(n)
+    ]
+
+
+def test_run_has_an_inspectable_site_stats_stage(tmp_path: Path) -> None:
+    from tests.conftest import read_parts
+
+    import gharbal
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(p) + "\n" for p in _site_pages(6)), encoding="utf-8")
+    out = tmp_path / "out"
+    stats = gharbal.run([str(src)], out)
+    assert stats.input == 6
+    stage = out / "stages" / "01-site_stats"
+    assert json.loads((stage / "summary.json").read_text())["sites"] == 1
+    sites = [json.loads(x) for x in (stage / "sites.jsonl").read_text().splitlines()]
+    assert sites[0]["site"] == "town-news.example"
+    assert sites[0]["pages"] == 6
+    assert "site_stats" in stats.step_seconds
+    removed = read_parts(out, "removed_lines")
+    sponsored = [r for r in removed if r["text"].startswith("Sponsored by")]
+    assert len(sponsored) == 6
+    docs = read_parts(out, "documents")
+    assert all("Story" in d["text"] for d in docs)
+    assert all("site_lines" not in d for d in docs)
+
+
+def test_extract_uses_site_stats_unless_told_not_to(tmp_path: Path) -> None:
+    from tests.conftest import read_jsonl
+
+    from gharbal import extract_file
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(p) + "\n" for p in _site_pages(6)), encoding="utf-8")
+    with_stats, without = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert extract_file(str(src), with_stats) == (6, 0)
+    assert extract_file(str(src), without, site_stats=False) == (6, 0)
+    a, b = read_jsonl(with_stats), read_jsonl(without)
+    assert [r["id"] for r in a] == [r["id"] for r in b] == [f"p{i}" for i in range(6)]
+    assert all("Sponsored by" not in r["text"] for r in a)
