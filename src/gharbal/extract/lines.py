@@ -87,6 +87,7 @@ _GROUPS: dict[str, str] = {
     "spaced_separators": "links",
 }
 _OWN = frozenset(LINE_FEATURES)
+_COLUMN = {name: k for k, name in enumerate(LINE_FEATURES)}
 
 
 def split_lines(text: str) -> list[Line]:
@@ -118,9 +119,8 @@ def _column_groups(names: list[str]) -> tuple[list[str], npt.NDArray[np.int64]]:
 def _reason(
     group: str, i: int, feats: PageFeatures, lexicon: dict[str, float], n: int, kept: list[int]
 ) -> tuple[str, str]:
-    m = feats.matrix
-    col = {name: k for k, name in enumerate(LINE_FEATURES)}
-    row = m[i]
+    col = _COLUMN
+    row = feats.matrix[i]
     if group == "site":
         return "extract.chrome.site_repeated", f"x{feats.site_pages_containing[i]}"
     if group == "page_repeat":
@@ -179,7 +179,8 @@ def clean_lines(
     matrix = feats.matrix
     if site is not None and not site_features:
         matrix = measure_page(lines, model.lexicon, None).matrix
-    raw, _ = model.scores(matrix)
+    s1, contrib_all = model.stage1.explain(matrix)
+    raw, _ = model.scores(matrix, s1)
     if site is not None and site_rule is not None and site.pages - 1 >= site_rule[0]:
         others = np.asarray(feats.site_pages_containing, dtype=np.float64)
         raw = np.where(others >= site_rule[1] * (site.pages - 1), -np.inf, raw)
@@ -195,14 +196,13 @@ def clean_lines(
     if removed.size:
         # Explanations come from stage 1 (the line and its neighbours' own features); a line that
         # stage 1 would have kept was removed by stage 2's view of the page: "context".
-        x1 = matrix[removed]
-        contrib = model.stage1.contributions(x1)
+        contrib = contrib_all[removed]
         names = list(model.feature_names)
         groups, of_column = _column_groups(names)
         per_group = np.zeros((removed.size, len(groups)))
         for g in range(len(groups)):
             per_group[:, g] = contrib[:, of_column == g].sum(axis=1)
-        stage1_kept = contrib.sum(axis=1) + model.stage1_bias >= logit_cut
+        stage1_kept = s1[removed] >= logit_cut
         if site is not None and site_rule is not None and "site" in groups:
             by_rule = np.isneginf(raw[removed])
             per_group[by_rule] = 0.0

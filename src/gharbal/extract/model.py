@@ -133,17 +133,22 @@ class Forest:
         """Per-feature contributions to each row's raw score (Saabas: along each tree's path, the
         change of the node's mean value is credited to the feature split on), shape (rows, features);
         with the trees' root values (the bias) they add up to the raw score."""
+        return self.explain(x)[1]
+
+    def explain(self, x: npt.NDArray[np.float32]) -> tuple[Floats, Floats]:
+        """(raw scores, contributions) in one walk down the trees."""
         heap = self._compiled()
         n, width = x.shape
         out = np.zeros(n * width, dtype=np.float64)
         if n == 0 or heap.depth == 0:
-            return out.reshape(n, width)
-        _, steps = heap.walk(x, record=True)
+            return self.raw_score(x), out.reshape(n, width)
+        leaves, steps = heap.walk(x, record=True)
         rows = np.arange(n)[:, None] * width
         for feat, before, after in steps:
             delta = heap.node_value[after] - heap.node_value[before]
             out += np.bincount((rows + feat).ravel(), delta.ravel(), minlength=n * width)
-        return out.reshape(n, width)
+        raw: Floats = heap.leaf_value[leaves].sum(axis=1)
+        return raw, out.reshape(n, width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,9 +274,13 @@ class LineModel:
         """Stage 1's score before any split (the sum of its trees' root values)."""
         return float(self.stage1.value[self.stage1.roots].sum())
 
-    def scores(self, x: npt.NDArray[np.float32]) -> tuple[Floats, npt.NDArray[np.float32]]:
-        """(stage-2 raw scores, stage-2 matrix) for the feature matrix ``x`` of one page."""
-        s1 = self.stage1.raw_score(x)
+    def scores(
+        self, x: npt.NDArray[np.float32], s1: Floats | None = None
+    ) -> tuple[Floats, npt.NDArray[np.float32]]:
+        """(stage-2 raw scores, stage-2 matrix) for the feature matrix ``x`` of one page
+        (``s1``: stage-1 raw scores, if already computed)."""
+        if s1 is None:
+            s1 = self.stage1.raw_score(x)
         x2 = np.concatenate([x, stage2_features(s1)], axis=1)
         return self.stage2.raw_score(x2), x2
 
