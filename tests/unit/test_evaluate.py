@@ -29,6 +29,11 @@ def test_eval_command_prints_tables(tmp_path: Path, cli: Callable[..., Any]) -> 
         f"asked for it at three public meetings. Work on the {t} starts in spring. " * 2
         for t in topics
     ]
+    seconds = [
+        f"A spokesperson for the {t} project said that the budget had been approved by the "
+        f"regional government last month, and that local firms would be invited to bid."
+        for t in topics
+    ]
     body = bodies[0]
     pages: list[dict[str, Any]] = [
         {
@@ -36,8 +41,8 @@ def test_eval_command_prints_tables(tmp_path: Path, cli: Callable[..., Any]) -> 
             "source": "s",
             "lang": "en",
             "site": "example.org",
-            "page_text": f"Home\nNews\nSport\n{bodies[i]}\nShare this\nCopyright 2024",
-            "gold_text": bodies[i],
+            "page_text": f"Home\nNews\nSport\n{bodies[i]}\n{seconds[i]}\nShare this\nCopyright 2024",
+            "gold_text": f"{bodies[i]}\n{seconds[i]}",
         }
         for i in range(3)
     ]
