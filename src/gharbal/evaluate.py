@@ -160,7 +160,7 @@ def evaluate(
     (written by ``scripts/train_lines.py --cv``): each page is then judged by the model that never
     saw its site (site-grouped cross-validation).
     """
-    from gharbal.extract import extract_page
+    from gharbal.extract import extract_page, render_html
     from gharbal.extract.model import LineModel
     from gharbal.extract.sitestats import SiteStatsMemory, site_of
 
@@ -180,6 +180,9 @@ def evaluate(
         else:
             doc.text = text or ""
         docs.append(doc)
+    start = time.perf_counter()
+    for doc in docs:
+        render_html(doc, cfg)  # extractor "lines": HTML pages become line pages, site stats apply
     fold_models: dict[str, LineModel] = {}
     site_fold: dict[str, str] = {}
     if models_by_site is not None:
@@ -188,7 +191,6 @@ def evaluate(
             path = models_by_site.parent / name
             fold_models[fold] = LineModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
         site_fold = spec["sites"]
-    start = time.perf_counter()
     memory = SiteStatsMemory()
     if site_stats:
         for doc in docs:
@@ -199,10 +201,9 @@ def evaluate(
         counts = memory.counts_for(doc) if site_stats and doc.html is None else None
         model = None
         if fold_models:
-            fold_key = site_of(doc) or doc.id
-            if fold_key not in site_fold:
-                raise ValueError(f"page {doc.id}: site {fold_key!r} has no cross-validation fold")
-            model = fold_models[site_fold[fold_key]]
+            # A site absent from the folds was in no fold's training data: any fold's model is blind.
+            fold = site_fold.get(site_of(doc) or doc.id, min(fold_models))
+            model = fold_models[fold]
         extract_page(doc, cfg, counts, model=model)
         predictions.append(doc.text)
         titles.append(doc.title)

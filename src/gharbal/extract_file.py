@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gharbal.document import Document
 from gharbal.executors.local import LocalExecutor
-from gharbal.extract import extract_page
+from gharbal.extract import extract_page, render_html
 from gharbal.extract.features import SiteCounts
 from gharbal.extract.sitestats import SiteStats
 from gharbal.readers import Shard, plan_shards, read_shard
@@ -26,19 +26,23 @@ from gharbal.writers.ledger import rejection_record
 def _documents(
     shards: list[Shard], recipe: Recipe, site_stats: bool, workdir: Path
 ) -> Iterator[Document]:
+    def read(shard: Shard) -> Iterator[Document]:
+        for doc in read_shard(shard, recipe.read):
+            yield render_html(doc, recipe.extract) if doc.rejection is None else doc
+
     if not site_stats:
         for shard in shards:
-            yield from read_shard(shard, recipe.read)
+            yield from read(shard)
         return
     stats = SiteStats()
     for shard in shards:
         ctx = RunContext(rank=shard.index, num_shards=len(shards))
-        for _ in stats.observe(read_shard(shard, recipe.read), ctx, workdir):
+        for _ in stats.observe(read(shard), ctx, workdir):
             pass
     stats.finalize(workdir, len(shards), LocalExecutor(1))
     for shard in shards:
         ctx = RunContext(rank=shard.index, num_shards=len(shards))
-        yield from stats.apply(read_shard(shard, recipe.read), ctx, workdir)
+        yield from stats.apply(read(shard), ctx, workdir)
 
 
 def extract_file(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gharbal.document import Document
 from gharbal.executors.local import Executor, LocalExecutor
-from gharbal.extract import Extract
+from gharbal.extract import Extract, RenderHtml
 from gharbal.extract.sitestats import SiteStats
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
@@ -36,6 +36,8 @@ STAGES_DIR = "stages"
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
     """The steps and aggregations a recipe asks for, in pipeline order."""
     plan: list[Step | Aggregation] = []
+    if recipe.extract.html.extractor == "lines":
+        plan.append(RenderHtml(recipe.extract))  # HTML pages become line pages before site stats
     lines = recipe.extract.lines
     if lines.enabled and lines.method == "model" and lines.site_stats:
         plan.append(SiteStats())  # cross-page line counts per site, read by Extract

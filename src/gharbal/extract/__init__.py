@@ -95,6 +95,29 @@ def extract_page(
     return doc
 
 
+def render_html(doc: Document, cfg: ExtractConfig) -> Document:
+    """With ``extract.html.extractor: lines``, turn an HTML record into a plain-text page (its WET-like
+    rendering; ``<title>`` kept as the fallback title) before site statistics and extraction."""
+    if doc.html is not None and cfg.html.extractor == "lines":
+        title, doc.text = html_to_lines(doc.html)
+        doc.html = None
+        doc.title = doc.title or title
+    return doc
+
+
+class RenderHtml(DocumentStep):
+    """Pipeline step: HTML records rendered to lines (``extract.html.extractor: lines``), so that
+    they get site statistics like plain-text pages."""
+
+    name = "render_html"
+
+    def __init__(self, cfg: ExtractConfig) -> None:
+        self.cfg = cfg
+
+    def process(self, doc: Document) -> Document:
+        return render_html(doc, self.cfg)
+
+
 class Extract(DocumentStep):
     """Pipeline step: main-content extraction, rejecting pages left empty."""
 
@@ -118,4 +141,4 @@ class Extract(DocumentStep):
         return doc
 
 
-__all__ = ["Extract", "extract_page", "join_kept"]
+__all__ = ["Extract", "RenderHtml", "extract_page", "join_kept", "render_html"]
