@@ -3,8 +3,9 @@
 Plain-text pages go through the line classifier (`gharbal.extract.lines`; site statistics from
 `gharbal.extract.sitestats` when several pages of a site are processed together) and the headline
 detector (`gharbal.extract.title`); every line gets a verdict, and removed lines keep their reasons.
-HTML pages go through resiliparse's main-content extractor (``extract.html.extractor``; or
-trafilatura, or ``lines``: rendered to WET-like lines and cleaned like plain text). A page left with less than
+HTML pages are rendered to WET-like lines and cleaned like plain text (``extract.html.extractor:
+lines``, the default: measured best, see docs/extraction.md), or go through resiliparse's or
+trafilatura's main-content extractor. A page left with less than
 ``extract.min_chars`` of text is rejected (``extract.empty``).
 """
 

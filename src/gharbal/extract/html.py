@@ -1,5 +1,5 @@
-"""HTML pages: main content with resiliparse (default, the fastest well-kept extractor measured here)
-or trafilatura (optional extra), or the whole page rendered to lines for gharbal's line classifier.
+"""HTML pages: the whole page rendered to lines for gharbal's line classifier (the default), or main
+content by resiliparse (the fastest) or trafilatura (optional extra).
 """
 
 from __future__ import annotations
