@@ -159,7 +159,7 @@ class _Heap:
 
     depth: int
     feature: npt.NDArray[np.int64]  # (trees * inner,) feature of each inner heap node
-    threshold: Floats  # (trees * inner,)
+    threshold: npt.NDArray[np.float32]  # (trees * inner,) rounded down to float32
     node_value: Floats  # (trees * nodes,) mean value of every heap node
     leaf_value: Floats  # (trees * leaves,) indexable by the global leaf index
 
@@ -187,10 +187,15 @@ class _Heap:
                 else:
                     stack.append((k, 2 * pos + 1))  # pass-through: +inf threshold goes left
                     stack.append((k, 2 * pos + 2))
+        # Features are float32: ``x <= t`` for a float64 ``t`` is ``x <= t32`` with ``t32`` the
+        # largest float32 not above ``t``, so comparisons stay exact in single precision.
+        t32 = threshold.ravel().astype(np.float32)
+        above = t32.astype(np.float64) > threshold.ravel()
+        t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
         return cls(
             depth=depth,
             feature=feature.ravel(),
-            threshold=threshold.ravel(),
+            threshold=t32,
             node_value=node_value.ravel(),
             leaf_value=node_value[:, inner:].ravel(),
         )
@@ -203,7 +208,7 @@ class _Heap:
         n, width = x.shape
         inner, leaves = (1 << self.depth) - 1, 1 << self.depth
         trees = self.leaf_value.size // leaves
-        xflat = x.astype(np.float64).ravel()
+        xflat = np.ascontiguousarray(x, dtype=np.float32).ravel()
         row_base = (np.arange(n, dtype=np.int64) * width)[:, None]
         inner_base = (np.arange(trees, dtype=np.int64) * inner)[None, :]
         node_base = (np.arange(trees, dtype=np.int64) * (inner + leaves))[None, :]

@@ -119,3 +119,19 @@ def test_html_record_uses_main_content_and_title() -> None:
     assert "The council met on Tuesday" in doc.text
     assert "Copyright" not in doc.text
     assert doc.html is None
+
+
+def test_html_extractors_are_selectable() -> None:
+    html = (
+        "<html><head><title>Big news</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>Big news</h1><p>{'The council met on Tuesday and agreed the plan. ' * 8}</p>"
+        "</article><footer>Copyright 2024</footer></body></html>"
+    )
+    cfg = Recipe.from_dict({"extract": {"html": {"extractor": "resiliparse"}}}).extract
+    doc = extract_page(Document(id="h", html=html), cfg)
+    assert doc.title == "Big news"
+    assert "The council met on Tuesday" in doc.text
+    assert doc.lines is None  # main content, no line verdicts
+    doc = extract_page(Document(id="h", html=html), CFG)  # default: rendered to lines
+    assert doc.lines is not None
+    assert any(ln.text == "Copyright 2024" and ln.reason for ln in doc.lines)
