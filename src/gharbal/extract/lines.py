@@ -90,6 +90,11 @@ _OWN = frozenset(LINE_FEATURES)
 _COLUMN = {name: k for k, name in enumerate(LINE_FEATURES)}
 
 
+def _same_script(line: str, page: str | None) -> bool:
+    """Japanese pages write many lines in Han characters alone: that is not another script."""
+    return line == page or {line, page} == {"Han", "Japanese"}
+
+
 def split_lines(text: str) -> list[Line]:
     """The non-blank lines of ``text`` with their 1-based physical line numbers, stripped."""
     out = []
@@ -156,7 +161,7 @@ def _reason(
     if group == "position":
         where = "before" if not kept or i < kept[0] else "after" if i > kept[-1] else "inside"
         return "extract.outside_main", f"{where} the main block ({i + 1}/{n})"
-    return "extract.context", "among boilerplate lines"
+    return "extract.context", "the lines around it are boilerplate"
 
 
 def clean_lines(
@@ -216,12 +221,17 @@ def clean_lines(
             group = groups[worst[j]]
             script, lang = feats.line_script[i], feats.line_lang[i]
             foreign = {
-                "script": script is not None and script != feats.profile.script,
+                "script": script is not None and not _same_script(script, feats.profile.script),
                 "lang": lang is not None and lang != feats.profile.lang,
             }
             for g in decisive:
                 if foreign[groups[g]]:
                     group = groups[g]
             reason, detail = _reason(group, i, feats, model.lexicon, len(lines), kept)
+            if group == "context" and s1[i] >= logit_cut:
+                own_p = 1.0 / (1.0 + math.exp(-float(s1[i])))
+                detail = (
+                    f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
+                )
             lines[i].remove(reason, detail)
     return feats
