@@ -2,6 +2,9 @@
 
     python scripts/eval_dev.py ../shared/data/dev [--pred /tmp/pred.jsonl]
 
+Pages judged alone (no site statistics) by the shipped model, which trained on some of these pages:
+in-sample for them. Cross-validated figures: ``gharbal eval --cv-models`` (docs/extraction.md).
+
 Reads ``page_text`` of every page with full gold (``gold_text``), runs `gharbal.extract_page` on it
 (page text alone, no HTML), writes ``{"id", "text"}`` predictions and scores them with the data set's
 own ``score.py`` (token precision/recall/F1, macro over pages, per source and language).

@@ -186,7 +186,12 @@ def run(
 @click.option(
     "--recipe", "recipe_path", type=click.Path(), help="YAML recipe (its extract section)"
 )
-def extract(input_path: str, output: str, recipe_path: str | None) -> None:
+@click.option(
+    "--no-site-stats",
+    is_flag=True,
+    help="judge every page alone (default: pages of the same site are used together)",
+)
+def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats: bool) -> None:
     """Main-content extraction only: one {id, title, text} record per input record.
 
     Records that cannot be read at all (broken JSON, a truncated file) have no id to report under;
@@ -195,7 +200,9 @@ def extract(input_path: str, output: str, recipe_path: str | None) -> None:
     try:
         recipe = _recipe(recipe_path)
         with _progress("gharbal extract") as bar:
-            written, unreadable = extract_file(input_path, output, recipe, bar.update)
+            written, unreadable = extract_file(
+                input_path, output, recipe, bar.update, site_stats=False if no_site_stats else None
+            )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     msg = f"{written} records -> {output}"
@@ -261,3 +268,51 @@ def explain(out: str, doc_id: str, full: bool, removed_only: bool, as_json: bool
         return
     for kind, text in explanation_lines(exp, full=full, removed_only=removed_only):
         click.secho(text, **_STYLE.get(kind, {}))  # type: ignore[arg-type]
+
+
+@main.command(name="eval")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--input",
+    "source",
+    type=click.Choice(["page_text", "html"]),
+    default="page_text",
+    show_default=True,
+    help="what to extract from: the plain page text or the raw HTML",
+)
+@click.option("--no-site-stats", is_flag=True, help="judge every page alone")
+@click.option(
+    "--recipe", "recipe_path", type=click.Path(), help="YAML recipe (its extract section)"
+)
+@click.option(
+    "--cv-models",
+    type=click.Path(exists=True, dir_okay=False),
+    help="folds.json from scripts/train_lines.py --cv: each page judged by a model blind to its site",
+)
+@click.option("--pred", type=click.Path(dir_okay=False), help="also write {id, text} predictions")
+def eval_(
+    inputs: tuple[str, ...],
+    source: str,
+    no_site_stats: bool,
+    recipe_path: str | None,
+    cv_models: str | None,
+    pred: str | None,
+) -> None:
+    """Extract labelled pages (INPUTS: JSONL with gold_text or gold_with/gold_without, as the
+    development set) and print token precision/recall/F1 per source and language (as score.py),
+    snippet scores, title agreement and pages/s."""
+    from gharbal.evaluate import evaluate
+
+    try:
+        recipe = _recipe(recipe_path)
+        result = evaluate(
+            inputs,
+            recipe.extract,
+            source=source,
+            site_stats=not no_site_stats,
+            models_by_site=Path(cv_models) if cv_models else None,
+            pred=Path(pred) if pred else None,
+        )
+    except (ConfigError, OSError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(result.table())

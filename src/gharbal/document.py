@@ -65,7 +65,8 @@ class Document:
     ``text`` is the current text (the raw page text until extraction, the clean main text after);
     ``html`` holds raw HTML for records that came as HTML; ``lines`` holds the original lines with
     their verdicts once a line cleaner has run; ``source`` says where the record was read
-    (``path:line``) for error messages and ``gharbal explain``.
+    (``path:line``) for error messages and ``gharbal explain``; ``site_lines`` carries cross-page
+    site statistics from the ``site_stats`` stage to extraction.
     """
 
     id: str
@@ -79,6 +80,9 @@ class Document:
     lines: list[Line] | None = None
     rejection: Rejection | None = None
     source: str = ""
+    # Set by the site_stats stage for the extract step, then cleared (never written out): the
+    # site's page count and, per non-blank line, how many of its pages contain that line.
+    site_lines: tuple[int, tuple[int, ...]] | None = None
 
     @property
     def rejected(self) -> bool:

@@ -1,15 +1,48 @@
-"""``gharbal extract``: main-content extraction only, one output record per input record."""
+"""``gharbal extract``: main-content extraction only, one output record per input record.
+
+Pages of the same site in the input are used together: a first pass over the input collects the
+site statistics (`gharbal.extract.sitestats`, in a temporary directory), the second extracts with
+them. ``site_stats=False`` (``--no-site-stats``) reads the input once and judges every page alone.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gharbal.extract import extract_page
-from gharbal.readers import plan_shards, read_shard
+from gharbal.document import Document
+from gharbal.executors.local import LocalExecutor
+from gharbal.extract import extract_page, render_html
+from gharbal.extract.features import SiteCounts
+from gharbal.extract.sitestats import SiteStats
+from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
+from gharbal.step import RunContext
 from gharbal.writers import JsonlPartWriter
 from gharbal.writers.ledger import rejection_record
+
+
+def _documents(
+    shards: list[Shard], recipe: Recipe, site_stats: bool, workdir: Path
+) -> Iterator[Document]:
+    def read(shard: Shard) -> Iterator[Document]:
+        for doc in read_shard(shard, recipe.read):
+            yield render_html(doc, recipe.extract) if doc.rejection is None else doc
+
+    if not site_stats:
+        for shard in shards:
+            yield from read(shard)
+        return
+    stats = SiteStats()
+    for shard in shards:
+        ctx = RunContext(rank=shard.index, num_shards=len(shards))
+        for _ in stats.observe(read(shard), ctx, workdir):
+            pass
+    stats.finalize(workdir, len(shards), LocalExecutor(1))
+    for shard in shards:
+        ctx = RunContext(rank=shard.index, num_shards=len(shards))
+        yield from stats.apply(read(shard), ctx, workdir)
 
 
 def extract_file(
@@ -17,31 +50,41 @@ def extract_file(
     output: str | Path,
     recipe: Recipe | None = None,
     on_progress: Callable[[int], object] | None = None,
+    site_stats: bool | None = None,
 ) -> tuple[int, int]:
     """Write ``{"id", "title", "text"}`` for every readable record of ``input_path`` to ``output``.
 
     Unreadable records go to ``<output stem>.rejected.jsonl`` (created only if there are any).
+    ``site_stats`` defaults to the recipe's ``extract.lines.site_stats``.
     Returns (records written, unreadable records).
     """
     recipe = recipe or Recipe()
+    use_sites = recipe.extract.lines.site_stats if site_stats is None else site_stats
     out = Path(output)
     rejected_path = out.with_suffix(".rejected.jsonl")
     written = unreadable = 0
     rejected: JsonlPartWriter | None = None
-    with JsonlPartWriter(out) as writer:
+    with (
+        tempfile.TemporaryDirectory(prefix="gharbal-sites-") as tmp,
+        JsonlPartWriter(out) as writer,
+    ):
         try:
-            for shard in plan_shards([input_path], recipe.read):
-                for doc in read_shard(shard, recipe.read):
-                    if doc.rejection is not None:
-                        rejected = rejected or JsonlPartWriter(rejected_path)
-                        rejected.write(rejection_record(doc))
-                        unreadable += 1
-                    else:
-                        extract_page(doc, recipe.extract)
-                        writer.write({"id": doc.id, "title": doc.title, "text": doc.text})
-                        written += 1
-                    if on_progress is not None:
-                        on_progress(1)
+            shards = plan_shards([input_path], recipe.read)
+            for doc in _documents(shards, recipe, use_sites, Path(tmp)):
+                if doc.rejection is not None:
+                    rejected = rejected or JsonlPartWriter(rejected_path)
+                    rejected.write(rejection_record(doc))
+                    unreadable += 1
+                else:
+                    site = None
+                    if doc.site_lines is not None:
+                        site = SiteCounts(doc.site_lines[0], doc.site_lines[1])
+                        doc.site_lines = None
+                    extract_page(doc, recipe.extract, site)
+                    writer.write({"id": doc.id, "title": doc.title, "text": doc.text})
+                    written += 1
+                if on_progress is not None:
+                    on_progress(1)
         finally:
             if rejected is not None:
                 rejected.close()

@@ -44,7 +44,8 @@ from gharbal.executors.shards import (
     stage_marker,
     write_marker,
 )
-from gharbal.extract import Extract
+from gharbal.extract import Extract, RenderHtml
+from gharbal.extract.sitestats import SiteStats
 from gharbal.identify.language import LanguageId
 from gharbal.pii.redact import PiiRedact
 from gharbal.quality.filters import QualityFilters
@@ -75,7 +76,13 @@ module-level function, since every worker builds its steps from the recipe)."""
 
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
     """The steps and aggregations a recipe asks for, in pipeline order."""
-    plan: list[Step | Aggregation] = [Extract(recipe.extract)]
+    plan: list[Step | Aggregation] = []
+    if recipe.extract.html.extractor == "lines":
+        plan.append(RenderHtml(recipe.extract))  # HTML pages become line pages before site stats
+    lines = recipe.extract.lines
+    if lines.enabled and lines.method == "model" and lines.site_stats:
+        plan.append(SiteStats())  # cross-page line counts per site, read by Extract
+    plan.append(Extract(recipe.extract))
     if recipe.lang.enabled:
         plan.append(LanguageId(recipe.lang))
     if recipe.quality.enabled:

@@ -46,9 +46,32 @@ class ReadConfig(_Model):
 
 
 class LinesConfig(_Model):
-    """The heuristic line-level boilerplate remover (see gharbal.extract.lines)."""
+    """The line-level boilerplate remover: the trained classifier (gharbal.extract.lines) or the
+    older heuristic (gharbal.extract.heuristic, which alone reads the thresholds below)."""
 
     enabled: bool = True
+    method: Literal["model", "heuristic"] = "model"
+    model: str = Field(
+        default="lines_gbt_v1", pattern=r"^[a-z0-9_]+$", description="shipped model file name"
+    )
+    threshold: float | None = Field(
+        default=None, gt=0, lt=1, description="keep probability cut (default: the model's own)"
+    )
+    site_stats: bool = Field(
+        default=True, description="use how many pages of the same site share a line (run/extract)"
+    )
+    site_features: bool = Field(
+        default=True, description="give the site statistics to the model as features"
+    )
+    site_rule_pages: int = Field(
+        default=4, ge=1, description="other pages of the site needed before site_rule_share applies"
+    )
+    site_rule_share: float | None = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="remove a line found on this share of the site's other pages (null: model only)",
+    )
     short_chars: int = Field(default=60, ge=0, description="lines shorter than this are 'short'")
     long_chars: int = Field(
         default=180, ge=0, description="stopword-dense lines this long are good"
@@ -64,10 +87,20 @@ class TitleConfig(_Model):
     enabled: bool = True
     max_words: int = Field(default=30, gt=0)
     window: int = Field(default=12, ge=1, description="lines before the body to look for it")
+    strip_header: bool = Field(
+        default=True,
+        description="remove short non-sentence lines between the headline and the body "
+        "(bylines, dates, captions, share bars)",
+    )
 
 
 class HtmlConfig(_Model):
-    extractor: Literal["resiliparse"] = "resiliparse"
+    extractor: Literal["resiliparse", "trafilatura", "lines"] = Field(
+        default="lines",
+        description="'lines': the page rendered to WET-like lines and cleaned by the line "
+        "classifier, with site statistics (measured best, docs/extraction.md); resiliparse main "
+        "content (fastest); trafilatura (optional extra)",
+    )
 
 
 class ExtractConfig(_Model):

@@ -47,9 +47,10 @@ def test_run_on_seed_removes_exactly_the_chrome_lines(
     assert result.exit_code == 0, result.output
     removed = read_parts(out, "removed_lines")
     assert sorted(r["line_no"] for r in removed) == EXPECTED["boilerplate_lines"]
-    assert all(r["reason"].startswith("extract.lines.") for r in removed)
+    assert all(r["reason"].startswith("extract.") for r in removed)
+    assert all(r["detail"] for r in removed)
     by_line = {r["line_no"]: r for r in removed}
-    assert by_line[37]["reason"] == "extract.lines.script"  # the stray Russian line
+    assert by_line[37]["reason"] == "extract.script_mismatch"  # the stray Russian line
     seed_lines = SEED.read_text(encoding="utf-8").splitlines()
     for no, r in by_line.items():
         assert r["text"] == seed_lines[no - 1].strip()

@@ -35,7 +35,7 @@ def test_every_line_gets_exactly_one_verdict(raw_lines: list[str]) -> None:
     for ln in doc.lines:
         assert (ln.verdict is Verdict.REMOVE) == (ln.reason is not None)
         if ln.reason is not None:
-            assert ln.reason.startswith("extract.lines.")
+            assert ln.reason.startswith("extract.")
     titles = [ln for ln in doc.lines if ln.verdict is Verdict.TITLE]
     assert len(titles) <= 1
     assert doc.title == (titles[0].text if titles else None)

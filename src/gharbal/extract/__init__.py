@@ -1,17 +1,22 @@
 """Extraction: from a page (plain text or HTML) to its main text and title.
 
-Plain-text pages go through the line cleaner (`gharbal.extract.lines`) and the headline detector
-(`gharbal.extract.title`); every line gets a verdict, and removed lines keep their reasons. HTML pages
-go through resiliparse's main-content extractor. A page left with less than ``extract.min_chars`` of
-text is rejected (``extract.empty``).
+Plain-text pages go through the line classifier (`gharbal.extract.lines`; site statistics from
+`gharbal.extract.sitestats` when several pages of a site are processed together) and the headline
+detector (`gharbal.extract.title`); every line gets a verdict, and removed lines keep their reasons.
+HTML pages are rendered to WET-like lines and cleaned like plain text (``extract.html.extractor:
+lines``, the default: measured best, see docs/extraction.md), or go through resiliparse's or
+trafilatura's main-content extractor. A page left with less than
+``extract.min_chars`` of text is rejected (``extract.empty``).
 """
 
 from __future__ import annotations
 
 from gharbal.document import Document, Line, Verdict
-from gharbal.extract.html import html_main_text
+from gharbal.extract.features import SiteCounts
+from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
 from gharbal.extract.lines import clean_lines, split_lines
-from gharbal.extract.title import find_title
+from gharbal.extract.model import LineModel, load_model
+from gharbal.extract.title import find_title_and_body, strip_header
 from gharbal.recipe import ExtractConfig
 from gharbal.step import DocumentStep
 
@@ -30,27 +35,88 @@ def join_kept(lines: list[Line]) -> str:
     return "".join(parts)
 
 
-def extract_page(doc: Document, cfg: ExtractConfig) -> Document:
-    """Fill ``doc.title``, ``doc.text`` and ``doc.lines`` from the raw page in place."""
+def extract_page(
+    doc: Document,
+    cfg: ExtractConfig,
+    site: SiteCounts | None = None,
+    model: LineModel | None = None,
+) -> Document:
+    """Fill ``doc.title``, ``doc.text`` and ``doc.lines`` from the raw page in place.
+
+    ``site`` gives, for each non-blank line of the page, how many pages of its site contain it
+    (see `gharbal.extract.sitestats`); without it the page is judged alone. ``model`` replaces the
+    recipe's shipped model (cross-validation).
+    """
+    html_title: str | None = None
     if doc.html is not None:
-        title, doc.text = html_main_text(doc.html)
-        doc.title = doc.title or title
-        doc.html = None
-        return doc
+        extractor = cfg.html.extractor
+        if extractor == "lines":
+            html_title, doc.text = html_to_lines(doc.html)
+            doc.html = None
+        else:
+            main = trafilatura_main_text if extractor == "trafilatura" else html_main_text
+            title, doc.text = main(doc.html)
+            doc.title = doc.title or title
+            doc.html = None
+            return doc
     lines = split_lines(doc.text)
     doc.lines = lines
     if cfg.lines.enabled and lines:
-        profile, feats = clean_lines(lines, cfg.lines)
+        if cfg.lines.method == "heuristic":
+            from gharbal.extract.heuristic import clean_lines as heuristic_clean
+
+            profile, feats = heuristic_clean(lines, cfg.lines)
+            forms, stopwords = [f.forms for f in feats], profile.stopwords
+            score = "extract.lines_v1.kept_ratio"
+        else:
+            model = model or load_model(cfg.lines.model)
+            rule = cfg.lines.site_rule_share
+            measured = clean_lines(
+                lines,
+                site,
+                model,
+                cfg.lines.threshold,
+                None if rule is None else (cfg.lines.site_rule_pages, rule),
+                cfg.lines.site_features,
+            )
+            forms, stopwords = measured.forms, measured.profile.stopwords
+            score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
-            t = find_title(lines, feats, profile, cfg.title)
-            if t is not None:
+            found = find_title_and_body(lines, forms, stopwords, cfg.title)
+            if found is not None:
+                t, body = found
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""
                 doc.title = lines[t].text
-        doc.scores["extract.lines_v1.kept_ratio"] = round(
-            sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4
-        )
+                if cfg.title.strip_header:
+                    strip_header(lines, t, body)
+        doc.scores[score] = round(sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4)
+    if doc.title is None and html_title is not None:
+        doc.title = html_title
     doc.text = join_kept(lines)
     return doc
+
+
+def render_html(doc: Document, cfg: ExtractConfig) -> Document:
+    """With ``extract.html.extractor: lines``, turn an HTML record into a plain-text page (its WET-like
+    rendering; ``<title>`` kept as the fallback title) before site statistics and extraction."""
+    if doc.html is not None and cfg.html.extractor == "lines":
+        title, doc.text = html_to_lines(doc.html)
+        doc.html = None
+        doc.title = doc.title or title
+    return doc
+
+
+class RenderHtml(DocumentStep):
+    """Pipeline step: HTML records rendered to lines (``extract.html.extractor: lines``), so that
+    they get site statistics like plain-text pages."""
+
+    name = "render_html"
+
+    def __init__(self, cfg: ExtractConfig) -> None:
+        self.cfg = cfg
+
+    def process(self, doc: Document) -> Document:
+        return render_html(doc, self.cfg)
 
 
 class Extract(DocumentStep):
@@ -62,7 +128,11 @@ class Extract(DocumentStep):
         self.cfg = cfg
 
     def process(self, doc: Document) -> Document:
-        extract_page(doc, self.cfg)
+        site = None
+        if doc.site_lines is not None:
+            site = SiteCounts(doc.site_lines[0], doc.site_lines[1])
+            doc.site_lines = None
+        extract_page(doc, self.cfg, site)
         if len(doc.text.strip()) < max(self.cfg.min_chars, 1):
             doc.reject(
                 "extract.empty",
@@ -72,4 +142,4 @@ class Extract(DocumentStep):
         return doc
 
 
-__all__ = ["Extract", "extract_page", "join_kept"]
+__all__ = ["Extract", "RenderHtml", "extract_page", "join_kept", "render_html"]

@@ -1,67 +1,98 @@
-"""A heuristic line-level boilerplate remover for plain page text (WET-like: one block per line).
+"""Line-level boilerplate removal for plain page text (WET-like: one block per line).
 
-It is deliberately simple and replaceable (a trained classifier is meant to take its place); it uses
-only general signals, never strings of particular sites. The cascade:
+The cascade, for one page:
 
-1. **Measure** every non-blank line: characters, words, share of letters, sentence-final
-   punctuation in any script (``. ! ? ؟ ۔ … 。``), stopword density against the stopword list of the
-   page's language (guessed from stopword coverage among the languages of the page's script), the
-   line's script versus the page's, and how often the same line occurs in the page.
-2. **Classify** each line on its own (in this order):
-   ``repeated`` (a short line that occurs more than once in the page: menus, "loader", share bars),
-   ``script`` (a line mostly in another script than the page),
-   ``non_text`` (mostly digits and symbols),
-   ``short`` (fewer than ``short_chars`` characters; decided by context in step 3),
-   ``good`` (stopword density >= ``stopwords_high`` and long or punctuated; or a long sentence with
-   some stopwords; or, for a language without a stopword list, long or punctuated),
-   ``near_good`` (stopword density >= ``stopwords_low``, or a punctuated line with some stopwords),
-   otherwise ``bad`` (too few stopwords: lists of names, link farms, tag clouds).
-3. **Context** (after jusText): a ``near_good`` line is kept when a good line is among its nearest
-   good-or-bad neighbours (looking past short and near-good lines); a ``short`` line is kept between
-   good neighbours on both sides, or on one side
-   when it is itself a sentence (ends with final punctuation) of two words or more.
-4. **Title**: see `gharbal.extract.title`.
+1. **Split** the text into its non-blank lines (physical line numbers kept).
+2. **Measure** every line (`gharbal.extract.features`): length, words, punctuation in any script,
+   stopword density for the page's language, digit/symbol/uppercase ratios, script and language of
+   the line versus the page, position, repeats in the page, a learned chrome lexicon, how many pages
+   of the same site contain the line (when site statistics are given), and the same for its
+   neighbours.
+3. **Classify** with the trained two-stage tree model (`gharbal.extract.model`): stage 1 per line,
+   stage 2 with stage 1's view of the surrounding lines. A line whose probability of being main
+   content is below the model's threshold is removed.
+4. **Explain**: each removed line gets the reason of the feature group that pushed it most towards
+   boilerplate (per-feature contributions along the trees' paths), with a detail a person can check:
+   ``extract.chrome.site_repeated`` (``x37``: on 37 other pages of the site),
+   ``extract.chrome.page_repeated``, ``extract.chrome.vocabulary`` (the chrome words),
+   ``extract.chrome.links``, ``extract.script_mismatch``, ``extract.lang_mismatch`` (``ru``),
+   ``extract.non_text``, ``extract.short.no_punct``, ``extract.short``,
+   ``extract.low_stopwords``, ``extract.outside_main`` (before or after the main block),
+   ``extract.context`` (among boilerplate).
 
-Every removed line gets a dotted reason (``extract.lines.<class>``) and a detail with the measured
-values, so a person can see why.
+``extract.lines.method: heuristic`` selects the older rule cascade (`gharbal.extract.heuristic`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+import math
 
-import regex
+import numpy as np
+import numpy.typing as npt
 
 from gharbal.document import Line, Verdict
-from gharbal.extract.punctuation import ends_sentence
-from gharbal.identify.script import dominant_script, script_counts
-from gharbal.identify.stopwords import guess_language, stopwords_for
-from gharbal.normalise.text import match_form, words
-from gharbal.recipe import LinesConfig
+from gharbal.extract.features import (
+    LINE_FEATURES,
+    PageFeatures,
+    SiteCounts,
+    measure_page,
+)
+from gharbal.extract.model import LineModel, load_model
 
-GOOD, NEAR_GOOD, SHORT, BAD = "good", "near_good", "short", "bad"
-# Letters with their combining marks (Burmese, Devanagari and Arabic vowels are marks, not letters).
-_LETTER = regex.compile(r"[\p{L}\p{M}]")
+# Feature name (before any ``@offset``) -> reason group.
+_GROUPS: dict[str, str] = {
+    "site_frac": "site",
+    "log_site_count": "site",
+    "log_site_pages": "site",
+    "log_page_repeats": "page_repeat",
+    "lex_mean": "vocabulary",
+    "lex_max": "vocabulary",
+    "lex_min": "vocabulary",
+    "lex_first": "vocabulary",
+    "urlish": "links",
+    "separators": "links",
+    "bullet_start": "links",
+    "copyright": "links",
+    "script_mismatch": "script",
+    "no_script": "non_text",
+    "lang_mismatch": "lang",
+    "letter_ratio": "non_text",
+    "digit_ratio": "non_text",
+    "symbol_ratio": "non_text",
+    "upper_ratio": "short",
+    "title_ratio": "short",
+    "log_chars": "short",
+    "log_words": "short",
+    "terminal": "short",
+    "ends_colon": "short",
+    "ends_comma": "short",
+    "log_sentence_marks": "short",
+    "log_commas": "short",
+    "chars_vs_page_max": "short",
+    "mean_word_len": "short",
+    "stopword_ratio": "stopwords",
+    "log_stopwords": "stopwords",
+    "rel_pos": "position",
+    "log_from_start": "position",
+    "log_from_end": "position",
+    "before_first": "position",
+    "after_last": "position",
+    "log_dist_kept_before": "position",
+    "log_dist_kept_after": "position",
+    "good_before_share": "position",
+    "good_after_share": "position",
+    "overlap_prev": "page_repeat",
+    "overlap_next": "page_repeat",
+    "page_script_share": "script",
+    "spaced_separators": "links",
+}
+_OWN = frozenset(LINE_FEATURES)
+_COLUMN = {name: k for k, name in enumerate(LINE_FEATURES)}
 
 
-@dataclass(slots=True)
-class LineFeatures:
-    chars: int
-    words: int
-    letter_ratio: float
-    stopword_ratio: float
-    terminal: bool
-    script: str | None
-    repeats: int
-    forms: list[str]
-
-
-@dataclass(slots=True)
-class PageProfile:
-    script: str | None
-    lang: str | None
-    stopwords: frozenset[str]
+def _same_script(line: str, page: str | None) -> bool:
+    """Japanese pages write many lines in Han characters alone: that is not another script."""
+    return line == page or {line, page} == {"Han", "Japanese"}
 
 
 def split_lines(text: str) -> list[Line]:
@@ -74,113 +105,133 @@ def split_lines(text: str) -> list[Line]:
     return out
 
 
-def profile_page(lines: list[Line]) -> tuple[PageProfile, list[list[str]]]:
-    forms = [[match_form(w) for w in words(ln.text)] for ln in lines]
-    counts = script_counts("\n".join(ln.text for ln in lines))
-    script = dominant_script("", counts)
-    lang = guess_language((w for f in forms for w in f), script)
-    return PageProfile(script, lang, stopwords_for(lang) if lang else frozenset()), forms
+def _group(name: str) -> str:
+    if "@" in name:
+        base = name.split("@", 1)[0]
+        # A neighbour that is repeated on the site's pages marks a chrome block.
+        return "site" if _GROUPS.get(base) == "site" else "context"
+    if name in _OWN or name in _GROUPS:
+        return _GROUPS.get(name, "context")
+    return "context"  # window statistics and stage-1 scores of neighbours
 
 
-def measure(lines: list[Line]) -> tuple[PageProfile, list[LineFeatures]]:
-    profile, forms = profile_page(lines)
-    seen = Counter(match_form(ln.text) for ln in lines)
-    feats = []
-    for ln, fs in zip(lines, forms, strict=True):
-        text = ln.text
-        non_space = sum(1 for c in text if not c.isspace())
-        letters = len(_LETTER.findall(text))
-        sw = sum(1 for w in fs if w in profile.stopwords)
-        counts = script_counts(text)
-        feats.append(
-            LineFeatures(
-                chars=len(text),
-                words=len(fs),
-                letter_ratio=letters / non_space if non_space else 0.0,
-                stopword_ratio=sw / len(fs) if fs else 0.0,
-                terminal=ends_sentence(text),
-                script=dominant_script(text, counts) if sum(counts.values()) >= 3 else None,
-                repeats=seen[match_form(text)],
-                forms=fs,
-            )
+def _column_groups(names: list[str]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    groups = sorted({_group(n) for n in names})
+    index = {g: i for i, g in enumerate(groups)}
+    return groups, np.asarray([index[_group(n)] for n in names], dtype=np.int64)
+
+
+def _reason(
+    group: str, i: int, feats: PageFeatures, lexicon: dict[str, float], n: int, kept: list[int]
+) -> tuple[str, str]:
+    col = _COLUMN
+    row = feats.matrix[i]
+    if group == "site":
+        return "extract.chrome.site_repeated", f"x{feats.site_pages_containing[i]}"
+    if group == "page_repeat":
+        return "extract.chrome.page_repeated", f"x{feats.repeats[i]} in the page"
+    if group == "vocabulary":
+        chrome = sorted(
+            {w for w in feats.line_forms[i].split() if lexicon.get(w, 0.0) > 0.5},
+            key=lambda w: (-lexicon[w], w),
         )
-    return profile, feats
+        return "extract.chrome.vocabulary", ", ".join(chrome[:4]) or "no article words"
+    if group == "links":
+        return "extract.chrome.links", "link, separator or list marker"
+    if group == "script":
+        return (
+            "extract.script_mismatch",
+            f"{feats.line_script[i]} (page {feats.profile.script})",
+        )
+    if group == "lang":
+        return "extract.lang_mismatch", f"{feats.line_lang[i]} (page {feats.profile.lang})"
+    if group == "non_text":
+        return "extract.non_text", f"letters {row[col['letter_ratio']]:.0%} of characters"
+    if group == "stopwords":
+        return (
+            "extract.low_stopwords",
+            f"stopwords {row[col['stopword_ratio']]:.2f} ({feats.profile.lang or 'no list'})",
+        )
+    if group == "short":
+        chars = round(math.expm1(float(row[col["log_chars"]])))
+        words = round(math.expm1(float(row[col["log_words"]])))
+        if row[col["terminal"]] > 0:
+            return "extract.short", f"{chars} chars, {words} words"
+        return "extract.short.no_punct", f"{chars} chars, {words} words, no final punctuation"
+    if group == "position":
+        where = "before" if not kept or i < kept[0] else "after" if i > kept[-1] else "inside"
+        return "extract.outside_main", f"{where} the main block ({i + 1}/{n})"
+    return "extract.context", "the lines around it are boilerplate"
 
 
-def _classify(f: LineFeatures, page: PageProfile, cfg: LinesConfig) -> tuple[str, str, str]:
-    """(class, reason, detail) of one line on its own."""
-    if f.repeats > 1 and f.chars < cfg.short_chars:
-        return BAD, "extract.lines.repeated", f"occurs {f.repeats}x in the page"
-    if f.script not in (None, page.script) and page.script is not None and f.chars < cfg.long_chars:
-        return BAD, "extract.lines.script", f"{f.script} line on a {page.script} page"
-    if f.letter_ratio < 0.5:
-        return BAD, "extract.lines.non_text", f"letters {f.letter_ratio:.0%} of characters"
-    if f.chars < cfg.short_chars:
-        return SHORT, "", ""
-    if not page.stopwords:
-        # No stopword list for this language (Thai, Burmese, ...): length and punctuation decide.
-        if f.chars >= cfg.long_chars or f.terminal:
-            return GOOD, "", ""
-        return NEAR_GOOD, "", ""
-    sw = f.stopword_ratio
-    if sw >= cfg.stopwords_high and (f.chars >= cfg.long_chars or f.terminal):
-        return GOOD, "", ""
-    if f.terminal and f.chars >= cfg.long_chars and sw > 0:
-        return GOOD, "", ""  # long sentences in languages whose stopwords are rarely free-standing
-    if sw >= cfg.stopwords_low or (f.terminal and sw > 0):
-        return NEAR_GOOD, "", ""
-    return (
-        BAD,
-        "extract.lines.low_stopwords",
-        f"stopwords {sw:.2f} < {cfg.stopwords_low} ({page.lang or 'no list'}), {f.words} words",
+def clean_lines(
+    lines: list[Line],
+    site: SiteCounts | None = None,
+    model: LineModel | None = None,
+    threshold: float | None = None,
+    site_rule: tuple[int, float] | None = (4, 0.5),
+    site_features: bool = True,
+) -> PageFeatures:
+    """Set each line's verdict (and reason, for removed lines) in place; return the measurements.
+
+    ``site_rule`` (other pages, share): with statistics from at least that many other pages of the
+    site, a line found on at least that share of them is removed whatever the model says
+    (``extract.chrome.site_repeated``), as CCNet removed repeated lines; the model still decides
+    every other line, with the counts as features.
+    """
+    model = model or load_model()
+    feats = measure_page(lines, model.lexicon, site)
+    matrix = feats.matrix
+    if site is not None and not site_features:
+        matrix = measure_page(lines, model.lexicon, None).matrix
+    s1, contrib_all = model.stage1.explain(matrix)
+    raw, _ = model.scores(matrix, s1)
+    if site is not None and site_rule is not None and site.pages - 1 >= site_rule[0]:
+        others = np.asarray(feats.site_pages_containing, dtype=np.float64)
+        raw = np.where(others >= site_rule[1] * (site.pages - 1), -np.inf, raw)
+    cut = model.threshold if threshold is None else threshold
+    logit_cut = (
+        math.log(cut / (1.0 - cut)) if 0.0 < cut < 1.0 else (-math.inf if cut <= 0 else math.inf)
     )
-
-
-def _neighbour(classes: list[str], i: int, step: int, cfg: LinesConfig) -> str:
-    """The class of the nearest good or bad line in direction ``step``, looking past short and
-    near-good lines (as jusText does); page edges count as bad."""
-    j = i + step
-    while 0 <= j < len(classes) and abs(j - i) <= cfg.max_distance:
-        if classes[j] in (GOOD, BAD):
-            return classes[j]
-        j += step
-    return BAD
-
-
-def clean_lines(lines: list[Line], cfg: LinesConfig) -> tuple[PageProfile, list[LineFeatures]]:
-    """Set each line's verdict and reason in place; return the page profile and line features."""
-    profile, feats = measure(lines)
-    initial = [_classify(f, profile, cfg) for f in feats]
-    classes = [c for c, _, _ in initial]
-    final = list(classes)
-    for i, (cls, reason, detail) in enumerate(initial):
-        f = feats[i]
-        if cls == NEAR_GOOD:
-            prev, nxt = _neighbour(classes, i, -1, cfg), _neighbour(classes, i, 1, cfg)
-            if GOOD in (prev, nxt):
-                final[i] = GOOD
-            else:
-                final[i] = BAD
-                lines[i].remove(
-                    "extract.lines.near_good_context",
-                    f"stopwords {f.stopword_ratio:.2f}, neighbours {prev}/{nxt}",
+    keep = raw >= logit_cut
+    removed = np.flatnonzero(~keep)
+    kept = np.flatnonzero(keep).tolist()
+    for i in kept:
+        lines[i].verdict = Verdict.KEEP
+    if removed.size:
+        # Explanations come from stage 1 (the line and its neighbours' own features); a line that
+        # stage 1 would have kept was removed by stage 2's view of the page: "context".
+        contrib = contrib_all[removed]
+        names = list(model.feature_names)
+        groups, of_column = _column_groups(names)
+        per_group = np.zeros((removed.size, len(groups)))
+        for g in range(len(groups)):
+            per_group[:, g] = contrib[:, of_column == g].sum(axis=1)
+        stage1_kept = s1[removed] >= logit_cut
+        if site is not None and site_rule is not None and "site" in groups:
+            by_rule = np.isneginf(raw[removed])
+            per_group[by_rule] = 0.0
+            per_group[by_rule, groups.index("site")] = -1.0
+        if "context" in groups:
+            per_group[stage1_kept, groups.index("context")] = -np.inf
+        worst = per_group.argmin(axis=1)
+        # A removed line in another script or language is always named so: a fact to check.
+        decisive = [groups.index(g) for g in ("script", "lang") if g in groups]
+        for j, i in enumerate(removed.tolist()):
+            group = groups[worst[j]]
+            script, lang = feats.line_script[i], feats.line_lang[i]
+            foreign = {
+                "script": script is not None and not _same_script(script, feats.profile.script),
+                "lang": lang is not None and lang != feats.profile.lang,
+            }
+            for g in decisive:
+                if foreign[groups[g]]:
+                    group = groups[g]
+            reason, detail = _reason(group, i, feats, model.lexicon, len(lines), kept)
+            if group == "context" and s1[i] >= logit_cut:
+                own_p = 1.0 / (1.0 + math.exp(-float(s1[i])))
+                detail = (
+                    f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
                 )
-        elif cls == SHORT:
-            prev, nxt = _neighbour(classes, i, -1, cfg), _neighbour(classes, i, 1, cfg)
-            sentence = f.terminal and f.words >= 2
-            if (prev == GOOD and nxt == GOOD) or (sentence and GOOD in (prev, nxt)):
-                final[i] = GOOD
-            else:
-                final[i] = BAD
-                lines[i].remove(
-                    "extract.lines.short",
-                    f"{f.chars} chars, {f.words} words, "
-                    f"{'final punctuation' if f.terminal else 'no final punctuation'}, "
-                    f"neighbours {prev}/{nxt}",
-                )
-        elif cls == BAD:
             lines[i].remove(reason, detail)
-    for ln, cls in zip(lines, final, strict=True):
-        if cls == GOOD:
-            ln.verdict = Verdict.KEEP
-    return profile, feats
+    return feats

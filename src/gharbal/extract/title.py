@@ -1,7 +1,8 @@
 """Headline detection for plain page text.
 
-The headline of an article is a line shortly before its first body line that is short, is not a
-sentence ending with a full stop, and whose content words come back in the body. Among the candidate
+The headline of an article is a line shortly before its first substantial body line (80 characters,
+or a sentence of 40) that is short, is not a sentence ending with a full stop, and whose content words
+come back in the body. Among the candidate
 lines in a window before the first kept line, the one with the largest share of its content words
 found in the body wins (ties go to the line nearest the body); below ``min_overlap`` there is no title.
 Signals are general: no site names or fixed strings.
@@ -10,10 +11,16 @@ Signals are general: no site names or fixed strings.
 from __future__ import annotations
 
 from gharbal.document import Line, Verdict
-from gharbal.extract.lines import LineFeatures, PageProfile
+from gharbal.extract.punctuation import ends_sentence
 from gharbal.recipe import TitleConfig
 
 _NOT_TITLE_END = frozenset(".,;:،؛۔。")
+
+
+def _ends(text: str) -> bool:
+    return ends_sentence(text)
+
+
 _MIN_OVERLAP = 0.5
 
 
@@ -22,37 +29,57 @@ def _content(forms: list[str], stopwords: frozenset[str]) -> set[str]:
 
 
 def find_title(
-    lines: list[Line], feats: list[LineFeatures], page: PageProfile, cfg: TitleConfig
+    lines: list[Line], forms: list[list[str]], stopwords: frozenset[str], cfg: TitleConfig
 ) -> int | None:
     """Index in ``lines`` of the headline, or None."""
+    found = find_title_and_body(lines, forms, stopwords, cfg)
+    return None if found is None else found[0]
+
+
+def find_title_and_body(
+    lines: list[Line], forms: list[list[str]], stopwords: frozenset[str], cfg: TitleConfig
+) -> tuple[int, int] | None:
+    """(index of the headline, index of the first substantial body line), or None."""
     kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
     if not kept:
         return None
-    first = kept[0]
-    body: set[str] = set()
-    for i in kept:
-        body.update(feats[i].forms)
+    # The body starts at its first substantial line (a ticker or byline kept above it must not
+    # hide the headline): long, or a sentence of some length.
+    first = next(
+        (
+            i
+            for i in kept
+            if len(lines[i].text) >= 80 or (len(lines[i].text) >= 40 and _ends(lines[i].text))
+        ),
+        kept[0],
+    )
+    body_lines = [i for i in kept if i >= first]
     best: tuple[float, int] | None = None
     for i in range(max(0, first - cfg.window), first + 1):
-        f = feats[i]
         text = lines[i].text
-        if not 2 <= f.words <= cfg.max_words or text[-1] in _NOT_TITLE_END:
+        if not 2 <= len(forms[i]) <= cfg.max_words or text[-1] in _NOT_TITLE_END:
             continue
-        own = _content(f.forms, page.stopwords)
+        own = _content(forms[i], stopwords)
         if len(own) < 2:
             continue
-        rest = body if i != first else _body_without(lines, feats, kept, i)
-        overlap = len(own & rest) / len(own)
+        overlap = len(own & _body_without(forms, body_lines, i)) / len(own)
         if overlap >= _MIN_OVERLAP and (best is None or overlap >= best[0]):
             best = (overlap, i)
-    return None if best is None else best[1]
+    return None if best is None else (best[1], first)
 
 
-def _body_without(
-    lines: list[Line], feats: list[LineFeatures], kept: list[int], skip: int
-) -> set[str]:
+def strip_header(lines: list[Line], title: int, body: int) -> None:
+    """Remove the short non-sentence lines kept between the headline and the first substantial body
+    line: bylines, dates, photo credits and captions, share bars."""
+    for i in range(title + 1, body):
+        ln = lines[i]
+        if ln.verdict is Verdict.KEEP and len(ln.text) < 80 and not ends_sentence(ln.text):
+            ln.remove("extract.outside_main", "between the headline and the body")
+
+
+def _body_without(forms: list[list[str]], kept: list[int], skip: int) -> set[str]:
     out: set[str] = set()
     for i in kept:
         if i != skip:
-            out.update(feats[i].forms)
+            out.update(forms[i])
     return out

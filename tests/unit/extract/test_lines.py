@@ -67,9 +67,25 @@ def test_other_script_line_and_repeats_are_removed_with_reasons() -> None:
         "loader", ARABIC_PARAGRAPH, "loader", ARABIC_PARAGRAPH[::-1][:40], "Заголовок материала"
     )
     doc = extract_page(Document(id="s", text=text), CFG)
+    reasons = {ln.text: (ln.reason, ln.detail) for ln in doc.removed_lines()}
+    assert reasons["Заголовок материала"] == ("extract.script_mismatch", "Cyrillic (page Arabic)")
+    assert reasons["loader"][0] in ("extract.script_mismatch", "extract.chrome.page_repeated")
+    for reason, detail in reasons.values():
+        assert reason is not None
+        assert reason.startswith("extract.")
+        assert detail
+
+
+def test_heuristic_method_is_still_available() -> None:
+    cfg = Recipe.from_dict({"extract": {"lines": {"method": "heuristic"}}}).extract
+    text = _page(
+        "loader", ARABIC_PARAGRAPH, "loader", ARABIC_PARAGRAPH[::-1][:40], "Заголовок материала"
+    )
+    doc = extract_page(Document(id="s", text=text), cfg)
     reasons = {ln.text: ln.reason for ln in doc.removed_lines()}
     assert reasons["loader"] == "extract.lines.repeated"
     assert reasons["Заголовок материала"] == "extract.lines.script"
+    assert "extract.lines_v1.kept_ratio" in doc.scores
 
 
 def test_short_sentence_between_paragraphs_is_kept() -> None:
@@ -103,3 +119,19 @@ def test_html_record_uses_main_content_and_title() -> None:
     assert "The council met on Tuesday" in doc.text
     assert "Copyright" not in doc.text
     assert doc.html is None
+
+
+def test_html_extractors_are_selectable() -> None:
+    html = (
+        "<html><head><title>Big news</title></head><body><nav><a href='/'>Home</a></nav>"
+        f"<article><h1>Big news</h1><p>{'The council met on Tuesday and agreed the plan. ' * 8}</p>"
+        "</article><footer>Copyright 2024</footer></body></html>"
+    )
+    cfg = Recipe.from_dict({"extract": {"html": {"extractor": "resiliparse"}}}).extract
+    doc = extract_page(Document(id="h", html=html), cfg)
+    assert doc.title == "Big news"
+    assert "The council met on Tuesday" in doc.text
+    assert doc.lines is None  # main content, no line verdicts
+    doc = extract_page(Document(id="h", html=html), CFG)  # default: rendered to lines
+    assert doc.lines is not None
+    assert any(ln.text == "Copyright 2024" and ln.reason for ln in doc.lines)

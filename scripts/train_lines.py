@@ -1,0 +1,435 @@
+"""Train the line classifier shipped in ``src/gharbal/data/models/`` (and cross-validate it).
+
+    pip install -e '.[train]'
+    python scripts/train_lines.py ../shared/data/dev --cv            # site-grouped CV report
+    python scripts/train_lines.py ../shared/data/dev --write         # train on all allowed data, ship
+
+What it does:
+
+1. **Pages and labels.** Every page of the full-gold files (``gold_text``) is split into lines as
+   gharbal splits them; a line is *content* when most of its word tokens (the scorer's tokens) are
+   matched, in order, by the gold text (difflib alignment of the token sequences).
+   ``trafilatura_eval`` pages (snippet gold) add partial labels: a line containing a ``gold_with``
+   snippet is content, one containing a ``gold_without`` snippet is boilerplate, others are unused
+   as targets (but present as context). Pages listed in ``tests/quality/fixtures`` (the CI accuracy
+   gate) are never trained on, nor (unless ``--include-gpl``) the GPL-3.0 waddle pages; all pages are
+   evaluated in cross-validation.
+2. **Site statistics** come from the pages of the same ``site`` in the data, exactly as
+   `gharbal.extract.sitestats` would count them at run time.
+3. **Chrome lexicon**: word forms with their log-odds of occurring in boilerplate rather than in
+   content lines, counted in distinct *sites* (a word must be seen on ``--lexicon-min-sites`` sites,
+   so no site's own name can enter); learned on the training pages only.
+4. **Two LightGBM stages** (stacked sequential learning): stage 1 sees the line and its neighbours;
+   stage 2 adds stage 1's out-of-fold scores of the neighbours and the page's main-block structure.
+5. **Cross-validation** groups pages by site (GroupKFold): a page is always scored by models that
+   never saw its site. Predictions are written per page and scored like ``score.py``.
+6. ``--write`` trains on every allowed page and writes the JSON model (`gharbal.extract.model`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import gzip
+import json
+import math
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gharbal.document import Line, Verdict
+from gharbal.evaluate import prf, tokens
+from gharbal.extract import join_kept
+from gharbal.extract.features import SiteCounts, line_form, measure_page, with_lexicon
+from gharbal.extract.lines import split_lines
+from gharbal.extract.model import (
+    STAGE2_NAMES,
+    LineModel,
+    export_lightgbm,
+    stage2_features,
+)
+
+FULL_GOLD = {
+    "scrapinghub_aeb": "MIT",
+    "readability_testpages": "Apache-2.0",
+    "newspaper4k_tests": "MIT",
+    "waddle_daniel_dev": "GPL-3.0",
+}
+SNIPPET_GOLD = {"trafilatura_eval": "Apache-2.0"}
+ROOT = Path(__file__).resolve().parents[1]
+GATE = ROOT / "tests" / "quality" / "fixtures" / "gate.jsonl.gz"
+MODEL_OUT = ROOT / "src" / "gharbal" / "data" / "models"
+
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.1,
+    "num_leaves": 31,
+    "max_depth": 8,
+    "min_data_in_leaf": 100,
+    "feature_fraction": 0.7,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 10.0,
+    "max_bin": 63,
+    "num_threads": 2,
+    "deterministic": True,
+    "force_row_wise": True,
+    "seed": 7,
+    "verbose": -1,
+}
+ROUNDS = 150
+
+
+@dataclass
+class Page:
+    id: str
+    source: str
+    site: str
+    lang: str
+    licence: str
+    lines: list[Line]
+    labels: np.ndarray  # 1 content, 0 boilerplate, -1 unknown
+    weights: np.ndarray
+    gold: str | None
+    gold_with: list[str] = field(default_factory=list)
+    gold_without: list[str] = field(default_factory=list)
+    site_lines: list[int] = field(default_factory=list)
+    site_pages: int = 1
+    licence_ok: bool = True
+    in_gate: bool = False
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def _align_labels(lines: list[Line], gold: str) -> tuple[np.ndarray, np.ndarray]:
+    line_toks = [tokens(ln.text) for ln in lines]
+    flat: list[str] = []
+    owner: list[int] = []
+    for i, toks in enumerate(line_toks):
+        flat.extend(toks)
+        owner.extend([i] * len(toks))
+    gold_toks = tokens(gold)
+    matched = np.zeros(len(lines), dtype=np.float64)
+    sm = difflib.SequenceMatcher(None, flat, gold_toks, autojunk=False)
+    for block in sm.get_matching_blocks():
+        # A lone common word matched between two long blocks is not evidence.
+        if block.size < 2 and len(line_toks[owner[block.a]] if block.size else []) > 2:
+            continue
+        for k in range(block.a, block.a + block.size):
+            matched[owner[k]] += 1
+    n_tok = np.array([len(t) for t in line_toks], dtype=np.float64)
+    labels = np.where(n_tok > 0, (matched >= 0.5 * np.maximum(n_tok, 1)).astype(np.int8), 0)
+    return labels.astype(np.int8), n_tok
+
+
+def _snippet_labels(lines: list[Line], with_: list[str], without: list[str]) -> np.ndarray:
+    labels = np.full(len(lines), -1, dtype=np.int8)
+    norm = [" ".join(ln.text.split()) for ln in lines]
+    for snippets, value in ((without, 0), (with_, 1)):
+        for s in snippets:
+            s = " ".join(s.split())
+            if len(s) < 4:
+                continue
+            for i, t in enumerate(norm):
+                if s in t and (value == 1 or len(s) >= 0.5 * len(t)):
+                    labels[i] = value
+    return labels
+
+
+def load_pages(dev: Path, exclude_gpl: bool, snippets: bool) -> list[Page]:
+    gate_ids: set[str] = set()
+    if GATE.exists():
+        with gzip.open(GATE, "rt", encoding="utf-8") as f:
+            gate_ids = {json.loads(line)["id"] for line in f}
+    files = dict(FULL_GOLD)
+    if snippets:
+        files.update(SNIPPET_GOLD)
+    pages: list[Page] = []
+    for name, licence in files.items():
+        if exclude_gpl and licence.startswith("GPL"):
+            continue
+        with gzip.open(dev / f"{name}.jsonl.gz", "rt", encoding="utf-8") as f:
+            for raw in f:
+                rec = json.loads(raw)
+                lines = split_lines(rec["page_text"])
+                if not lines:
+                    continue
+                if rec.get("gold_text") is not None:
+                    labels, n_tok = _align_labels(lines, rec["gold_text"])
+                else:
+                    labels = _snippet_labels(lines, rec["gold_with"], rec["gold_without"])
+                    n_tok = np.array([len(tokens(ln.text)) for ln in lines], dtype=np.float64)
+                w = np.sqrt(n_tok + 1.0)
+                known = labels >= 0
+                w = np.where(known, w / max(w[known].sum(), 1e-9), 0.0)
+                pages.append(
+                    Page(
+                        id=rec["id"],
+                        source=rec["source"],
+                        site=rec.get("site") or rec["id"],
+                        lang=rec.get("lang") or "unknown",
+                        licence=licence,
+                        lines=lines,
+                        labels=labels,
+                        weights=w,
+                        gold=rec.get("gold_text"),
+                        gold_with=rec.get("gold_with") or [],
+                        gold_without=rec.get("gold_without") or [],
+                        in_gate=rec["id"] in gate_ids,
+                    )
+                )
+    _site_stats(pages)
+    return pages
+
+
+def _site_stats(pages: list[Page]) -> None:
+    by_site: dict[str, list[Page]] = defaultdict(list)
+    for p in pages:
+        by_site[p.site].append(p)
+    for group in by_site.values():
+        counts: Counter[str] = Counter()
+        forms = [[line_form(ln.text) for ln in p.lines] for p in group]  # as sitestats.line_keys
+        for fs in forms:
+            counts.update(set(fs))
+        for p, fs in zip(group, forms, strict=True):
+            p.site_lines = [counts[f] for f in fs]
+            p.site_pages = len(group)
+
+
+# Arabic chrome words and the English chrome word whose learned score they take over. The
+# development set has almost no Arabic page, so Arabic chrome cannot be learned from it; this
+# translation table carries what was learned (on many sites) over to Arabic: the scores still come
+# from data, only the word pairs are written by hand. Forms as `line_form` gives them.
+ARABIC_BRIDGE = {
+    "تابعنا": "follow", "تابعونا": "follow", "شارك": "share", "شاركها": "share",
+    "مشاركة": "share", "اقرأ": "read", "اقرا": "read", "إقرأ": "read", "قراءة": "read",
+    "المزيد": "more", "الرئيسية": "home", "الرئيسيه": "home", "اتصل": "contact",
+    "اتصال": "contact", "الخصوصية": "privacy", "سياسة": "policy", "الحقوق": "rights",
+    "حقوق": "rights", "محفوظة": "reserved", "محفوظه": "reserved", "التعليقات": "comments",
+    "تعليقات": "comments", "تعليق": "comment", "تعليقك": "comment", "اشترك": "subscribe",
+    "الاشتراك": "subscribe", "تسجيل": "register", "الدخول": "login", "دخول": "login",
+    "النشرة": "newsletter", "البريدية": "newsletter", "البريد": "email", "صلة": "related",
+    "الأكثر": "popular", "فيسبوك": "facebook", "تويتر": "twitter", "واتساب": "whatsapp",
+    "يوتيوب": "youtube", "انستغرام": "instagram", "إنستغرام": "instagram", "عاجل": "breaking",
+    "تصوير": "photo", "الصورة": "photo", "صورة": "photo", "بحث": "search", "القائمة": "menu",
+    "الكلمات": "tags", "المفتاحية": "tags", "الوسوم": "tags", "إعلان": "advertisement",
+    "اعلان": "advertisement", "الشروط": "terms", "الأحكام": "terms", "فيديو": "video",
+    "أحدث": "latest", "طباعة": "print", "نحن": "about", "جاري": "loading", "تحميل": "loading",
+    "مواضيع": "topics", "المواضيع": "topics", "الرأي": "opinion", "رياضة": "sports",
+    "الرياضة": "sports", "منوعات": "lifestyle", "ثقافة": "arts",
+}  # fmt: skip
+
+
+def build_lexicon(pages: list[Page], min_sites: int, size: int) -> dict[str, float]:
+    content_sites: dict[str, set[str]] = defaultdict(set)
+    chrome_sites: dict[str, set[str]] = defaultdict(set)
+    for p in pages:
+        for ln, lab in zip(p.lines, p.labels, strict=True):
+            if lab < 0:
+                continue
+            target = content_sites if lab == 1 else chrome_sites
+            for w in set(line_form(ln.text).split()):  # words in matching form, digits folded
+                if len(w) <= 30:
+                    target[w].add(p.site)
+    n_c = sum(len(s) for s in content_sites.values()) or 1
+    n_b = sum(len(s) for s in chrome_sites.values()) or 1
+    scored: list[tuple[float, str, float]] = []
+    for w in set(content_sites) | set(chrome_sites):
+        b, c = len(chrome_sites.get(w, ())), len(content_sites.get(w, ()))
+        if b + c < min_sites:
+            continue
+        score = math.log((b + 1) / n_b) - math.log((c + 1) / n_c)
+        score = max(min(score, 4.0), -4.0)
+        scored.append((abs(score) * math.log(b + c), w, round(score, 3)))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    lexicon = {w: s for _, w, s in scored[:size]}
+    for arabic, english in ARABIC_BRIDGE.items():
+        form = line_form(arabic)
+        if english in lexicon and form not in lexicon and lexicon[english] > 0:
+            lexicon[form] = lexicon[english]
+    return lexicon
+
+
+def page_matrix(p: Page, lexicon: dict[str, float], use_site: bool) -> np.ndarray:
+    """Features of ``p`` (measured once per page and site setting; lexicon columns per call)."""
+    key = "site" if use_site else "nosite"
+    if key not in p.cache:
+        site = SiteCounts(p.site_pages, p.site_lines) if use_site and p.site_pages > 1 else None
+        p.cache[key] = measure_page(p.lines, {}, site)
+    return with_lexicon(p.cache[key], lexicon)
+
+
+def _stack(pages: list[Page], mats: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = np.concatenate(mats)
+    y = np.concatenate([p.labels for p in pages]).astype(np.float64)
+    w = np.concatenate([p.weights for p in pages])
+    keep = y >= 0
+    return x[keep], y[keep], w[keep]
+
+
+def train_booster(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str]) -> Any:
+    import lightgbm as lgb
+
+    ds = lgb.Dataset(x, y, weight=w * len(w) / w.sum(), feature_name=names, free_raw_data=True)
+    return lgb.train(PARAMS, ds, num_boost_round=ROUNDS)
+
+
+def _group_folds(pages: list[Page], k: int) -> list[int]:
+    """Fold of each page: sites are spread over ``k`` folds by size (deterministic)."""
+    sizes = Counter(p.site for p in pages)
+    load = [0] * k
+    fold_of: dict[str, int] = {}
+    for site, n in sorted(sizes.items(), key=lambda t: (-t[1], t[0])):
+        f = min(range(k), key=lambda j: (load[j], j))
+        fold_of[site] = f
+        load[f] += n
+    return [fold_of[p.site] for p in pages]
+
+
+def fit(pages: list[Page], args: argparse.Namespace) -> LineModel:
+    """Train both stages on ``pages`` (stage-2 inputs from inner out-of-fold stage-1 scores)."""
+    from gharbal.extract.features import FEATURE_NAMES
+
+    lexicon = build_lexicon(pages, args.lexicon_min_sites, args.lexicon_size)
+    mats = [page_matrix(p, lexicon, use_site=True) for p in pages]
+    names = list(FEATURE_NAMES)
+    x, y, w = _stack(pages, mats)
+    stage1 = train_booster(x, y, w, names)
+    # Inner out-of-fold stage-1 scores for stage 2.
+    folds = _group_folds(pages, args.inner_folds)
+    oof: list[np.ndarray | None] = [None] * len(pages)
+    for f in range(args.inner_folds):
+        tr = [i for i, g in enumerate(folds) if g != f]
+        te = [i for i, g in enumerate(folds) if g == f]
+        xi, yi, wi = _stack([pages[i] for i in tr], [mats[i] for i in tr])
+        b = train_booster(xi, yi, wi, names)
+        for i in te:
+            oof[i] = b.predict(mats[i], raw_score=True)
+    mats2 = [
+        np.concatenate([m, stage2_features(s)], axis=1)
+        for m, s in zip(mats, oof, strict=True)
+        if s is not None
+    ]
+    x2, y2, w2 = _stack(pages, mats2)
+    stage2 = train_booster(x2, y2, w2, names + list(STAGE2_NAMES))
+    return LineModel.from_dict(
+        {
+            "format": "gharbal-line-model",
+            "version": 1,
+            "name": args.name,
+            "threshold": args.threshold,
+            "feature_names": names,
+            "stage2_names": list(STAGE2_NAMES),
+            "lexicon": lexicon,
+            "stage1": export_lightgbm(stage1),
+            "stage2": export_lightgbm(stage2),
+        }
+    )
+
+
+def predict_page(model: LineModel, p: Page, use_site: bool) -> np.ndarray:
+    return model.predict_proba(page_matrix(p, model.lexicon, use_site))
+
+
+def page_text(p: Page, proba: np.ndarray, threshold: float) -> str:
+    lines = [Line(ln.no, ln.text) for ln in p.lines]
+    for ln, q in zip(lines, proba, strict=True):
+        ln.verdict = Verdict.KEEP if q >= threshold else Verdict.REMOVE
+    return join_kept(lines)
+
+
+def report(pages: list[Page], probs: list[np.ndarray], thresholds: list[float], tag: str) -> None:
+    full = [(p, q) for p, q in zip(pages, probs, strict=True) if p.gold is not None]
+    for t in thresholds:
+        groups: dict[str, list[float]] = defaultdict(list)
+        for p, q in full:
+            f1 = prf(page_text(p, q, t), p.gold or "")[2]
+            for g in ("ALL", f"source:{p.source}", f"lang:{p.lang}"):
+                groups[g].append(f1)
+        line = " ".join(
+            f"{g}={np.mean(v):.3f}({len(v)})"
+            for g, v in sorted(groups.items())
+            if g == "ALL" or g.startswith("source") or len(v) >= 20
+        )
+        print(f"[{tag}] t={t:.2f} {line}", flush=True)
+
+
+def cross_validate(pages: list[Page], args: argparse.Namespace) -> None:
+    folds = _group_folds(pages, args.folds)
+    with_site: list[np.ndarray | None] = [None] * len(pages)
+    no_site: list[np.ndarray | None] = [None] * len(pages)
+    if args.cv_out:
+        Path(args.cv_out).mkdir(parents=True, exist_ok=True)
+        spec = {
+            "models": {str(f): f"fold{f}.json" for f in range(args.folds)},
+            "sites": {p.site.lower(): str(g) for p, g in zip(pages, folds, strict=True)},
+        }
+        (Path(args.cv_out) / "folds.json").write_text(json.dumps(spec, indent=0), encoding="utf-8")
+    for f in range(args.folds):
+        start = time.time()
+        train = [p for p, g in zip(pages, folds, strict=True) if g != f and p.licence_ok]
+        model = fit(train, args)
+        if args.cv_out:
+            (Path(args.cv_out) / f"fold{f}.json").write_text(model.to_json(), encoding="utf-8")
+        for i, (p, g) in enumerate(zip(pages, folds, strict=True)):
+            if g == f:
+                with_site[i] = predict_page(model, p, True)
+                no_site[i] = predict_page(model, p, False)
+        print(f"fold {f}: {len(train)} train pages, {time.time() - start:.0f}s", file=sys.stderr)
+    ws = [q for q in with_site if q is not None]
+    ns = [q for q in no_site if q is not None]
+    report(pages, ws, args.thresholds, "site")
+    report(pages, ns, args.thresholds, "nosite")
+    if args.pred:
+        for tag, probs in (("site", ws), ("nosite", ns)):
+            path = Path(f"{args.pred}.{tag}.jsonl")
+            with path.open("w", encoding="utf-8") as out:
+                for p, q in zip(pages, probs, strict=True):
+                    text = page_text(p, q, args.threshold)
+                    out.write(json.dumps({"id": p.id, "text": text}, ensure_ascii=False) + "\n")
+            print(f"wrote {path}", file=sys.stderr)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("dev", type=Path)
+    ap.add_argument("--cv", action="store_true", help="site-grouped cross-validation report")
+    ap.add_argument("--write", action="store_true", help="train on all allowed pages and ship")
+    ap.add_argument("--folds", type=int, default=4)
+    ap.add_argument("--inner-folds", type=int, default=2)
+    ap.add_argument("--include-gpl", action="store_true", help="also train on GPL-3.0 pages")
+    ap.add_argument("--no-snippets", action="store_true", help="do not use trafilatura_eval")
+    ap.add_argument("--lexicon-min-sites", type=int, default=8)
+    ap.add_argument("--lexicon-size", type=int, default=3000)
+    ap.add_argument("--threshold", type=float, default=0.6, help="chosen by CV (0.4-0.6)")
+    ap.add_argument("--thresholds", type=float, nargs="*", default=[0.4, 0.5, 0.6])
+    ap.add_argument("--name", default="lines_gbt_v1")
+    ap.add_argument(
+        "--cv-out", help="write the fold models and folds.json (gharbal eval --cv-models)"
+    )
+    ap.add_argument("--pred", help="write CV predictions to PRED.site.jsonl / PRED.nosite.jsonl")
+    args = ap.parse_args()
+    start = time.time()
+    # All pages are evaluated in CV; only licence-allowed pages are trained on.
+    pages = load_pages(args.dev, exclude_gpl=False, snippets=not args.no_snippets)
+    for p in pages:
+        # Trained on: licence allows it and it is not a gate fixture (those measure generalisation).
+        p.licence_ok = (args.include_gpl or not p.licence.startswith("GPL")) and not p.in_gate
+    print(f"{len(pages)} pages loaded in {time.time() - start:.0f}s", file=sys.stderr)
+    if args.cv:
+        cross_validate(pages, args)
+    if args.write:
+        train = [p for p in pages if p.licence_ok]
+        model = fit(train, args)
+        MODEL_OUT.mkdir(parents=True, exist_ok=True)
+        path = MODEL_OUT / f"{args.name}.json"
+        path.write_text(model.to_json(), encoding="utf-8")
+        print(f"wrote {path} ({path.stat().st_size} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

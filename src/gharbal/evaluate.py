@@ -1,0 +1,256 @@
+"""Scoring extraction against labelled pages, exactly as the development set's ``score.py`` does.
+
+Tokens are the Unicode word tokens of the lowercased text (Han, Hiragana and Katakana characters are
+one token each); a page's precision, recall and F1 compare the bags of tokens with multiplicity, and
+groups report macro averages over pages. Snippet gold (``gold_with`` / ``gold_without``, the
+trafilatura evaluation) is scored per snippet, micro-averaged.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import regex
+
+from gharbal.document import Document
+from gharbal.recipe import ExtractConfig
+
+_TOK = regex.compile(r"\p{Han}|\p{Hiragana}|\p{Katakana}|[^\W\p{Han}\p{Hiragana}\p{Katakana}]+")
+
+
+def tokens(text: str | None) -> list[str]:
+    found: list[str] = _TOK.findall((text or "").lower())
+    return found
+
+
+def prf(pred: str | None, gold: str | None) -> tuple[float, float, float]:
+    """Token precision, recall and F1 of ``pred`` against ``gold`` (as score.py)."""
+    p_tok, g_tok = Counter(tokens(pred)), Counter(tokens(gold))
+    n_p, n_g = sum(p_tok.values()), sum(g_tok.values())
+    overlap = sum((p_tok & g_tok).values())
+    if n_p == 0 and n_g == 0:
+        return 1.0, 1.0, 1.0
+    p = overlap / n_p if n_p else 0.0
+    r = overlap / n_g if n_g else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def _norm(s: str | None) -> str:
+    return " ".join((s or "").split())
+
+
+def snippet_counts(
+    pred: str | None, with_: list[str], without: list[str]
+) -> tuple[int, int, int, int]:
+    """(true positives, false negatives, false positives, true negatives) over the snippets."""
+    t = _norm(pred)
+    tp = sum(1 for s in with_ if _norm(s) in t)
+    fp = sum(1 for s in without if _norm(s) in t)
+    return tp, len(with_) - tp, fp, len(without) - fp
+
+
+# -- running extraction on labelled pages ---------------------------------------------------------
+
+INPUTS = ("page_text", "html")
+
+
+@dataclass(slots=True)
+class EvalResult:
+    """Scores per group (``ALL``, ``source:X``, ``lang:X``, ``source+lang:X/Y``)."""
+
+    token: dict[str, tuple[int, float, float, float]]
+    snippet: dict[str, tuple[int, float, float, float]]
+    pages: int
+    seconds: float
+    missing: int = 0
+    title: dict[str, int] = field(default_factory=dict)
+
+    def table(self) -> str:
+        out = []
+        for heading, table in (
+            ("Token-level bag-of-words, macro average over documents:", self.token),
+            ("Snippet-level (trafilatura with/without), micro over snippets:", self.snippet),
+        ):
+            if not table:
+                continue
+            out.append(f"\n{heading}")
+            out.append(f"{'group':<42} {'n':>6} {'P':>7} {'R':>7} {'F1':>7}")
+            for key in sorted(table, key=_group_order):
+                n, p, r, f = table[key]
+                out.append(f"{key:<42} {n:>6} {p:>7.3f} {r:>7.3f} {f:>7.3f}")
+        rate = self.pages / self.seconds if self.seconds else 0.0
+        out.append(
+            f"\n{self.pages} pages in {self.seconds:.1f}s of extraction ({rate:.0f} pages/s)"
+        )
+        if self.title:
+            t = self.title
+            out.append(
+                f"titles: {t['exact']}/{t['pages']} exact, {t['overlap']}/{t['pages']} matching "
+                f"(token F1 >= 0.8) the page's <title>/og:title, {t['none']} pages without a title"
+            )
+        return "\n".join(out)
+
+
+def _group_order(key: str) -> tuple[int, str]:
+    kind = key.split(":", 1)[0] if ":" in key else "ALL"
+    return ({"ALL": 0, "sites": 1, "source": 2, "lang": 3, "source+lang": 4}.get(kind, 5), key)
+
+
+def _groups(rec: dict[str, Any], big_site: bool) -> list[str]:
+    lang = rec.get("lang") or "unknown"
+    source = rec.get("source") or "unknown"
+    groups = ["ALL", f"source:{source}", f"lang:{lang}", f"source+lang:{source}/{lang}"]
+    if big_site:
+        groups.append("sites:5+pages")  # pages of sites with 5 or more pages in the input
+    return groups
+
+
+def read_records(paths: Sequence[str | Path]) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        p = Path(path)
+        opener: Any = gzip.open if p.name.endswith(".gz") else open
+        with opener(p, "rb") as f:
+            for line in f:
+                if line.strip():
+                    rec = orjson.loads(line)
+                    if isinstance(rec, dict):
+                        yield rec
+
+
+def html_titles(html: str) -> list[str]:
+    """The ``<title>`` and ``og:title`` of a page (what a headline is checked against)."""
+    from resiliparse.parse.html import HTMLTree
+
+    tree = HTMLTree.parse(html)
+    found = [(tree.title or "").strip()]
+    if tree.document is not None:
+        for meta in tree.document.query_selector_all('meta[property="og:title"]'):
+            found.append((meta.getattr("content") or "").strip())
+    return [t for t in found if t]
+
+
+def _title_matches(title: str, references: list[str]) -> tuple[bool, bool]:
+    norm = " ".join(tokens(title))
+    exact = any(norm and norm in " ".join(tokens(ref)) for ref in references)
+    close = exact or any(prf(title, ref)[0] >= 0.8 for ref in references)
+    return exact, close
+
+
+def evaluate(
+    paths: Sequence[str | Path],
+    cfg: ExtractConfig,
+    source: str = "page_text",
+    site_stats: bool = True,
+    models_by_site: Path | None = None,
+    pred: Path | None = None,
+) -> EvalResult:
+    """Extract every labelled page of ``paths`` from ``source`` (``page_text`` or ``html``) and
+    score it; with ``site_stats``, pages of the same site are used together (as `gharbal extract`).
+
+    ``models_by_site`` names a JSON file ``{"models": {fold: model.json}, "sites": {site: fold}}``
+    (written by ``scripts/train_lines.py --cv``): each page is then judged by the model that never
+    saw its site (site-grouped cross-validation).
+    """
+    from gharbal.extract import extract_page, render_html
+    from gharbal.extract.model import LineModel
+    from gharbal.extract.sitestats import SiteStatsMemory, site_of
+
+    if source not in INPUTS:
+        raise ValueError(f"source must be one of {INPUTS}")
+    records = list(read_records(paths))
+    docs = []
+    for rec in records:
+        text = rec.get("page_text") if rec.get("page_text") is not None else rec.get("text")
+        doc = Document(
+            id=str(rec["id"]),
+            url=rec.get("url"),
+            metadata={"site": rec["site"]} if rec.get("site") else {},
+        )
+        if source == "html" and rec.get("html"):
+            doc.html = rec["html"]
+        else:
+            doc.text = text or ""
+        docs.append(doc)
+    start = time.perf_counter()
+    for doc in docs:
+        render_html(doc, cfg)  # extractor "lines": HTML pages become line pages, site stats apply
+    fold_models: dict[str, LineModel] = {}
+    site_fold: dict[str, str] = {}
+    if models_by_site is not None:
+        spec = json.loads(models_by_site.read_text(encoding="utf-8"))
+        for fold, name in spec["models"].items():
+            path = models_by_site.parent / name
+            fold_models[fold] = LineModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        site_fold = spec["sites"]
+    memory = SiteStatsMemory()
+    if site_stats:
+        for doc in docs:
+            memory.add(doc)
+    predictions: list[str] = []
+    titles: list[str | None] = []
+    for doc in docs:
+        counts = memory.counts_for(doc) if site_stats and doc.html is None else None
+        model = None
+        if fold_models:
+            # A site absent from the folds was in no fold's training data: any fold's model is blind.
+            fold = site_fold.get(site_of(doc) or doc.id, min(fold_models))
+            model = fold_models[fold]
+        extract_page(doc, cfg, counts, model=model)
+        predictions.append(doc.text)
+        titles.append(doc.title)
+    seconds = time.perf_counter() - start
+    if pred is not None:
+        with pred.open("w", encoding="utf-8") as out:
+            for doc, text in zip(docs, predictions, strict=True):
+                out.write(json.dumps({"id": doc.id, "text": text}, ensure_ascii=False) + "\n")
+    per_site = Counter(site_of(doc) for doc in docs)
+    full: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    snip: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    title = {"pages": 0, "exact": 0, "overlap": 0, "none": 0}
+    for doc, rec, text, found in zip(docs, records, predictions, titles, strict=True):
+        key = site_of(doc)
+        big = key is not None and per_site[key] >= 5
+        if rec.get("gold_text") is not None:
+            scores = prf(text, rec["gold_text"])
+            for g in _groups(rec, big):
+                full[g].append(scores)
+        elif rec.get("gold_with") is not None:
+            found_snippets = snippet_counts(text, rec["gold_with"], rec.get("gold_without") or [])
+            for g in _groups(rec, big):
+                acc = snip[g]
+                for i in range(4):
+                    acc[i] += found_snippets[i]
+                acc[4] += 1
+        refs = html_titles(rec["html"]) if rec.get("html") and source == "page_text" else []
+        if refs:
+            title["pages"] += 1
+            if not found:
+                title["none"] += 1
+            else:
+                exact, close = _title_matches(found, refs)
+                title["exact"] += exact
+                title["overlap"] += close
+    token = {
+        g: (
+            len(v),
+            sum(x[0] for x in v) / len(v),
+            sum(x[1] for x in v) / len(v),
+            sum(x[2] for x in v) / len(v),
+        )
+        for g, v in full.items()
+    }
+    snippet = {}
+    for g, (tp, fn, fp, _tn, n) in snip.items():
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        snippet[g] = (n, p, r, 2 * p * r / (p + r) if p + r else 0.0)
+    return EvalResult(token, snippet, len(docs), seconds, title=title if title["pages"] else {})

@@ -1,0 +1,544 @@
+"""Features of the lines of a plain-text page, for the trained line classifier (`gharbal.extract.model`).
+
+Every non-blank line becomes one row of numbers; the names are `LINE_FEATURES` (the line itself),
+then the same few features of its neighbours (`CONTEXT_FEATURES`), then window statistics. All
+features are general: lengths, ratios, punctuation in any script, stopword density against the
+stopword list of the page's language, script and language of the line versus the page, position,
+repetition in the page and across the pages of its site, and a learned multilingual chrome lexicon
+(words that mark boilerplate on many different sites; shipped with the model, no site names).
+
+A page is measured in one pass over its lines; everything else is array arithmetic (numpy), so the
+cost per line is a few regular-expression scans.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import repeat
+
+import numpy as np
+import numpy.typing as npt
+import regex
+
+from gharbal.document import Line
+from gharbal.extract.punctuation import TERMINAL, ends_sentence
+from gharbal.identify.language import detect
+from gharbal.identify.script import SCRIPTS
+from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
+from gharbal.normalise.text import match_form, words
+
+Matrix = npt.NDArray[np.float32]
+
+_URLISH = regex.compile(r"(?i:https?://|www\.)|@[\w-]+\.\w|\.(?:com|org|net)\b")
+# Separators typical of menus, breadcrumbs and bylines.
+_SEPARATORS = frozenset("|•·»«›‹►▸▶→←/>¦–")
+_BULLETS = frozenset("-–—•*·►▸▶✓✔›»>")
+_COPYRIGHT = frozenset("©®™")
+_COMMAS = frozenset(",،、，;؛")
+_DIGITS_RE = regex.compile(r"\p{N}+")
+# Separators between spaces: "Caption - Site", "Home | News", "Photo / Agency", "a • b".
+_SPACED_SEPARATOR = regex.compile(r"\s[-|/•·–—]\s")
+# Lines in a different language are looked up with CLD2 only when they are long enough to be
+# identified and their own words do not already show the page's language (few stopwords).
+_LID_MIN_LETTERS = 30
+_LID_MAX_STOPWORDS = 0.08
+
+LINE_FEATURES = (
+    "log_chars",
+    "log_words",
+    "letter_ratio",
+    "digit_ratio",
+    "symbol_ratio",
+    "upper_ratio",
+    "title_ratio",
+    "terminal",
+    "ends_colon",
+    "ends_comma",
+    "log_sentence_marks",
+    "log_commas",
+    "stopword_ratio",
+    "log_stopwords",
+    "script_mismatch",
+    "no_script",
+    "lang_mismatch",
+    "rel_pos",
+    "log_from_start",
+    "log_from_end",
+    "log_page_repeats",
+    "site_frac",
+    "log_site_count",
+    "log_site_pages",
+    "lex_mean",
+    "lex_max",
+    "lex_min",
+    "lex_first",
+    "urlish",
+    "separators",
+    "bullet_start",
+    "copyright",
+    "chars_vs_page_max",
+    "mean_word_len",
+    "log_page_lines",
+    "page_has_stopwords",
+    "page_long_share",
+    "overlap_prev",
+    "overlap_next",
+    "page_script_share",
+    "spaced_separators",
+)
+CONTEXT_FEATURES = (
+    "log_chars",
+    "terminal",
+    "stopword_ratio",
+    "site_frac",
+    "lex_mean",
+    "letter_ratio",
+)
+CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
+_CONTEXT_WIDTH = len(CONTEXT_FEATURES) * len(CONTEXT_OFFSETS)
+WINDOW_FEATURES = (
+    "good_share_3",
+    "good_share_10",
+    "max_chars_5",
+    "log_dist_good_before",
+    "log_dist_good_after",
+    "good_before_share",
+    "good_after_share",
+)
+_IDX = {name: i for i, name in enumerate(LINE_FEATURES)}
+
+
+def feature_names() -> list[str]:
+    names = list(LINE_FEATURES)
+    for off in CONTEXT_OFFSETS:
+        names.extend(f"{name}@{off:+d}" for name in CONTEXT_FEATURES)
+    names.extend(WINDOW_FEATURES)
+    return names
+
+
+FEATURE_NAMES = tuple(feature_names())
+
+
+@dataclass(slots=True)
+class PageProfile:
+    """What the page as a whole looks like: its dominant script, language and stopword list."""
+
+    script: str | None
+    lang: str | None
+    stopwords: frozenset[str]
+
+
+@dataclass(slots=True)
+class SiteCounts:
+    """How many pages of the page's site contain each of its lines (the page itself included),
+    and how many pages the site has in the input. ``None`` counts mean no statistics."""
+
+    pages: int
+    lines: Sequence[int]
+
+
+@dataclass(slots=True)
+class PageFeatures:
+    """The measured page: profile, per-line word forms, the feature matrix and facts for reasons."""
+
+    profile: PageProfile
+    forms: list[list[str]]
+    matrix: Matrix
+    repeats: list[int]
+    site_pages_containing: list[int]
+    line_script: list[str | None]
+    line_lang: list[str | None]
+    line_forms: list[str]
+
+
+def line_form(text: str) -> str:
+    """The form lines are compared in (within a page and across a site): matching form of the
+    words with every run of digits replaced by ``0`` (dates and counters vary, templates do not);
+    a line without words is compared as it is written."""
+    return _DIGITS_RE.sub("0", " ".join(words(match_form(text)))) or text
+
+
+_SCRIPTS = (
+    "Arabic",
+    "Armenian",
+    "Bengali",
+    "Cyrillic",
+    "Devanagari",
+    "Ethiopic",
+    "Georgian",
+    "Greek",
+    "Han",
+    "Hangul",
+    "Hebrew",
+    "Japanese",
+    "Latin",
+    "Myanmar",
+    "Tamil",
+    "Thai",
+)
+_NO_SCRIPT = len(_SCRIPTS)
+_HAN, _JAPANESE = _SCRIPTS.index("Han"), _SCRIPTS.index("Japanese")
+# Character classes, one bit each, in a table over the Basic Multilingual Plane (code points above
+# it count as symbols).
+(
+    _SPACE,
+    _LETTER_BIT,
+    _DIGIT_BIT,
+    _CASED_BIT,
+    _UPPER_BIT,
+    _TERM_BIT,
+    _COMMA_BIT,
+    _SEP_BIT,
+    _COPY_BIT,
+) = (1 << k for k in range(9))
+
+
+@cache
+def _tables() -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8]]:
+    """(class bits, script index) of every BMP code point, built once from Unicode properties."""
+    bmp = "".join(chr(c) if not 0xD800 <= c < 0xE000 else " " for c in range(0x10000))
+    bits = np.zeros(0x10000, dtype=np.uint16)
+    scripts = np.full(0x10000, _NO_SCRIPT, dtype=np.uint8)
+
+    def mark(pattern: str, bit: int) -> None:
+        for m in regex.finditer(pattern, bmp):
+            bits[m.start() : m.end()] |= bit
+
+    mark(r"\s+", _SPACE)
+    mark(r"[\p{L}\p{M}]+", _LETTER_BIT)
+    mark(r"\p{N}+", _DIGIT_BIT)
+    mark(r"[\p{Lu}\p{Ll}\p{Lt}]+", _CASED_BIT)
+    mark(r"\p{Lu}+", _UPPER_BIT)
+    for chars, bit in (
+        (TERMINAL, _TERM_BIT),
+        (_COMMAS, _COMMA_BIT),
+        (_SEPARATORS, _SEP_BIT),
+        (_COPYRIGHT, _COPY_BIT),
+    ):
+        for c in chars:
+            bits[ord(c)] |= bit
+    for name in (*SCRIPTS, "Japanese"):
+        if name == "Japanese":
+            continue
+        target = _SCRIPTS.index({"Hiragana": "Japanese", "Katakana": "Japanese"}.get(name, name))
+        for m in regex.finditer(rf"\p{{Script={name}}}+", bmp):
+            scripts[m.start() : m.end()] = target
+    scripts[(bits & _LETTER_BIT) == 0] = _NO_SCRIPT  # digits and marks of a script are not letters
+    return bits, scripts
+
+
+def _merge_japanese(counts: npt.NDArray[np.int64]) -> None:
+    """Japanese is written with Han and kana together: count them as one script (in place)."""
+    both = (counts[..., _JAPANESE] > 0) & (counts[..., _HAN] > 0)
+    counts[..., _JAPANESE] += np.where(both, counts[..., _HAN], 0)
+    counts[..., _HAN] = np.where(both, 0, counts[..., _HAN])
+
+
+def _dominant(counts: npt.NDArray[np.int64]) -> str | None:
+    return _SCRIPTS[int(counts.argmax())] if counts.sum() else None
+
+
+def page_script_counts(
+    texts: Sequence[str],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(class counts per line and bit, script counts per line, script counts of the page)."""
+    n = len(texts)
+    joined = "\n".join(texts)
+    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    big = cp > 0xFFFF
+    cp16 = np.where(big, 0xFFFF, cp).astype(np.int64)
+    bits_table, script_table = _tables()
+    bits = bits_table[cp16]
+    bits = np.where(big, 0, bits).astype(np.int64)
+    line_of = np.concatenate([[0], np.cumsum(cp[:-1] == 10)]) if cp.size else np.zeros(0, np.int64)
+    classes = np.zeros((n, 10), dtype=np.int64)
+    for b in range(9):
+        classes[:, b] = np.bincount(line_of, weights=(bits >> b) & 1, minlength=n)[:n]
+    # Column 9: word-initial capitals (an uppercase letter not preceded by a letter).
+    prev_letter = np.concatenate([[False], (bits[:-1] & _LETTER_BIT) > 0]) if cp.size else bits > 0
+    initial = ((bits & _UPPER_BIT) > 0) & ~prev_letter
+    classes[:, 9] = np.bincount(line_of, weights=initial, minlength=n)[:n]
+    # Newlines joined the lines: they are spaces, so "non-space" stays exact.
+    nonspace = np.bincount(line_of, weights=(bits & _SPACE) == 0, minlength=n)[:n]
+    classes[:, 0] = nonspace  # column 0 holds non-space characters (not spaces)
+    sid = np.where(big, _NO_SCRIPT, script_table[cp16]).astype(np.int64)
+    width = _NO_SCRIPT + 1
+    per_line = np.bincount(line_of * width + sid, minlength=n * width)[: n * width]
+    per_line = per_line.reshape(n, width)[:, :_NO_SCRIPT].astype(np.int64)
+    page = per_line.sum(axis=0)
+    _merge_japanese(page)
+    _merge_japanese(per_line)
+    return classes, per_line, page
+
+
+def fold_lines(texts: Sequence[str]) -> list[str]:
+    """Each line in matching form (`gharbal.normalise.match_form` applied to the whole line)."""
+    folded = match_form("\n".join(texts))
+    return folded.split("\n")
+
+
+def guess_page_language(forms: list[list[str]], script: str | None) -> str | None:
+    """The language of ``script`` whose stopwords cover most of the page's words (as
+    `gharbal.identify.stopwords.guess_language`, counted with set operations)."""
+    candidates = SCRIPT_LANGUAGES.get(script or "", ())
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    counts = Counter(w for f in forms for w in f)
+    vocab = counts.keys()
+    best, best_cover = None, 0
+    for lang in candidates:
+        cover = sum(counts[w] for w in vocab & stopwords_for(lang))
+        if cover > best_cover:
+            best, best_cover = lang, cover
+    return best or candidates[0]
+
+
+def profile_page(
+    lines: Sequence[Line], page_scripts: npt.NDArray[np.int64] | None = None
+) -> tuple[PageProfile, list[list[str]]]:
+    """The page profile and each line's words in matching form."""
+    texts = [ln.text for ln in lines]
+    forms = [words(t) for t in fold_lines(texts)]
+    if page_scripts is None:
+        page_scripts = page_script_counts(texts)[2]
+    script = _dominant(page_scripts)
+    lang = guess_page_language(forms, script)
+    return PageProfile(script, lang, stopwords_for(lang) if lang else frozenset()), forms
+
+
+def _line_hits(pattern: regex.Pattern[str], texts: Sequence[str]) -> set[int]:
+    """Indices of the lines where ``pattern`` matches (one scan of the whole page)."""
+    joined = "\n".join(texts)
+    hits: set[int] = set()
+    for m in pattern.finditer(joined):
+        hits.add(joined.count("\n", 0, m.start()))
+    return hits
+
+
+def measure_page(
+    lines: Sequence[Line],
+    lexicon: Mapping[str, float],
+    site: SiteCounts | None = None,
+) -> PageFeatures:
+    """The feature matrix of a page's lines (rows in line order, columns `FEATURE_NAMES`)."""
+    n = len(lines)
+    texts = [ln.text for ln in lines]
+    classes, line_scripts, page_scripts = page_script_counts(texts)
+    profile, forms = profile_page(lines, page_scripts)
+    line_forms = [
+        (_DIGITS_RE.sub("0", " ".join(f)) if classes[i, 2] else " ".join(f)) or texts[i]
+        for i, f in enumerate(forms)
+    ]
+    urlish = _line_hits(_URLISH, texts)
+    seen = Counter(line_forms)
+    base = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.float32, count=n)
+    max_chars = float(lengths.max()) if n else 1.0
+    long_share = float((lengths >= 100).mean()) if n else 0.0
+    site_pages = max(site.pages - 1, 0) if site is not None else 0
+    site_containing: list[int] = []
+    scripts: list[str | None] = []
+    langs: list[str | None] = []
+    sw = profile.stopwords
+    page_lang = profile.lang
+    page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
+    letters_all = classes[:, 1]
+    script_total = line_scripts.sum(axis=1)
+    script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
+    rows: list[tuple[float, ...]] = []
+    for i, text in enumerate(texts):
+        fs = forms[i]
+        nw = len(fs)
+        nsw = sum(map(sw.__contains__, fs)) if sw else 0
+        sw_ratio = nsw / nw if nw else 0.0
+        script_id = int(script_arg[i]) if script_total[i] >= 3 else -1
+        scripts.append(_SCRIPTS[script_id] if script_id >= 0 else None)
+        lang: str | None = None
+        if (
+            letters_all[i] >= _LID_MIN_LETTERS
+            and sw_ratio <= _LID_MAX_STOPWORDS
+            and page_lang is not None
+            and script_id == page_script_id
+        ):
+            lang = detect(text).lang
+        langs.append(lang)
+        last = text[-1:]
+        first = text[:1]
+        containing = max(site.lines[i] - 1, 0) if site is not None else 0
+        site_containing.append(containing)
+        rows.append(
+            (
+                nw,
+                1.0 if ends_sentence(text) else 0.0,
+                1.0 if last in ":：" else 0.0,
+                1.0 if last in _COMMAS else 0.0,
+                sw_ratio,
+                nsw,
+                1.0 if script_id >= 0 and script_id != page_script_id else 0.0,
+                1.0 if script_id < 0 else 0.0,
+                1.0 if lang is not None and lang != page_lang else 0.0,
+                seen[line_forms[i]] - 1,
+                containing / site_pages if site_pages else 0.0,
+                containing,
+                1.0 if i in urlish else 0.0,
+                1.0 if first in _BULLETS or first.isdigit() else 0.0,
+                sum(map(len, fs)) / nw if nw else 0.0,
+            )
+        )
+    if rows:
+        cols = np.asarray(rows, dtype=np.float32)
+        logged = (0, 5, 9, 11)
+        cols[:, logged] = np.log1p(cols[:, logged])
+        base[:, [1, 7, 8, 9, 12, 13, 14, 15, 16, 20, 21, 22, 28, 30, 33]] = cols
+    if n:
+        nonspace = np.maximum(classes[:, 0], 1).astype(np.float32)
+        letters = classes[:, 1].astype(np.float32)
+        digits = classes[:, 2].astype(np.float32)
+        cased = classes[:, 3].astype(np.float32)
+        idx = np.arange(n, dtype=np.float32)
+        base[:, 0] = np.log1p(lengths)
+        base[:, 2] = letters / nonspace
+        base[:, 3] = digits / nonspace
+        base[:, 4] = np.maximum(nonspace - letters - digits, 0) / nonspace
+        base[:, 5] = np.where(cased > 0, classes[:, 4] / np.maximum(cased, 1), 0.0)
+        words_n = np.maximum(np.expm1(base[:, 1]), 1.0)
+        base[:, 6] = np.minimum(classes[:, 9] / words_n, 1.0)
+        base[:, 10] = np.log1p(classes[:, 5])
+        base[:, 11] = np.log1p(classes[:, 6])
+        base[:, 17] = idx / (n - 1) if n > 1 else 0.0
+        base[:, 18] = np.log1p(idx)
+        base[:, 19] = np.log1p(n - 1 - idx)
+        base[:, 23] = math.log1p(site_pages)
+        base[:, 29] = np.log1p(classes[:, 7])
+        base[:, 31] = np.maximum(base[:, 31], (classes[:, 8] > 0).astype(np.float32))
+        base[:, 32] = lengths / (max_chars or 1.0)
+        base[:, 34] = math.log1p(n)
+        base[:, 35] = 1.0 if sw else 0.0
+        base[:, 36] = long_share
+    # Share of a line's words found in the line before / after (captions repeating alt texts,
+    # headlines repeated in breadcrumbs).
+    sets = [set(f) for f in forms]
+    for i in range(n):
+        own_set = sets[i]
+        if own_set:
+            if i > 0:
+                base[i, _IDX["overlap_prev"]] = len(own_set & sets[i - 1]) / len(own_set)
+            if i + 1 < n:
+                base[i, _IDX["overlap_next"]] = len(own_set & sets[i + 1]) / len(own_set)
+    if n:
+        # Share of the line's letters written in the page's script (credits, mixed-script bylines).
+        in_page = line_scripts[:, page_script_id] if page_script_id >= 0 else np.zeros(n)
+        base[:, _IDX["page_script_share"]] = np.where(
+            script_total > 0, in_page / np.maximum(script_total, 1), 1.0
+        )
+        joined = "\n".join(texts)
+        counts = np.zeros(n, dtype=np.float32)
+        for m in _SPACED_SEPARATOR.finditer(joined):
+            counts[joined.count("\n", 0, m.start() + 1)] += 1
+        base[:, _IDX["spaced_separators"]] = np.log1p(counts)
+    if lexicon:
+        base[:, _LEX] = lexicon_columns([f.split() for f in line_forms], lexicon)
+    matrix = np.concatenate([base, _context(base), _windows(base)], axis=1)
+    return PageFeatures(
+        profile=profile,
+        forms=forms,
+        matrix=matrix,
+        repeats=[seen[f] for f in line_forms],
+        site_pages_containing=site_containing,
+        line_script=scripts,
+        line_lang=langs,
+        line_forms=line_forms,
+    )
+
+
+_LEX = [_IDX[name] for name in ("lex_mean", "lex_max", "lex_min", "lex_first")]
+
+
+def lexicon_columns(forms: list[list[str]], lexicon: Mapping[str, float]) -> Matrix:
+    """Mean, max, min and first-word chrome score of each line's words (as in `line_form`)."""
+    out = np.zeros((len(forms), 4), dtype=np.float32)
+    get = lexicon.get
+    for i, fs in enumerate(forms):
+        if fs:
+            lex = list(map(get, fs, repeat(0.0)))
+            out[i] = (sum(lex) / len(lex), max(lex), min(lex), lex[0])
+    return out
+
+
+def with_lexicon(feats: PageFeatures, lexicon: Mapping[str, float]) -> Matrix:
+    """``feats.matrix`` with the lexicon columns (own and neighbours') computed for ``lexicon``."""
+    m = feats.matrix.copy()
+    m[:, _LEX] = lexicon_columns([f.split() for f in feats.line_forms], lexicon)
+    m[:, len(LINE_FEATURES) : len(LINE_FEATURES) + _CONTEXT_WIDTH] = _context(
+        m[:, : len(LINE_FEATURES)]
+    )
+    return m
+
+
+def shifted(values: npt.NDArray[np.float32], off: int, fill: float) -> npt.NDArray[np.float32]:
+    """``values`` moved so that row i holds row i+off (``fill`` past the page edges)."""
+    out = np.full_like(values, fill)
+    n = values.shape[0]
+    if off > 0 and off < n:
+        out[: n - off] = values[off:]
+    elif off < 0 and -off < n:
+        out[-off:] = values[: n + off]
+    return out
+
+
+def _context(base: Matrix) -> Matrix:
+    cols = [_IDX[name] for name in CONTEXT_FEATURES]
+    sub = base[:, cols]
+    # Beyond the page edge: an empty line (-1 marks "no line" for every feature).
+    return np.concatenate([shifted(sub, off, -1.0) for off in CONTEXT_OFFSETS], axis=1)
+
+
+def window_mean(values: npt.NDArray[np.float32], radius: int) -> npt.NDArray[np.float32]:
+    """Mean of ``values`` over rows i-radius..i+radius (clipped at the page edges)."""
+    n = values.shape[0]
+    csum = np.concatenate([[0.0], np.cumsum(values, dtype=np.float64)])
+    idx = np.arange(n)
+    lo = np.maximum(idx - radius, 0)
+    hi = np.minimum(idx + radius + 1, n)
+    out: npt.NDArray[np.float32] = ((csum[hi] - csum[lo]) / (hi - lo)).astype(np.float32)
+    return out
+
+
+def _windows(base: Matrix) -> Matrix:
+    n = base.shape[0]
+    chars = base[:, _IDX["log_chars"]]
+    good = ((chars >= math.log1p(80)) & (base[:, _IDX["stopword_ratio"]] >= 0.1)) | (
+        (chars >= math.log1p(60)) & (base[:, _IDX["terminal"]] > 0)
+    )
+    goodf = good.astype(np.float32)
+    out = np.zeros((n, len(WINDOW_FEATURES)), dtype=np.float32)
+    if n == 0:
+        return out
+    out[:, 0] = window_mean(goodf, 3)
+    out[:, 1] = window_mean(goodf, 10)
+    padded = np.concatenate([np.zeros(5, np.float32), chars, np.zeros(5, np.float32)])
+    out[:, 2] = np.lib.stride_tricks.sliding_window_view(padded, 11).max(axis=1)
+    idx = np.arange(n)
+    good_idx = np.flatnonzero(good)
+    if good_idx.size:
+        pos = np.searchsorted(good_idx, idx)
+        before = np.where(pos > 0, idx - good_idx[np.maximum(pos - 1, 0)], n + 1)
+        # Strictly after i: the first good index > i.
+        pos_after = np.searchsorted(good_idx, idx, side="right")
+        after = np.where(
+            pos_after < good_idx.size,
+            good_idx[np.minimum(pos_after, good_idx.size - 1)] - idx,
+            n + 1,
+        )
+        out[:, 3] = np.log1p(before)
+        out[:, 4] = np.log1p(after)
+        total = float(good_idx.size)
+        out[:, 5] = pos / total
+        out[:, 6] = (good_idx.size - pos_after) / total
+    else:
+        out[:, 3] = out[:, 4] = math.log1p(n + 1)
+    return out

@@ -1,0 +1,346 @@
+"""The trained line classifier: two stages of gradient-boosted trees over `gharbal.extract.features`.
+
+Stage 1 scores every line from its own features and its neighbours'; stage 2 sees the same features
+plus stage 1's scores of the surrounding lines and where the page's main block lies (stacked
+sequential learning: the context a CRF would give, with plain trees). The model is trained with
+LightGBM by ``scripts/train_lines.py`` and shipped as JSON (``gharbal/data/models/<name>.json``:
+flat arrays of tree nodes, the chrome lexicon, the decision threshold); it loads offline without
+pickle or LightGBM, and trees are evaluated with numpy for all lines of a page at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gharbal.extract.features import FEATURE_NAMES, shifted, window_mean
+
+FORMAT = "gharbal-line-model"
+DEFAULT_MODEL = "lines_gbt_v1"
+STAGE2_OFFSETS = (-3, -2, -1, 1, 2, 3)
+STAGE2_NAMES = (
+    "s1",
+    *(f"s1@{off:+d}" for off in STAGE2_OFFSETS),
+    "p1_mean_3",
+    "p1_mean_10",
+    "p1_page_mean",
+    "p1_page_share",
+    "before_first",
+    "after_last",
+    "log_dist_kept_before",
+    "log_dist_kept_after",
+)
+_EDGE_SCORE = -8.0
+
+Floats = npt.NDArray[np.float64]
+
+
+def _sigmoid(x: Floats) -> Floats:
+    out: Floats = 1.0 / (1.0 + np.exp(-x))
+    return out
+
+
+def stage2_features(scores: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """Context features from stage-1 raw scores of a page's lines (rows in line order)."""
+    s = np.asarray(scores, dtype=np.float32)
+    n = s.shape[0]
+    p = (1.0 / (1.0 + np.exp(-s.astype(np.float64)))).astype(np.float32)
+    cols = [s]
+    cols.extend(shifted(s, off, _EDGE_SCORE) for off in STAGE2_OFFSETS)
+    cols.append(window_mean(p, 3))
+    cols.append(window_mean(p, 10))
+    kept = np.flatnonzero(p >= 0.5)
+    idx = np.arange(n)
+    cols.append(np.full(n, p.mean() if n else 0.0, np.float32))
+    cols.append(np.full(n, kept.size / n if n else 0.0, np.float32))
+    if kept.size:
+        cols.append((idx < kept[0]).astype(np.float32))
+        cols.append((idx > kept[-1]).astype(np.float32))
+        pos = np.searchsorted(kept, idx)
+        before = np.where(pos > 0, idx - kept[np.maximum(pos - 1, 0)], n + 1)
+        pos_after = np.searchsorted(kept, idx, side="right")
+        after = np.where(
+            pos_after < kept.size, kept[np.minimum(pos_after, kept.size - 1)] - idx, n + 1
+        )
+        cols.append(np.log1p(before).astype(np.float32))
+        cols.append(np.log1p(after).astype(np.float32))
+    else:
+        cols.extend([np.ones(n, np.float32), np.ones(n, np.float32)])
+        cols.extend([np.full(n, math.log1p(n + 1), np.float32)] * 2)
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class Forest:
+    """A sum of binary trees in flat arrays: node ``k`` tests ``x[feature[k]] <= threshold[k]``
+    and goes to ``left[k]`` or ``right[k]``; a leaf has ``feature[k] == -1``. ``value[k]`` is a
+    leaf's output, or an inner node's mean output (used to explain decisions)."""
+
+    feature: npt.NDArray[np.int32]
+    threshold: Floats
+    left: npt.NDArray[np.int32]
+    right: npt.NDArray[np.int32]
+    value: Floats
+    roots: npt.NDArray[np.int32]
+    depth: int
+    _heap: _Heap | None = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Forest:
+        return cls(
+            feature=np.asarray(d["feature"], dtype=np.int32),
+            threshold=np.asarray(d["threshold"], dtype=np.float64),
+            left=np.asarray(d["left"], dtype=np.int32),
+            right=np.asarray(d["right"], dtype=np.int32),
+            value=np.asarray(d["value"], dtype=np.float64),
+            roots=np.asarray(d["roots"], dtype=np.int32),
+            depth=int(d["depth"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depth": self.depth,
+            "roots": self.roots.tolist(),
+            "feature": self.feature.tolist(),
+            "threshold": self.threshold.tolist(),
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "value": self.value.tolist(),
+        }
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_heap", _Heap.of(self))
+
+    def _compiled(self) -> _Heap:
+        assert self._heap is not None
+        return self._heap
+
+    def raw_score(self, x: npt.NDArray[np.float32]) -> Floats:
+        """Sum of the trees' leaf values for every row of ``x``."""
+        heap = self._compiled()
+        leaves, _ = heap.walk(x, record=False)
+        total: Floats = heap.leaf_value[leaves].sum(axis=1)
+        return total
+
+    def contributions(self, x: npt.NDArray[np.float32]) -> Floats:
+        """Per-feature contributions to each row's raw score (Saabas: along each tree's path, the
+        change of the node's mean value is credited to the feature split on), shape (rows, features);
+        with the trees' root values (the bias) they add up to the raw score."""
+        return self.explain(x)[1]
+
+    def explain(self, x: npt.NDArray[np.float32]) -> tuple[Floats, Floats]:
+        """(raw scores, contributions) in one walk down the trees."""
+        heap = self._compiled()
+        n, width = x.shape
+        out = np.zeros(n * width, dtype=np.float64)
+        if n == 0 or heap.depth == 0:
+            return self.raw_score(x), out.reshape(n, width)
+        leaves, steps = heap.walk(x, record=True)
+        rows = np.arange(n)[:, None] * width
+        for feat, before, after in steps:
+            delta = heap.node_value[after] - heap.node_value[before]
+            out += np.bincount((rows + feat).ravel(), delta.ravel(), minlength=n * width)
+        raw: Floats = heap.leaf_value[leaves].sum(axis=1)
+        return raw, out.reshape(n, width)
+
+
+@dataclass(frozen=True, slots=True)
+class _Heap:
+    """The trees as complete binary trees of equal depth in heap order (children of ``k`` at
+    ``2k+1``, ``2k+2``), so that all trees advance one level per numpy step. A leaf above the
+    bottom is continued by pass-through nodes (threshold +inf: always left, same value)."""
+
+    depth: int
+    feature: npt.NDArray[np.int64]  # (trees * inner,) feature of each inner heap node
+    threshold: npt.NDArray[np.float32]  # (trees * inner,) rounded down to float32
+    node_value: Floats  # (trees * nodes,) mean value of every heap node
+    leaf_value: Floats  # (trees * leaves,) indexable by the global leaf index
+
+    @classmethod
+    def of(cls, forest: Forest) -> _Heap:
+        depth = forest.depth
+        inner, leaves = (1 << depth) - 1, 1 << depth
+        nodes = inner + leaves
+        trees = forest.roots.size
+        feature = np.zeros((trees, max(inner, 1)), dtype=np.int64)
+        threshold = np.full((trees, max(inner, 1)), np.inf)
+        node_value = np.zeros((trees, nodes))
+        for t, root in enumerate(forest.roots.tolist()):
+            stack = [(int(root), 0)]
+            while stack:
+                k, pos = stack.pop()
+                node_value[t, pos] = forest.value[k]
+                if pos >= inner:
+                    continue
+                if forest.feature[k] >= 0:
+                    feature[t, pos] = forest.feature[k]
+                    threshold[t, pos] = forest.threshold[k]
+                    stack.append((int(forest.left[k]), 2 * pos + 1))
+                    stack.append((int(forest.right[k]), 2 * pos + 2))
+                else:
+                    stack.append((k, 2 * pos + 1))  # pass-through: +inf threshold goes left
+                    stack.append((k, 2 * pos + 2))
+        # Features are float32: ``x <= t`` for a float64 ``t`` is ``x <= t32`` with ``t32`` the
+        # largest float32 not above ``t``, so comparisons stay exact in single precision.
+        t32 = threshold.ravel().astype(np.float32)
+        above = t32.astype(np.float64) > threshold.ravel()
+        t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+        return cls(
+            depth=depth,
+            feature=feature.ravel(),
+            threshold=t32,
+            node_value=node_value.ravel(),
+            leaf_value=node_value[:, inner:].ravel(),
+        )
+
+    def walk(
+        self, x: npt.NDArray[np.float32], record: bool
+    ) -> tuple[npt.NDArray[np.int64], list[tuple[npt.NDArray[np.int64], ...]]]:
+        """Global leaf index reached by every (row, tree); with ``record``, the (feature, node
+        before, node after) of every level, as global node indices."""
+        n, width = x.shape
+        inner, leaves = (1 << self.depth) - 1, 1 << self.depth
+        trees = self.leaf_value.size // leaves
+        xflat = np.ascontiguousarray(x, dtype=np.float32).ravel()
+        row_base = (np.arange(n, dtype=np.int64) * width)[:, None]
+        inner_base = (np.arange(trees, dtype=np.int64) * inner)[None, :]
+        node_base = (np.arange(trees, dtype=np.int64) * (inner + leaves))[None, :]
+        pos = np.zeros((n, trees), dtype=np.int64)
+        steps: list[tuple[npt.NDArray[np.int64], ...]] = []
+        for _ in range(self.depth):
+            at = inner_base + pos
+            feat = self.feature[at]
+            right = xflat[row_base + feat] > self.threshold[at]
+            nxt = 2 * pos + 1 + right
+            if record:
+                steps.append((feat, node_base + pos, node_base + nxt))
+            pos = nxt
+        leaf = (np.arange(trees, dtype=np.int64) * leaves)[None, :] + (pos - inner)
+        return leaf, steps
+
+
+@dataclass(frozen=True, slots=True)
+class LineModel:
+    name: str
+    threshold: float
+    feature_names: tuple[str, ...]
+    stage2_names: tuple[str, ...]
+    lexicon: dict[str, float]
+    stage1: Forest
+    stage2: Forest
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LineModel:
+        if d.get("format") != FORMAT or d.get("version") != 1:
+            raise ValueError(f"not a {FORMAT} v1 file")
+        model = cls(
+            name=str(d["name"]),
+            threshold=float(d["threshold"]),
+            feature_names=tuple(d["feature_names"]),
+            stage2_names=tuple(d["stage2_names"]),
+            lexicon={str(k): float(v) for k, v in d["lexicon"].items()},
+            stage1=d["stage1"]
+            if isinstance(d["stage1"], Forest)
+            else Forest.from_dict(d["stage1"]),
+            stage2=d["stage2"]
+            if isinstance(d["stage2"], Forest)
+            else Forest.from_dict(d["stage2"]),
+        )
+        if model.feature_names != FEATURE_NAMES or model.stage2_names != STAGE2_NAMES:
+            raise ValueError(f"model {model.name} was trained on other features than this gharbal")
+        return model
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "version": 1,
+                "name": self.name,
+                "threshold": self.threshold,
+                "feature_names": list(self.feature_names),
+                "stage2_names": list(self.stage2_names),
+                "lexicon": dict(sorted(self.lexicon.items())),
+                "stage1": self.stage1.to_dict(),
+                "stage2": self.stage2.to_dict(),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @property
+    def stage1_bias(self) -> float:
+        """Stage 1's score before any split (the sum of its trees' root values)."""
+        return float(self.stage1.value[self.stage1.roots].sum())
+
+    def scores(
+        self, x: npt.NDArray[np.float32], s1: Floats | None = None
+    ) -> tuple[Floats, npt.NDArray[np.float32]]:
+        """(stage-2 raw scores, stage-2 matrix) for the feature matrix ``x`` of one page
+        (``s1``: stage-1 raw scores, if already computed)."""
+        if s1 is None:
+            s1 = self.stage1.raw_score(x)
+        x2 = np.concatenate([x, stage2_features(s1)], axis=1)
+        return self.stage2.raw_score(x2), x2
+
+    def predict_proba(self, x: npt.NDArray[np.float32]) -> Floats:
+        """Probability that each line (row of ``x``, one page) is main content."""
+        return _sigmoid(self.scores(x)[0])
+
+
+@cache
+def load_model(name: str = DEFAULT_MODEL) -> LineModel:
+    """The model shipped in the package under ``name`` (read once per process)."""
+    text = (files("gharbal") / "data" / "models" / f"{name}.json").read_text(encoding="utf-8")
+    return LineModel.from_dict(json.loads(text))
+
+
+def export_lightgbm(booster: Any) -> Forest:
+    """Flatten a trained LightGBM binary booster into a `Forest` (numerical splits only)."""
+    dump = booster.dump_model()
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    value: list[float] = []
+    roots: list[int] = []
+    depth = 0
+
+    def add(node: dict[str, Any], level: int) -> int:
+        nonlocal depth
+        k = len(feature)
+        feature.append(-1)
+        threshold.append(0.0)
+        left.append(k)
+        right.append(k)
+        value.append(0.0)
+        if "leaf_value" in node:
+            value[k] = float(node["leaf_value"])
+            depth = max(depth, level)
+            return k
+        value[k] = float(node["internal_value"])
+        if node["decision_type"] != "<=":
+            raise ValueError(f"unsupported split {node['decision_type']}")
+        feature[k] = int(node["split_feature"])
+        threshold[k] = float(node["threshold"])
+        left[k] = add(node["left_child"], level + 1)
+        right[k] = add(node["right_child"], level + 1)
+        return k
+
+    for tree in dump["tree_info"]:
+        roots.append(add(tree["tree_structure"], 0))
+    return Forest(
+        feature=np.asarray(feature, dtype=np.int32),
+        threshold=np.asarray(threshold, dtype=np.float64),
+        left=np.asarray(left, dtype=np.int32),
+        right=np.asarray(right, dtype=np.int32),
+        value=np.asarray(value, dtype=np.float64),
+        roots=np.asarray(roots, dtype=np.int32),
+        depth=depth,
+    )
