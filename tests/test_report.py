@@ -175,7 +175,7 @@ def test_explain_kept_page(run_out: Path, cli: Callable[..., Any]) -> None:
     out = result.output
     assert f"{SEED_ID}: KEPT" in out
     assert "REMOVED  تابعنا عبر" in out
-    assert "extract.lines.short" in out
+    assert "-> extract." in out  # each removed line with its extraction reason
     assert "TITLE    الولايات المتحدة عازمة على حل الخلافات مع روسيا قبل 25 يناير" in out
     exp = explain(run_out, SEED_ID)
     assert [ln.no for ln in exp.lines] == sorted(ln.no or 0 for ln in exp.lines)

@@ -201,7 +201,7 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
         recipe = _recipe(recipe_path)
         with _progress("gharbal extract") as bar:
             written, unreadable = extract_file(
-                input_path, output, recipe, bar.update, site_stats=False if no_site_stats else None
+                input_path, output, recipe, bar.update, site_stats=not no_site_stats
             )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
