@@ -297,8 +297,9 @@ def score(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> tuple[flo
 
 
 def near_recipe(workers: int = 1, min_similarity: float | None = None) -> Any:
-    """gharbal's recipe for these benches: the text as given (no line cleaning), near dedup on,
-    no HTML report (the peer writes none)."""
+    """gharbal's recipe for these benches: the text as given (no line cleaning, hence no site
+    statistics), no language ID, quality filters or PII redaction (the synthetic pages are not
+    meant to pass them, and the peer runs none), no HTML report; near dedup on."""
     from gharbal import Recipe
 
     near: dict[str, Any] = {"enabled": True}
@@ -308,6 +309,9 @@ def near_recipe(workers: int = 1, min_similarity: float | None = None) -> Any:
         {
             "workers": workers,
             "extract": {"lines": {"enabled": False}, "title": {"enabled": False}},
+            "lang": {"enabled": False},
+            "quality": {"enabled": False},
+            "pii": {"enabled": False},
             "report": {"enabled": False},
             "dedup": {"near": near},
         }
