@@ -132,6 +132,7 @@ def test_html_extractors_are_selectable() -> None:
     assert doc.title == "Big news"
     assert "The council met on Tuesday" in doc.text
     assert doc.lines is None  # main content, no line verdicts
-    doc = extract_page(Document(id="h", html=html), CFG)  # default: rendered to lines
+    lines_cfg = Recipe.from_dict({"extract": {"html": {"extractor": "lines"}}}).extract
+    doc = extract_page(Document(id="h", html=html), lines_cfg)  # rendered to lines
     assert doc.lines is not None
     assert any(ln.text == "Copyright 2024" and ln.reason for ln in doc.lines)

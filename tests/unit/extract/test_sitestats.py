@@ -129,7 +129,8 @@ def test_run_has_an_inspectable_site_stats_stage(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in _site_pages(6)), encoding="utf-8")
     out = tmp_path / "out"
-    stats = gharbal.run([str(src)], out)
+    recipe = gharbal.Recipe.from_dict({"extract": {"lines": {"site_stats": True}}})
+    stats = gharbal.run([str(src)], out, recipe)
     assert stats.input == 6
     stage = out / "stages" / "01-site_stats"
     assert json.loads((stage / "summary.json").read_text())["sites"] == 1
