@@ -51,7 +51,11 @@ def hostile_records() -> list[str]:
 
 
 def make_run(tmp: Path, **recipe: object) -> Path:
-    """Run gharbal on the sample plus ``hostile.jsonl``; returns the output directory."""
+    """Run gharbal on the sample plus ``hostile.jsonl``; returns the output directory.
+
+    The quality filters are off unless asked for: the hostile pages are short on purpose, and the
+    report must show them kept (their text in the viewer, their site in the sites table)."""
+    recipe.setdefault("quality", {"enabled": False})
     hostile = tmp / "hostile.jsonl"
     hostile.write_text("\n".join(hostile_records()) + "\n", encoding="utf-8")
     out = tmp / "out"

@@ -52,7 +52,9 @@ def test_warc_with_utf8_and_windows_1256_pages_gives_arabic_text(
         )
     )
     out = tmp_path / "out"
-    result = cli("run", str(warc), "-o", str(out))
+    recipe = tmp_path / "recipe.yaml"  # short pages: no quality filtering in this reader test
+    recipe.write_text("quality: {enabled: false}\n", encoding="utf-8")
+    result = cli("run", str(warc), "-o", str(out), "--recipe", str(recipe))
     assert result.exit_code == 0, result.output
     stats = _stats(out)
     assert (stats["input"], stats["kept"]) == (4, 3)

@@ -9,7 +9,11 @@ from gharbal.executors.local import LocalExecutor
 from gharbal.executors.ray import RayExecutor
 from gharbal.extract import Extract, extract_page
 from gharbal.extract_file import extract_file
+from gharbal.identify.language import LanguageId
+from gharbal.normalise import normalise
+from gharbal.pii import PiiRedact
 from gharbal.pipeline import build_steps, process_shard, run
+from gharbal.quality import QualityFilters, QualitySignals
 from gharbal.readers import Shard, detect_format, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.report import UnknownDocumentError, build_report, explain, format_explanation
@@ -25,8 +29,12 @@ __all__ = [
     "Extract",
     "GharbalError",
     "InvariantError",
+    "LanguageId",
     "Line",
     "LocalExecutor",
+    "PiiRedact",
+    "QualityFilters",
+    "QualitySignals",
     "RayExecutor",
     "Recipe",
     "Rejection",
@@ -46,6 +54,7 @@ __all__ = [
     "extract_file",
     "extract_page",
     "format_explanation",
+    "normalise",
     "plan_shards",
     "process_shard",
     "read_shard",

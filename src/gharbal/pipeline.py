@@ -44,6 +44,10 @@ from gharbal.executors.shards import (
     write_marker,
 )
 from gharbal.extract import Extract
+from gharbal.identify.language import LanguageId
+from gharbal.pii.redact import PiiRedact
+from gharbal.quality.filters import QualityFilters
+from gharbal.quality.signals import QualitySignals
 from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.report import build_report
@@ -70,7 +74,14 @@ module-level function, since every worker builds its steps from the recipe)."""
 
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
     """The steps and aggregations a recipe asks for, in pipeline order."""
-    return [Extract(recipe.extract)]
+    plan: list[Step | Aggregation] = [Extract(recipe.extract)]
+    if recipe.lang.enabled:
+        plan.append(LanguageId(recipe.lang))
+    if recipe.quality.enabled:
+        plan += [QualitySignals(recipe.quality), QualityFilters(recipe.quality)]
+    if recipe.pii.enabled:
+        plan.append(PiiRedact(recipe.pii))
+    return plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gharbal.errors import ConfigError
+from gharbal.identify.language import LanguageIdConfig
+from gharbal.pii.redact import PiiConfig
+from gharbal.quality.config import QualityConfig
 
 
 class _Model(BaseModel):
@@ -99,6 +102,9 @@ class Recipe(_Model):
     version: Literal[1] = 1
     read: ReadConfig = ReadConfig()
     extract: ExtractConfig = ExtractConfig()
+    lang: LanguageIdConfig = LanguageIdConfig()
+    quality: QualityConfig = QualityConfig()
+    pii: PiiConfig = PiiConfig()
     output: OutputConfig = OutputConfig()
     report: ReportConfig = ReportConfig()
     workers: int = Field(default=1, ge=1)

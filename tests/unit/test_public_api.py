@@ -7,6 +7,8 @@ EXPECTED = {
     "plan_shards", "process_shard", "read_shard", "run",
     "LocalExecutor", "RayExecutor",
     "UnknownDocumentError", "build_report", "explain", "format_explanation",
+    # issue 5: language ID, quality signals/filters, PII, the normalisation contract
+    "LanguageId", "PiiRedact", "QualityFilters", "QualitySignals", "normalise",
 }  # fmt: skip
 
 

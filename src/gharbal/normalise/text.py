@@ -1,25 +1,47 @@
 """Word tokenisation and the matching form of a word.
 
 Words are runs of letters, marks and digits, with zero-width (non-)joiners kept inside, so Arabic
-diacritics and Persian ZWNJ do not split a word; each Han, Hiragana or Katakana character is a word of
-its own (those scripts do not separate words with spaces). The matching form folds case, Unicode
-compatibility forms (Arabic presentation forms included), tatweel and Arabic diacritics: it is used to
-compare words, never to rewrite the stored text.
+diacritics, tatweel and Persian ZWNJ do not split a word; each Han, Hiragana or Katakana character is
+a word of its own (those scripts do not separate words with spaces). `tokens` and `word_tokens`
+tokenise for the quality signals (apostrophes and number separators kept inside tokens, every
+punctuation mark or symbol a token of its own).
+
+The matching form of a word is the normalisation contract (`gharbal.normalise.unicode.normalise`):
+NFKC, case-folded, without tatweel, bidi and zero-width characters and Arabic diacritics, Arabic
+letter variants folded and Arabic-Indic digits mapped. It is used to compare words, never to rewrite
+the stored text.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 
 import regex
 
-_WORD = regex.compile(
-    r"\p{Han}|\p{Hiragana}|\p{Katakana}|[^\W\p{Han}\p{Hiragana}\p{Katakana}_](?:[^\W_]|[\u200c\u200d\p{M}])*"
+from gharbal.normalise.unicode import normalise
+
+WORD_PATTERN = (
+    r"\p{Han}|\p{Hiragana}|\p{Katakana}"
+    r"|[^\W_](?:[^\W_]|[\u200c\u200d\p{M}])*"  # (a Han or kana first letter matched above)
 )
-# Arabic harakat, superscript alef, Quranic marks, and tatweel (U+0640).
-_ARABIC_MARKS = regex.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_ZW = regex.compile(r"[\u200b-\u200f\u2060\ufeff]")
+_WORD = regex.compile(WORD_PATTERN)
+# Quality tokens, close to what spaCy's tokenizer gives (the tokenizer datatrove uses for English),
+# without a model: URLs, e-mail addresses, abbreviations (U.S., e.g.), numbers with separators and
+# what follows them (3.5, 10,000, 8:00pm), and words joined by dots or underscores
+# (requirements.txt, snake_case) are one token; an apostrophe and the letters after it are a token
+# of their own (it 's, don 't, l 'homme); runs of dots or dashes are one token; any other
+# non-space character is a token of its own.
+# (The e-mail alternative is costly, so it is only in the patterns used on text with an "@".)
+_URL = r"(?:(?:https?|ftp)://|www\.)[^\s<>\"«»]*[^\s<>\"«».,;:!?)\]}'’”]"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_TOKEN_WORD = (
+    rf"{_URL}|(?:[^\W\d_]\.){{2,}}|\p{{Nd}}+(?:[.,:]\p{{Nd}}+)+(?:[^\W_]+)?"
+    rf"|(?:{WORD_PATTERN})(?:[._](?:{WORD_PATTERN}))*|(?<=[^\W_])['’](?:{WORD_PATTERN})"
+)
+_WORD_TOKEN = regex.compile(_TOKEN_WORD)
+_WORD_TOKEN_AT = regex.compile(rf"{_EMAIL}|{_TOKEN_WORD}")
+_TOKEN = regex.compile(rf"{_TOKEN_WORD}|\.{{2,}}|-{{2,}}|[^\s]")
+_TOKEN_AT = regex.compile(rf"{_EMAIL}|{_TOKEN_WORD}|\.{{2,}}|-{{2,}}|[^\s]")
 
 
 def words(text: str) -> list[str]:
@@ -28,9 +50,22 @@ def words(text: str) -> list[str]:
     return found
 
 
+def tokens(text: str) -> list[str]:
+    """The tokens of ``text`` for the quality signals: word tokens (see `word_tokens`), runs of dots
+    or dashes, and every other non-space character (punctuation, symbols) on its own."""
+    found: list[str] = (_TOKEN_AT if "@" in text else _TOKEN).findall(text)
+    return found
+
+
+def word_tokens(text: str) -> list[str]:
+    """The tokens of `tokens` that are words: `words` (joined across dots and underscores), an
+    apostrophe with the letters after it (``'s``), abbreviations, numbers with their separators
+    (``3.5``, ``10,000``), URLs and e-mail addresses."""
+    found: list[str] = (_WORD_TOKEN_AT if "@" in text else _WORD_TOKEN).findall(text)
+    return found
+
+
 @lru_cache(maxsize=1 << 16)
 def match_form(word: str) -> str:
-    """The form two words are compared in: NFKC, case-folded, without tatweel, Arabic diacritics and
-    zero-width characters."""
-    folded = unicodedata.normalize("NFKC", word).casefold()
-    return str(_ZW.sub("", _ARABIC_MARKS.sub("", folded)))
+    """The form two words (or two lines) are compared in: the contract's `normalise`."""
+    return normalise(word)

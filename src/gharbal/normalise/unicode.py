@@ -1,0 +1,134 @@
+"""The normalisation contract (DESIGN.md section 5): one matching form shared by every signal, hash
+and dedup step. It is for *comparing* text; the stored text always keeps what the author wrote.
+
+The matching form of a text is, in this order (each step optional where marked, see `MatchOptions`):
+
+1. NFKC: compatibility characters folded (full-width Latin, ligatures, Arabic presentation forms
+   U+FB50-U+FDFF and U+FE70-U+FEFF to the letters they show);
+2. case folding (``casefold``);
+3. deletion of characters that are invisible or only shape the text: bidi controls (U+061C ALM,
+   LRM, RLM, U+202A-U+202E, U+2066-U+2069), zero-width space, ZWNJ, ZWJ, word joiner, BOM, soft
+   hyphen, combining grapheme joiner, and the Arabic tatweel (U+0640);
+4. Arabic diacritics stripped (``strip_diacritics``), Arabic letter variants folded
+   (``fold_letters``), Arabic-Indic and Persian digits mapped to ASCII (``map_digits``); the tables
+   are in `gharbal.normalise.arabic`;
+5. NFKC again (deletions can make a mark meet a new base), repeated until nothing changes, so the
+   matching form is idempotent: ``normalise(normalise(t)) == normalise(t)``.
+
+`normalise` is the fast whole-text form. `normalise_with_offsets` gives the same text together with,
+for every output character, the span of the original text it came from: the text is cut into
+clusters (a base character with the marks, joiners and invisible characters that follow it, Hangul
+jamo kept with their syllable), each cluster is normalised on its own, so an output character maps
+back to its cluster. Both agree (a property test checks it).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import regex
+
+from gharbal.normalise.arabic import DIACRITICS, DIGITS, LETTER_FOLDS, TATWEEL
+
+# Invisible characters that carry no letters: removed for matching.
+IGNORABLE = frozenset(
+    "\u00ad\u034f\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOptions:
+    """Which optional folds the matching form applies (all on by default)."""
+
+    casefold: bool = True
+    strip_diacritics: bool = True
+    fold_letters: bool = True
+    map_digits: bool = True
+
+
+DEFAULT = MatchOptions()
+_TABLES: dict[MatchOptions, dict[int, str | None]] = {}
+
+
+def _table(options: MatchOptions) -> dict[int, str | None]:
+    table = _TABLES.get(options)
+    if table is None:
+        table = {ord(c): None for c in IGNORABLE | {TATWEEL}}
+        if options.strip_diacritics:
+            table.update({ord(c): None for c in DIACRITICS})
+        if options.fold_letters:
+            table.update({ord(k): v for k, v in LETTER_FOLDS.items()})
+        if options.map_digits:
+            table.update({ord(k): v for k, v in DIGITS.items()})
+        _TABLES[options] = table
+    return table
+
+
+def _round(text: str, options: MatchOptions, table: dict[int, str | None]) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    if options.casefold:
+        text = text.casefold()
+    return unicodedata.normalize("NFKC", text.translate(table))
+
+
+def normalise(text: str, options: MatchOptions = DEFAULT) -> str:
+    """The matching form of ``text`` (see the module docstring); idempotent."""
+    table = _table(options)
+    out = _round(text, options, table)
+    for _ in range(4):
+        again = _round(out, options, table)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+# A cluster: a base character followed by what cannot stand alone (marks, joiners, invisible
+# characters, tatweel, Hangul medial vowels and final consonants); leading non-base characters
+# form a cluster of their own.
+_NON_BASE = r"\p{M}\u1160-\u11ff\ud7b0-\ud7ff" + regex.escape(
+    "".join(sorted(IGNORABLE | {TATWEEL})), special_only=False
+)
+_CLUSTER = regex.compile(rf"[^{_NON_BASE}][{_NON_BASE}]*|[{_NON_BASE}]+", regex.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """A matching form with its way back: output character ``i`` came from
+    ``original[starts[i]:ends[i]]`` (the cluster it belongs to)."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """The span of the original text that output characters ``[i, j)`` came from."""
+        if not 0 <= i < j <= len(self.text):
+            raise ValueError(f"bad output span [{i}, {j}) for a text of {len(self.text)}")
+        return self.starts[i], self.ends[j - 1]
+
+
+def normalise_with_offsets(text: str, options: MatchOptions = DEFAULT) -> Normalised:
+    """`normalise` with a map from every output character back to the original text."""
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _CLUSTER.finditer(text):
+        out = normalise(m.group(), options)
+        if out:
+            parts.append(out)
+            starts.extend([m.start()] * len(out))
+            ends.extend([m.end()] * len(out))
+    return Normalised("".join(parts), tuple(starts), tuple(ends))
+
+
+__all__ = [
+    "DEFAULT",
+    "IGNORABLE",
+    "MatchOptions",
+    "Normalised",
+    "normalise",
+    "normalise_with_offsets",
+]

@@ -1,0 +1,6 @@
+"""Personal data: detection (`find_pii`) and redaction (`PiiRedact`)."""
+
+from gharbal.pii.detect import Span, find_pii
+from gharbal.pii.redact import PiiConfig, PiiRedact, redact
+
+__all__ = ["PiiConfig", "PiiRedact", "Span", "find_pii", "redact"]

@@ -1,0 +1,82 @@
+"""Properties of the normalisation contract (DESIGN.md section 5)."""
+
+from __future__ import annotations
+
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gharbal.normalise import match_form, normalise, normalise_with_offsets, words
+from gharbal.normalise.arabic import DIACRITICS, TATWEEL
+
+ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60)
+ARABIC_LETTERS = "ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآةىیکۀپچژگ"
+HARAKAT = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0670"
+ARABIC_WORD = st.text(alphabet=ARABIC_LETTERS, min_size=1, max_size=12)
+MIXED = st.text(
+    alphabet=ARABIC_LETTERS + HARAKAT + TATWEEL + " \u200c\u200f\u202b\u200dabcABC٣۴é\u0301ﻻ.،؟",
+    max_size=60,
+)
+TEXTS = st.one_of(ANY_TEXT, MIXED)
+
+
+@given(TEXTS)
+@settings(max_examples=400, deadline=None)
+def test_normalise_is_idempotent(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+@given(TEXTS)
+@settings(max_examples=400, deadline=None)
+def test_offsets_agree_with_fast_form_and_map_back(text: str) -> None:
+    n = normalise_with_offsets(text)
+    assert n.text == normalise(text)
+    assert len(n.starts) == len(n.ends) == len(n.text)
+    assert list(n.starts) == sorted(n.starts)
+    for i, ch in enumerate(n.text):
+        start, end = n.starts[i], n.ends[i]
+        assert 0 <= start < end <= len(text)
+        # the original span the character came from normalises to text containing it
+        assert ch in normalise(text[start:end])
+    if n.text:
+        start, end = n.span(0, len(n.text))
+        assert normalise(text[start:end]) == n.text
+
+
+@given(ARABIC_WORD, st.data())
+@settings(max_examples=300, deadline=None)
+def test_diacritised_word_matches_bare_word(bare: str, data: st.DataObject) -> None:
+    marks = data.draw(st.lists(st.sampled_from(HARAKAT), min_size=len(bare), max_size=len(bare)))
+    diacritised = "".join(c + m for c, m in zip(bare, marks, strict=True))
+    assert match_form(diacritised) == match_form(bare)
+    assert normalise(diacritised) == normalise(bare)
+
+
+@given(ARABIC_WORD, st.integers(min_value=1, max_value=5), st.data())
+@settings(max_examples=300, deadline=None)
+def test_tatweel_does_not_split_words_and_is_ignored(
+    bare: str, n: int, data: st.DataObject
+) -> None:
+    at = data.draw(st.integers(min_value=1, max_value=max(len(bare) - 1, 1)))
+    stretched = bare[:at] + TATWEEL * n + bare[at:]
+    assert len(words(stretched)) == 1
+    assert match_form(stretched) == match_form(bare)
+
+
+@given(ARABIC_WORD)
+def test_words_keep_diacritics_inside(bare: str) -> None:
+    word = "".join(c + "\u064e" for c in bare)
+    assert words(f"{word} {word}") == [word, word]
+    assert not set(match_form(word)) & DIACRITICS
+
+
+@given(st.one_of(ANY_TEXT, MIXED, st.text(alphabet="ab1.,:'’_-@/ \n#ك؟", max_size=60)))
+@settings(max_examples=400, deadline=None)
+def test_word_tokens_are_the_word_tokens_among_tokens(text: str) -> None:
+    from gharbal.normalise import tokens, word_tokens
+    from gharbal.quality.signals import Analysis
+
+    assert Analysis.of(text).words == word_tokens(text)
+    # every non-space character, once and in order
+    assert "".join(tokens(text)) == "".join(regex.findall(r"\S", text))
