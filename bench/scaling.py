@@ -5,12 +5,16 @@
 The input is made from the sample crawl bundled with gharbal (41 pages in 13 languages, each page
 repeated with a different id): ``--shards`` JSONL files of ``--docs`` pages, so that every worker
 has many shards and the last shards' imbalance is small. Each executor is started and warmed up
-before it is timed (its processes running and gharbal imported in each: start-up is printed
-separately), then ``gharbal.run`` is timed from its call to its return (planning, reading,
-extraction, writing, merging the stats), ``--repeat`` times with the configurations interleaved, so
-that a change in the machine's load hits all of them alike. The outputs of all runs are compared
+before it is timed (its processes running, gharbal imported and a small run done in each, so that
+lazily loaded data is loaded: start-up is printed separately), then ``gharbal.run`` is timed from
+its call to its return (planning, reading, extraction, writing, merging the stats), ``--repeat``
+times with the configurations interleaved, so that a change in the machine's load hits all of them
+alike. The outputs of all runs are compared
 byte for byte. Printed: each run, then the median and best documents/s per configuration and the
-ratios to 1 worker, with the load average before and after (the machine may be shared).
+ratios to 1 worker, with the load average before and after (the machine may be shared), and for the
+local executor the CPU time the run used in all its processes (Linux): on a machine shared with
+other jobs the wall-clock ratio says how much CPU the pool got, the CPU time whether parallel runs
+do extra work.
 """
 
 from __future__ import annotations
@@ -57,6 +61,21 @@ def output_bytes(out: Path) -> dict[str, bytes]:
     }
 
 
+def cpu_seconds(executor: Any) -> float | None:
+    """CPU time used so far by this process and a local pool's workers (Linux), None for Ray."""
+    if not hasattr(executor, "workers"):
+        return None
+    total = time.process_time()
+    pool = getattr(executor, "_pool", None)
+    for pid in getattr(pool, "_processes", None) or {}:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shards", type=int, default=48)
@@ -80,26 +99,37 @@ def main() -> None:
 
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             executors[f"ray ({args.ray_cpus} cpus)"] = RayExecutor(num_cpus=args.ray_cpus)
-        for name, ex in executors.items():
+        warm_inputs = make_input(work / "warm", 4, 5)
+        for i, (name, ex) in enumerate(executors.items()):
             start = time.perf_counter()
-            if hasattr(ex, "warm_up"):
-                ex.warm_up()
+            ex.warm_up()  # processes started, gharbal imported in each
+            # A small real run, so that what loads lazily on the first page (stopword lists,
+            # extractors) is loaded in every worker before the timed runs.
+            gharbal.run(warm_inputs, work / f"warm-out-{i}", executor=ex)
             print(f"start-up of {name}: {time.perf_counter() - start:.1f} s (not timed below)")
 
         rates: dict[str, list[float]] = {name: [] for name in executors}
+        cpus: dict[str, list[float]] = {name: [] for name in executors}
         reference: dict[str, bytes] | None = None
         recipe = gharbal.Recipe()
         try:
             for r in range(args.repeat):
                 for i, (name, ex) in enumerate(executors.items()):
                     out = work / f"out-{r}-{i}"
+                    cpu_before = cpu_seconds(ex)
                     start = time.perf_counter()
                     stats = gharbal.run(inputs, out, recipe, executor=ex)
                     seconds = time.perf_counter() - start
+                    cpu_after = cpu_seconds(ex)
                     assert stats.input == total, stats.input
                     rate = stats.input / seconds
                     rates[name].append(rate)
-                    print(f"run {r + 1} {name:>16}: {seconds:6.2f} s  {rate:7.1f} docs/s")
+                    cpu = ""
+                    if cpu_before is not None and cpu_after is not None:
+                        used = cpu_after - cpu_before
+                        cpus[name].append(used)
+                        cpu = f"  {used:6.1f} CPU s ({used / seconds:.2f} cores busy)"
+                    print(f"run {r + 1} {name:>16}: {seconds:6.2f} s  {rate:7.1f} docs/s{cpu}")
                     got = output_bytes(out)
                     if reference is None:
                         reference = got
@@ -119,6 +149,14 @@ def main() -> None:
             print(
                 f"{name:>16}  {med:7.1f} docs/s  {best:7.1f} docs/s  "
                 f"{med / base:12.2f}x {best / best_base:12.2f}x"
+            )
+        if cpus["1 worker"] and cpus["2 workers"]:
+            one, two = statistics.median(cpus["1 worker"]), statistics.median(cpus["2 workers"])
+            print(
+                f"CPU seconds per run (median): 1 worker {one:.1f}, 2 workers {two:.1f} "
+                f"(the pool does {two / one:.2f}x the work of one process; on a machine with 2 "
+                "free cores, 2 workers can reach at most "
+                f"{2 * one / two:.2f}x less the wait for the last shard)"
             )
 
 

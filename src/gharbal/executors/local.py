@@ -154,8 +154,11 @@ class LocalExecutor:
             self._listener = previous
 
     def warm_up(self) -> None:
-        """Start the worker processes now (and import gharbal's pipeline in each)."""
-        if not self.inline:
+        """Start the worker processes now (and import gharbal's pipeline in each); inline, import
+        it here."""
+        if self.inline:
+            _warm(0.0)
+        else:
             pool = self._start()
             for f in [pool.submit(_warm, 0.2) for _ in range(self.workers * 2)]:
                 f.result()
