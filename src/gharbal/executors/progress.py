@@ -15,8 +15,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
-from tqdm import tqdm
-
 INTERVAL = 0.25
 """Seconds between two batches sent to the sink (per process)."""
 
@@ -91,6 +89,8 @@ class ProgressBar:
     """
 
     def __init__(self, desc: str, disable: bool | None = None) -> None:
+        from tqdm import tqdm  # here, not at import: workers and library users never draw a bar
+
         self.desc = desc
         self.bar = tqdm(
             desc=desc,

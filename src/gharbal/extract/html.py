@@ -4,15 +4,25 @@ content by resiliparse (the fastest) or trafilatura (optional extra).
 
 from __future__ import annotations
 
-from resiliparse.extract.html2text import extract_plain_text
-from resiliparse.parse.html import HTMLTree
+from typing import Any
+
+# resiliparse is imported on the first HTML page, not with gharbal: runs over plain text never
+# load it (a few MB in every worker).
+
+
+def _parse(html: str) -> tuple[Any, Any]:
+    """(resiliparse's ``extract_plain_text``, the parsed tree of ``html``)."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    return extract_plain_text, HTMLTree.parse(html)
 
 
 def html_main_text(html: str) -> tuple[str | None, str]:
     """(title, main text) of ``html`` by resiliparse; the title comes from ``<title>``."""
-    tree = HTMLTree.parse(html)
+    extract_plain_text, tree = _parse(html)
     title = (tree.title or "").strip() or None
-    text = extract_plain_text(
+    text: str = extract_plain_text(
         tree, main_content=True, preserve_formatting=True, list_bullets=False, alt_texts=False,
         links=False, form_fields=False, noscript=False, comments=False,
     )  # fmt: skip
@@ -22,9 +32,9 @@ def html_main_text(html: str) -> tuple[str | None, str]:
 def html_to_lines(html: str) -> tuple[str | None, str]:
     """(title, the whole page as WET-like text): every block on its own line, boilerplate included,
     rendered as Common Crawl's WET records and the development set's ``page_text`` are."""
-    tree = HTMLTree.parse(html)
+    extract_plain_text, tree = _parse(html)
     title = (tree.title or "").strip() or None
-    text = extract_plain_text(
+    text: str = extract_plain_text(
         tree, main_content=False, preserve_formatting=True, list_bullets=False, alt_texts=False,
         links=False, form_fields=False, noscript=False, comments=True,
     )  # fmt: skip

@@ -12,8 +12,6 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 
-import stopwordsiso
-
 from gharbal.normalise.text import match_form
 
 # Languages tried for each script. Chinese stopwords match single characters (Han words are single
@@ -67,6 +65,8 @@ SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
 @cache
 def stopwords_for(lang: str) -> frozenset[str]:
     """The stopwords of ``lang`` in matching form (empty if the language has no list)."""
+    import stopwordsiso  # on first use: it loads every language's list (about 6 MB)
+
     if not stopwordsiso.has_lang(lang):
         return frozenset()
     return frozenset(match_form(w) for w in stopwordsiso.stopwords(lang))

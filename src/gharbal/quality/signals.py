@@ -38,10 +38,10 @@ from functools import cache
 
 import numpy as np
 import numpy.typing as npt
-import stopwordsiso
 
 from gharbal.document import Document
 from gharbal.identify.language import base_lang
+from gharbal.identify.stopwords import stopwords_for
 from gharbal.normalise.text import match_form, tokens, word_tokens, words
 from gharbal.quality.config import (
     C4Config,
@@ -185,9 +185,7 @@ def stopword_list(lang: str | None, explicit: tuple[str, ...] | None) -> frozens
     """Matching forms of the stopwords used for ``lang`` (explicit list, else stopwords-iso)."""
     if explicit is not None:
         return frozenset(match_form(w) for w in explicit)
-    if lang is None or not stopwordsiso.has_lang(lang):
-        return frozenset()
-    return frozenset(match_form(w) for w in stopwordsiso.stopwords(lang))
+    return stopwords_for(lang) if lang is not None else frozenset()
 
 
 def gopher_quality(a: Analysis, lang: str | None, cfg: GopherConfig) -> dict[str, float]:

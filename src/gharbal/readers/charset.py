@@ -33,8 +33,6 @@ import contextlib
 import re
 from dataclasses import dataclass
 
-from resiliparse.parse.encoding import detect_encoding, map_encoding_to_html5
-
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -72,6 +70,9 @@ def _codec(label: str | None) -> str | None:
     """The Python codec for a charset label, mapped the way browsers map it (None if unknown)."""
     if not label:
         return None
+    # resiliparse is imported on the first charset label, not with gharbal (JSONL runs never need it)
+    from resiliparse.parse.encoding import map_encoding_to_html5
+
     name = map_encoding_to_html5(label.strip().strip("\"'"), fallback_utf8=False)
     if not name:
         return None
@@ -110,6 +111,8 @@ def _decode(data: bytes, declared: str | None, html: bool) -> Decoded:
                 return Decoded(strict, label, source)
     if utf8 is not None:  # ASCII, nothing declared
         return Decoded(utf8, "utf-8", "utf-8")
+    from resiliparse.parse.encoding import detect_encoding
+
     detected = _codec(detect_encoding(data[:_DETECT_WINDOW])) or "utf-8"
     text = data.decode(detected, errors="replace")
     return Decoded(text, detected, "detected", text.count("\ufffd"))
