@@ -249,17 +249,20 @@ def run(
             total = runner.run_phases(uploads)
             for upload in runner.uploads:
                 upload.result()
+        for phase in phases[:-1]:
+            if phase.observes is not None:
+                shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
+        total.check()
+        write_json_atomic(out / "stats.json", total.to_json())
+        if recipe.report.enabled:
+            output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
+            # The run's executor summarises the shards for the report: its workers are running.
+            build_report(
+                out, max_pages=recipe.report.max_pages, workers=recipe.workers, executor=executor
+            )
     finally:
         if owned is not None:
             owned.close()
-    for phase in phases[:-1]:
-        if phase.observes is not None:
-            shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
-    total.check()
-    write_json_atomic(out / "stats.json", total.to_json())
-    if recipe.report.enabled:
-        output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
-        build_report(out, max_pages=recipe.report.max_pages, workers=recipe.workers)
     if output.remote:
         top = [name for name in TOP_LEVEL if (out / name).is_file()]
         output.publish([*top, "stats.json"])  # stats.json last: the run is complete

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gharbal.errors import ConfigError
 from gharbal.report.collect import DEFAULT_MAX_PAGES, Limits, Summary, collect
@@ -35,6 +35,9 @@ from gharbal.report.sections import (
     viewer_pages,
     viewer_section,
 )
+
+if TYPE_CHECKING:
+    from gharbal.executors.local import Executor
 
 
 def _static(name: str) -> str:
@@ -119,6 +122,7 @@ def build_report(
     output: str | Path | None = None,
     workers: int = 1,
     on_shard: Callable[[int], object] | None = None,
+    executor: Executor | None = None,
 ) -> Path:
     """Build ``OUT/report.html`` (or ``output``) from the output directory ``out``; returns its path.
 
@@ -133,6 +137,7 @@ def build_report(
         workers=workers,
         on_shard=on_shard,
         stats=stats,
+        executor=executor,
     )
     recipe_path = out / "recipe.yaml"
     recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else None

@@ -21,11 +21,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from gharbal.report.pages import kept_lines_of
+
+if TYPE_CHECKING:
+    from gharbal.executors.local import Executor
 from gharbal.report.parts import (
     BadLines,
     PartReadError,
@@ -374,18 +377,26 @@ def collect(
     workers: int = 1,
     on_shard: Callable[[int], object] | None = None,
     stats: dict[str, Any] | None = None,
+    executor: Executor | None = None,
 ) -> Summary:
     """Summarise every shard of ``out`` and merge the summaries in shard order.
 
     With ``stats`` (``stats.json``), shards skip early the documents that cannot end up in a
     sample, and removed lines are read in full for a deterministic sample of about
-    ``limits.detail_docs`` documents (they are counted for all)."""
+    ``limits.detail_docs`` documents (they are counted for all). With an ``executor`` (the run's
+    own, whose workers are already started), shards are summarised by its workers; otherwise by
+    a pool of ``workers`` processes started for this."""
     limits = limits or Limits()
     cuts = Cuts.from_stats(stats, limits)
     total = Summary.empty(limits)
     items = list(shard_parts(out).items())
     task = partial(summarise_shard, limits=limits, cuts=cuts)
-    if workers <= 1 or len(items) <= 1:
+    if executor is not None and not executor.inline and len(items) > 1:
+        for part in executor.map(task, items):
+            total.merge(part)
+            if on_shard is not None:
+                on_shard(1)
+    elif workers <= 1 or len(items) <= 1:
         results: Iterator[Summary] = map(task, items)
         for part in results:
             total.merge(part)
