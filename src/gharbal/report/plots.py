@@ -147,7 +147,9 @@ def small_histograms(series: Sequence[tuple[str, Sequence[float]]], name: str) -
             lo, hi = (float(data.min()), float(data.max())) if data.size else (0.0, 1.0)
             if hi <= lo:
                 lo, hi = lo - 0.5, hi + 0.5
-            ax.hist(data, bins=30, range=(lo, hi), color=ACCENT, alpha=0.85)
+            counts, edges = np.histogram(data, bins=30, range=(lo, hi))
+            # One filled outline per plot, not a patch per bin (``hist``): much faster to draw.
+            ax.stairs(counts, edges, fill=True, color=ACCENT, alpha=0.85)
             ax.set_title(label(title, 44), fontsize=7.5, loc="left")
             ax.tick_params(labelsize=7)
             ax.locator_params(axis="both", nbins=4)
