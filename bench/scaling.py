@@ -14,7 +14,9 @@ byte for byte. Printed: each run, then the median and best documents/s per confi
 ratios to 1 worker, with the load average before and after (the machine may be shared), and for the
 local executor the CPU time the run used in all its processes (Linux): on a machine shared with
 other jobs the wall-clock ratio says how much CPU the pool got, the CPU time whether parallel runs
-do extra work.
+do extra work. After each run the same executor also runs a fixed pure-Python loop (no I/O, little
+memory; `spin`), and its speed-up is printed as the machine's own ceiling at that moment: on a
+virtual machine whose two vCPUs share a host, two busy processes can each run slower than one.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def make_input(root: Path, shards: int, docs: int) -> list[str]:
                 n += 1
         paths.append(str(path))
     return paths
+
+
+def spin(n: int) -> int:
+    """A pure-Python CPU task with no I/O and little memory: what the machine's cores give."""
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def ceiling(executor: Any, tasks: int = 8, n: int = 2_000_000) -> float:
+    """Seconds ``executor`` takes for ``tasks`` spins (the same work for every executor)."""
+    start = time.perf_counter()
+    list(executor.map(spin, [n] * tasks))
+    return time.perf_counter() - start
 
 
 def output_bytes(out: Path) -> dict[str, bytes]:
@@ -109,6 +126,7 @@ def main() -> None:
             print(f"start-up of {name}: {time.perf_counter() - start:.1f} s (not timed below)")
 
         rates: dict[str, list[float]] = {name: [] for name in executors}
+        spins: dict[str, list[float]] = {name: [] for name in executors}
         cpus: dict[str, list[float]] = {name: [] for name in executors}
         reference: dict[str, bytes] | None = None
         recipe = gharbal.Recipe()
@@ -130,6 +148,7 @@ def main() -> None:
                         cpus[name].append(used)
                         cpu = f"  {used:6.1f} CPU s ({used / seconds:.2f} cores busy)"
                     print(f"run {r + 1} {name:>16}: {seconds:6.2f} s  {rate:7.1f} docs/s{cpu}")
+                    spins[name].append(ceiling(ex))
                     got = output_bytes(out)
                     if reference is None:
                         reference = got
@@ -150,6 +169,14 @@ def main() -> None:
                 f"{name:>16}  {med:7.1f} docs/s  {best:7.1f} docs/s  "
                 f"{med / base:12.2f}x {best / best_base:12.2f}x"
             )
+        one_spin = statistics.median(spins["1 worker"])
+        print(
+            "the machine's own ceiling, a pure-Python loop with no I/O run on the same executors "
+            "right after each run (median): "
+            + ", ".join(
+                f"{name} {one_spin / statistics.median(v):.2f}x" for name, v in spins.items()
+            )
+        )
         if cpus["1 worker"] and cpus["2 workers"]:
             one, two = statistics.median(cpus["1 worker"]), statistics.median(cpus["2 workers"])
             print(

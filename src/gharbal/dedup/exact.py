@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from gharbal.dedup.config import DedupConfig
-from gharbal.dedup.hashing import normalised_words, text_hash
+from gharbal.dedup.hashing import clear_caches, normalised_words, text_hash
 from gharbal.dedup.spill import SortedRuns, merge_runs, whole_groups
 from gharbal.dedup.stage import DecisionWriter, cluster_id, read_decisions, record_document
 from gharbal.dedup.table import Index, IndexWriter, ref_of
@@ -74,6 +74,7 @@ class ExactDedup:
         index.close()
 
     def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
+        clear_caches()  # the documents are hashed: their tokens are not needed here
         for sub in ("groups", "decisions"):
             shutil.rmtree(workdir / sub, ignore_errors=True)
         index = Index(workdir, num_shards)

@@ -14,7 +14,10 @@ workers in other processes, or on other machines, compute the same values.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import struct
+import sys
 from collections.abc import Callable
 from itertools import chain
 from typing import TYPE_CHECKING, TypeVar
@@ -41,6 +44,28 @@ _S32 = np.uint64(32)
 _U64_MAX = (1 << 64) - 1
 
 
+_CACHES: list[Callable[[], None]] = []
+
+
+def clear_caches() -> None:
+    """Empty the token caches of this process and hand the freed memory back to the system (a
+    dedup stage calls this when it has hashed its documents and goes on to work that needs memory,
+    not tokens: its ``finalize``)."""
+    for clear in _CACHES:
+        clear()
+    match_form.cache_clear()
+    _trim()
+
+
+def _trim() -> None:
+    """glibc keeps freed small blocks in its heap; ``malloc_trim`` returns what it can (as Dask's
+    workers do). Elsewhere (macOS, musl) there is nothing to call."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _bounded_cache(fn: Callable[[str], T], size: int) -> Callable[[str], T]:
     """``fn`` memoised in a plain dict, emptied when it reaches ``size`` entries (twice as fast as
     ``functools.lru_cache`` on hits, which is what matters here)."""
@@ -54,6 +79,7 @@ def _bounded_cache(fn: Callable[[str], T], size: int) -> Callable[[str], T]:
             value = cache[key] = fn(key)
         return value
 
+    _CACHES.append(cache.clear)
     return cached
 
 
@@ -86,6 +112,10 @@ class _TokenHashes:
         self.size = size
         self.young: dict[int, bytes] = {}
         self.old: dict[int, bytes] = {}
+        _CACHES.append(self.clear)
+
+    def clear(self) -> None:
+        self.young, self.old = {}, {}
 
     def packed(self, tokens: list[str]) -> list[bytes]:
         keys = list(map(hash, tokens))

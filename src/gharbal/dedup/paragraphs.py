@@ -32,7 +32,7 @@ import numpy as np
 import xxhash
 
 from gharbal.dedup.config import DedupConfig
-from gharbal.dedup.hashing import normalised_words
+from gharbal.dedup.hashing import clear_caches, normalised_words
 from gharbal.dedup.spill import SortedRuns, merge_runs, whole_groups
 from gharbal.dedup.stage import DecisionWriter, read_decisions, record_document
 from gharbal.dedup.table import Index, IndexWriter, ref_of
@@ -112,6 +112,7 @@ class ParagraphDedup:
         index.close()
 
     def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
+        clear_caches()  # the documents are hashed: their tokens are not needed here
         for sub in ("removals", "decisions"):
             shutil.rmtree(workdir / sub, ignore_errors=True)
         index = Index(workdir, num_shards)

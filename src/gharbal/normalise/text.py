@@ -65,7 +65,7 @@ def word_tokens(text: str) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def match_form(word: str) -> str:
     """The form two words (or two lines) are compared in: the contract's `normalise`."""
     return normalise(word)
