@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from gharbal.normalise import match_form, normalise, normalise_with_offsets, words
 from gharbal.normalise.arabic import DIACRITICS, TATWEEL
+from gharbal.normalise.unicode import DEFAULT, MatchOptions, _round, _table
 
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60)
 ARABIC_LETTERS = "ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآةىیکۀپچژگ"
@@ -18,6 +19,16 @@ MIXED = st.text(
     max_size=60,
 )
 TEXTS = st.one_of(ANY_TEXT, MIXED)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60), st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_ascii_shortcut_equals_the_full_rounds(text: str, casefold: bool) -> None:
+    """``normalise`` returns ASCII text lowered without its Unicode rounds: they would agree."""
+    options = MatchOptions(casefold=casefold)
+    table = _table(options)
+    assert all(code > 127 for code in _table(DEFAULT))
+    assert normalise(text, options) == _round(text, options, table)
 
 
 @given(TEXTS)

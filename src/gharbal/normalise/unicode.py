@@ -75,6 +75,10 @@ def _round(text: str, options: MatchOptions, table: dict[int, str | None]) -> st
 
 def normalise(text: str, options: MatchOptions = DEFAULT) -> str:
     """The matching form of ``text`` (see the module docstring); idempotent."""
+    if text.isascii():
+        # ASCII is its own NFKC form, no fold or removal touches it (the tables map only code
+        # points above U+007F, which a test checks), and ASCII case folding is ``lower``.
+        return text.lower() if options.casefold else text
     table = _table(options)
     out = _round(text, options, table)
     for _ in range(4):
