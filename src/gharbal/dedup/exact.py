@@ -28,7 +28,13 @@ import numpy as np
 from gharbal.dedup.config import DedupConfig
 from gharbal.dedup.hashing import clear_caches, normalised_words, text_hash
 from gharbal.dedup.spill import SortedRuns, merge_runs, whole_groups
-from gharbal.dedup.stage import DecisionWriter, cluster_id, read_decisions, record_document
+from gharbal.dedup.stage import (
+    DecisionWriter,
+    apply_decisions,
+    cluster_id,
+    read_decisions,
+    record_document,
+)
 from gharbal.dedup.table import Index, IndexWriter, ref_of
 from gharbal.document import Document
 from gharbal.executors.local import Executor
@@ -128,22 +134,13 @@ class ExactDedup:
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
-        decisions = read_decisions(workdir, ctx.rank)
-        for pos, doc in enumerate(docs):
-            d = decisions.get(pos)
-            if d is not None and doc.rejection is None:
-                if d["kept"]:
-                    doc.scores[SCORE] = d["size"]
-                else:
-                    doc.reject(
-                        "dedup.exact",
-                        f"exact duplicate of {d['kept_id']} (cluster {d['cluster']}, "
-                        f"{d['size']} copies of the same normalised text)",
-                        {
-                            "cluster": d["cluster"],
-                            "kept_id": d["kept_id"],
-                            "similarity": 1.0,
-                            "cluster_size": d["size"],
-                        },
-                    )
-            yield doc
+        return apply_decisions(
+            docs,
+            read_decisions(workdir, ctx.rank),
+            SCORE,
+            "dedup.exact",
+            lambda d: (
+                f"exact duplicate of {d['kept_id']} (cluster {d['cluster']}, "
+                f"{d['size']} copies of the same normalised text)"
+            ),
+        )

@@ -57,7 +57,13 @@ from gharbal.dedup.spill import (
     save_npy,
     whole_groups,
 )
-from gharbal.dedup.stage import DecisionWriter, cluster_id, read_decisions, record_document
+from gharbal.dedup.stage import (
+    DecisionWriter,
+    apply_decisions,
+    cluster_id,
+    read_decisions,
+    record_document,
+)
 from gharbal.dedup.table import Index, IndexWriter, ref_of
 from gharbal.document import Document
 from gharbal.executors.local import Executor
@@ -212,25 +218,16 @@ class NearDedup:
 
     # -- 5: the filter, per shard -------------------------------------------------------------
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
-        decisions = read_decisions(workdir, ctx.rank)
-        for pos, doc in enumerate(docs):
-            d = decisions.get(pos)
-            if d is not None and doc.rejection is None:
-                if d["kept"]:
-                    doc.scores[SCORE] = d["size"]
-                else:
-                    doc.reject(
-                        "dedup.near",
-                        f"near-duplicate of {d['kept_id']} (cluster {d['cluster']}, "
-                        f"{d['size']} documents, estimated Jaccard {d['similarity']:.2f})",
-                        {
-                            "cluster": d["cluster"],
-                            "kept_id": d["kept_id"],
-                            "similarity": d["similarity"],
-                            "cluster_size": d["size"],
-                        },
-                    )
-            yield doc
+        return apply_decisions(
+            docs,
+            read_decisions(workdir, ctx.rank),
+            SCORE,
+            "dedup.near",
+            lambda d: (
+                f"near-duplicate of {d['kept_id']} (cluster {d['cluster']}, "
+                f"{d['size']} documents, estimated Jaccard {d['similarity']:.2f})"
+            ),
+        )
 
 
 def bucket_pairs(key: npt.NDArray[np.uint64], window: int) -> tuple[Ints, Ints]:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
+
+from gharbal.writers.atomic import AtomicOutput, temporary_name
 
 Records = npt.NDArray[Any]
 
@@ -46,14 +47,14 @@ def _header(dtype: np.dtype[Any], shape: tuple[int, ...]) -> bytes:
     return head + len(body).to_bytes(2, "little") + body
 
 
-class NpyAppender:
+class NpyAppender(AtomicOutput):
     """Appends rows to a ``.npy`` file whose length is not known in advance (written atomically:
     a temporary name, renamed on close)."""
 
     def __init__(self, path: Path, dtype: np.dtype[Any], row_shape: tuple[int, ...] = ()) -> None:
         self.path, self.dtype, self.row_shape = path, np.dtype(dtype), row_shape
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = path.with_name(f".{path.name}.tmp")
+        self.tmp = temporary_name(path)
         self._f: BinaryIO = self.tmp.open("wb")
         self._f.write(_header(self.dtype, (0, *row_shape)))
         self.rows = 0
@@ -76,20 +77,6 @@ class NpyAppender:
     def abort(self) -> None:
         self._f.close()
         self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> NpyAppender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def save_npy(path: Path, records: Records) -> None:

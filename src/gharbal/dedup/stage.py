@@ -8,8 +8,8 @@ the shard's stream): plain JSON lines, so a person can read them with ``zcat``-f
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from gharbal.dedup.config import KeepConfig
 from gharbal.dedup.hashing import id_hash, survivor_rank
 from gharbal.dedup.table import Index, IndexWriter
 from gharbal.document import Document
+from gharbal.writers.atomic import AtomicOutput, temporary_name
 
 DECISIONS = "decisions"
 
@@ -44,13 +45,15 @@ def decisions_path(workdir: Path, shard: int) -> Path:
     return workdir / DECISIONS / f"part-{shard:05d}.jsonl"
 
 
-class DecisionWriter:
-    """Writes decisions for documents given in increasing dense order, shard after shard."""
+class DecisionWriter(AtomicOutput):
+    """Writes decisions for documents given in increasing dense order, shard after shard (each
+    shard's file atomically)."""
 
     def __init__(self, workdir: Path, index: Index) -> None:
         self.workdir, self.index = workdir, index
         self._shard = -1
         self._f: IO[bytes] | None = None
+        self._tmp: Path | None = None
         self.written = 0
 
     def _open(self, shard: int) -> IO[bytes]:
@@ -59,16 +62,16 @@ class DecisionWriter:
             self._shard += 1
             path = decisions_path(self.workdir, self._shard)
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._f = path.with_name(f".{path.name}.tmp").open("wb")
+            self._tmp = temporary_name(path)
+            self._f = self._tmp.open("wb")
         assert self._f is not None
         return self._f
 
     def _close_current(self) -> None:
-        if self._f is not None:
+        if self._f is not None and self._tmp is not None:
             self._f.close()
-            path = decisions_path(self.workdir, self._shard)
-            path.with_name(f".{path.name}.tmp").replace(path)
-            self._f = None
+            self._tmp.replace(decisions_path(self.workdir, self._shard))
+            self._f = self._tmp = None
 
     def write(self, dense: npt.NDArray[np.int64], records: list[dict[str, Any]]) -> None:
         """``records[k]`` is about document ``dense[k]``; ``pos`` and ``id`` are added."""
@@ -88,19 +91,40 @@ class DecisionWriter:
             self._open(self.index.num_shards - 1)
         self._close_current()
 
-    def __enter__(self) -> DecisionWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        elif self._f is not None:
+    def abort(self) -> None:
+        if self._f is not None and self._tmp is not None:
             self._f.close()
+            self._tmp.unlink(missing_ok=True)
+            self._f = self._tmp = None
+
+
+def apply_decisions(
+    docs: Iterator[Document],
+    decisions: dict[int, dict[str, Any]],
+    score: str,
+    reason: str,
+    message: Callable[[dict[str, Any]], str],
+) -> Iterator[Document]:
+    """A dedup stage's ``apply``: a kept document gets its cluster's size as ``score``, a dropped
+    one is rejected with ``reason``, ``message(decision)`` and the cluster, the kept document's id
+    and the similarity (1.0 when the decision has none: exact copies) as the rejection's extra."""
+    for pos, doc in enumerate(docs):
+        d = decisions.get(pos)
+        if d is not None and doc.rejection is None:
+            if d["kept"]:
+                doc.scores[score] = d["size"]
+            else:
+                doc.reject(
+                    reason,
+                    message(d),
+                    {
+                        "cluster": d["cluster"],
+                        "kept_id": d["kept_id"],
+                        "similarity": d.get("similarity", 1.0),
+                        "cluster_size": d["size"],
+                    },
+                )
+        yield doc
 
 
 def read_decisions(workdir: Path, shard: int) -> dict[int, dict[str, Any]]:

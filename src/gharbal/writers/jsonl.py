@@ -7,48 +7,15 @@ into place when closed, so a crashed run never leaves a half-written part that l
 
 from __future__ import annotations
 
-import abc
 import gzip
 import os
-import uuid
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import orjson
 import zstandard
 
-
-def temporary_name(path: Path) -> Path:
-    """A hidden name beside ``path``, unique to this writer: two processes writing the same part
-    (a resumed run, and a worker of the killed one finishing its task) never share a temporary file,
-    and whichever renames last leaves the same bytes."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-
-
-class AtomicOutput(abc.ABC):
-    """A writer that is finished by ``close`` (publish) or ``abort`` (discard): as a context
-    manager, it closes on success and aborts when the block raises."""
-
-    @abc.abstractmethod
-    def close(self) -> None: ...
-
-    @abc.abstractmethod
-    def abort(self) -> None: ...
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+from gharbal.writers.atomic import AtomicOutput, temporary_name
 
 
 class JsonlPartWriter(AtomicOutput):

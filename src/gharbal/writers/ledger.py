@@ -32,7 +32,8 @@ from typing import Any
 from gharbal.document import Document, Verdict
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
-from gharbal.writers.jsonl import AtomicOutput, JsonlPartWriter, temporary_name
+from gharbal.writers.atomic import AtomicOutput, temporary_name
+from gharbal.writers.jsonl import JsonlPartWriter
 from gharbal.writers.parquet import ParquetPartWriter
 
 PART_DIRS = ("documents", "rejected", "removed_lines", "lines", "shards")

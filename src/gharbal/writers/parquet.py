@@ -18,12 +18,11 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import orjson
 
-from gharbal.writers.jsonl import temporary_name
+from gharbal.writers.atomic import AtomicOutput, temporary_name
 
 COLUMNS = ("id", "url", "title", "text", "lang", "scores", "metadata")
 
@@ -46,7 +45,7 @@ def schema() -> Any:
     )
 
 
-class ParquetPartWriter:
+class ParquetPartWriter(AtomicOutput):
     """Writes document records (``id, url, title, text, lang, scores, metadata``) to ``path``."""
 
     def __init__(
@@ -104,20 +103,6 @@ class ParquetPartWriter:
     def abort(self) -> None:
         self._writer.close()
         self.tmp.unlink(missing_ok=True)
-
-    def __enter__(self) -> ParquetPartWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 __all__ = ["COLUMNS", "ParquetPartWriter", "schema"]
