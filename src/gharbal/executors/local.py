@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from gharbal.errors import RetryableError
 from gharbal.executors import progress
@@ -64,7 +64,25 @@ def _init_worker(counts: Any, parent: int) -> None:
     progress.set_sink(counts.put)
 
 
-class LocalExecutor:
+class ClosingExecutor:
+    """An executor used as a context manager: leaving the block calls ``close``."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class LocalExecutor(ClosingExecutor):
     """``workers`` processes (1: everything in this process, no pool)."""
 
     def __init__(self, workers: int = 1, retries: int = 2) -> None:
@@ -174,17 +192,6 @@ class LocalExecutor:
             self._counts.close()
             self._counts.join_thread()
             self._counts = None
-
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _warm(seconds: float) -> None:

@@ -26,12 +26,11 @@ import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 from gharbal.errors import ConfigError, RetryableError
 from gharbal.executors import progress
-from gharbal.executors.local import run_task
+from gharbal.executors.local import ClosingExecutor, run_task
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,7 +76,7 @@ class _Counter:
         return n
 
 
-class RayExecutor:
+class RayExecutor(ClosingExecutor):
     """Tasks as Ray tasks (see the module docstring)."""
 
     inline = False
@@ -177,17 +176,6 @@ class RayExecutor:
             ray.shutdown()
             self._started = False
         self._remote = None
-
-    def __enter__(self) -> RayExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _poll(ray: Any, counter: Any, listener: Callable[[int], object], stop: threading.Event) -> None:
