@@ -151,5 +151,27 @@ def main() -> None:
     )
 
 
+class StopRunError(Exception):
+    """Raised by `Stopper`: the run is interrupted as a crash would."""
+
+
+class Stopper:
+    """A progress listener that interrupts the run at the ``after``-th shard it hears of."""
+
+    def __init__(self, after: int) -> None:
+        self.after = after
+
+    def __call__(self, n: int) -> None:
+        pass
+
+    def start_phase(self, name: str, shards: int, documents: int | None) -> None:
+        pass
+
+    def shard_done(self, weight: float) -> None:
+        self.after -= 1
+        if self.after == 0:
+            raise StopRunError
+
+
 if __name__ == "__main__":
     main()

@@ -20,7 +20,13 @@ import gharbal
 from gharbal import Recipe, RetryableError
 from gharbal.executors.local import LocalExecutor
 from gharbal.executors.ray import RayExecutor  # Ray itself is imported when it first runs a task
-from tests.pipelines import assert_same_output, make_corpus, with_site_count
+from tests.pipelines import (
+    Stopper,
+    StopRunError,
+    assert_same_output,
+    make_corpus,
+    with_site_count,
+)
 
 if os.environ.get("GHARBAL_REQUIRE_RAY"):  # CI: must run, never skip
     import ray
@@ -84,32 +90,10 @@ def test_resume_on_ray_after_local_crash(tmp_path: Path, ray_executor: RayExecut
     clean, out = tmp_path / "clean", tmp_path / "out"
     gharbal.run(inputs, clean, build=with_site_count)
 
-    with pytest.raises(_StopError):
-        gharbal.run(inputs, out, build=with_site_count, on_progress=_Stopper(3))
+    with pytest.raises(StopRunError):
+        gharbal.run(inputs, out, build=with_site_count, on_progress=Stopper(3))
     gharbal.run(inputs, out, executor=ray_executor, resume=True, build=with_site_count)
     assert_same_output(clean, out)
-
-
-class _StopError(Exception):
-    pass
-
-
-class _Stopper:
-    """A progress listener that interrupts the run at the ``after``-th shard it hears of."""
-
-    def __init__(self, after: int) -> None:
-        self.after = after
-
-    def __call__(self, n: int) -> None:
-        pass
-
-    def start_phase(self, name: str, shards: int, documents: int | None) -> None:
-        pass
-
-    def shard_done(self, weight: float) -> None:
-        self.after -= 1
-        if self.after == 0:
-            raise _StopError
 
 
 def _flaky(marker: Path) -> str:

@@ -17,7 +17,14 @@ import pytest
 import gharbal
 from gharbal import Recipe
 from gharbal.writers.output import Output, default_staging
-from tests.pipelines import PARTS, make_corpus, stats_of, with_site_count
+from tests.pipelines import (
+    PARTS,
+    Stopper,
+    StopRunError,
+    make_corpus,
+    stats_of,
+    with_site_count,
+)
 
 
 @pytest.fixture
@@ -75,26 +82,6 @@ def test_memory_output_two_workers(tmp_path: Path, memory_url: str) -> None:
     assert not (staging / "documents").exists()
 
 
-class _StopError(Exception):
-    pass
-
-
-class _Stopper:
-    def __init__(self, after: int) -> None:
-        self.after = after
-
-    def __call__(self, n: int) -> None:
-        pass
-
-    def start_phase(self, name: str, shards: int, documents: int | None) -> None:
-        pass
-
-    def shard_done(self, weight: float) -> None:
-        self.after -= 1
-        if self.after == 0:
-            raise _StopError
-
-
 @pytest.mark.parametrize(
     ("keep_staging", "fmt"), [(True, "jsonl"), (False, "jsonl"), (False, "parquet")]
 )
@@ -106,8 +93,8 @@ def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool,
     local = tmp_path / "local"
     gharbal.run(inputs, local, recipe)
     staging = tmp_path / "staging"
-    with pytest.raises(_StopError):
-        gharbal.run(inputs, memory_url, recipe, staging=staging, on_progress=_Stopper(3))
+    with pytest.raises(StopRunError):
+        gharbal.run(inputs, memory_url, recipe, staging=staging, on_progress=Stopper(3))
     fs, root = fsspec.core.url_to_fs(memory_url)
     uploaded = sorted(fs.ls(f"{root}/shards", detail=False))
     assert len(uploaded) == 3
@@ -167,10 +154,10 @@ def test_unknown_protocol_is_a_config_error(tmp_path: Path, cli: Callable[..., A
 def test_resume_ignores_staging_of_another_run(tmp_path: Path, memory_url: str) -> None:
     first = make_corpus(tmp_path / "a", files=4, docs=2)
     second = make_corpus(tmp_path / "b", files=5, docs=3)
-    with pytest.raises(_StopError):  # run A, staged in X, interrupted
-        gharbal.run(first, memory_url, staging=tmp_path / "x", on_progress=_Stopper(2))
-    with pytest.raises(_StopError):  # run B, afresh into the same URL, staged in Y, interrupted
-        gharbal.run(second, memory_url, staging=tmp_path / "y", on_progress=_Stopper(2))
+    with pytest.raises(StopRunError):  # run A, staged in X, interrupted
+        gharbal.run(first, memory_url, staging=tmp_path / "x", on_progress=Stopper(2))
+    with pytest.raises(StopRunError):  # run B, afresh into the same URL, staged in Y, interrupted
+        gharbal.run(second, memory_url, staging=tmp_path / "y", on_progress=Stopper(2))
     # B resumed with A's staging: A's markers must not be taken for B's.
     gharbal.run(second, memory_url, staging=tmp_path / "x", resume=True)
     local = tmp_path / "local"
@@ -231,8 +218,8 @@ def test_url_inputs_to_url_output(tmp_path: Path, memory_url: str) -> None:
         urls.append(url)
     local = tmp_path / "local"
     gharbal.run(inputs, local)
-    with pytest.raises(_StopError):
-        gharbal.run(urls, memory_url, staging=tmp_path / "s", on_progress=_Stopper(2))
+    with pytest.raises(StopRunError):
+        gharbal.run(urls, memory_url, staging=tmp_path / "s", on_progress=Stopper(2))
     gharbal.run(urls, memory_url, staging=tmp_path / "s", resume=True)
     remote = remote_files(memory_url)
     for kind in ("documents", "removed_lines"):  # rejected/ names the input, local or URL
@@ -277,13 +264,13 @@ def test_s3_output_interrupted_and_resumed(
     local = tmp_path / "local"
     gharbal.run(inputs, local, build=with_site_count)
     staging = tmp_path / "staging"
-    with pytest.raises(_StopError):
+    with pytest.raises(StopRunError):
         gharbal.run(
             inputs,
             url,
             Recipe(workers=2),
             staging=staging,
-            on_progress=_Stopper(7),  # 5 shards observed, then 2 written and uploaded
+            on_progress=Stopper(7),  # 5 shards observed, then 2 written and uploaded
             build=with_site_count,
         )
     assert len(fs.ls(f"{bucket}/corpus/shards")) == 2
