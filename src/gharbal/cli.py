@@ -4,7 +4,7 @@ Exit codes: 0 when the run completed (bad records are rejections, not failures),
 recipe error (nothing was run), 1 for an unexpected failure, and for ``explain`` an id that is not in
 the output; with ``gharbal run --strict``, 3 when the run completed but input was damaged: a
 read-stage rejection other than ``read.skip.*`` (records that were read fine but are not pages, such
-as a WARC response that is not HTML).
+as a WARC response that is not HTML), or a document failed inside a step (``<step>.error``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ def damaged_input(stats: Stats) -> int:
     )
 
 
+def step_errors(stats: Stats) -> int:
+    """Documents rejected because a step raised on them (``<step>.error``)."""
+    return sum(n for reason, n in stats.rejected_by_reason.items() if reason.endswith(".error"))
+
+
 def _recipe(path: str | None, **overrides: object) -> Recipe:
     recipe = Recipe.from_yaml(path) if path else Recipe()
     return recipe.with_overrides(**overrides)
@@ -78,6 +83,11 @@ def _summary(stats: Stats, out: str) -> str:
         lines.append(f"  rejected {n:>6}  {reason}")
     for item in stats.unreadable_files:
         lines.append(f"  unreadable file: {item['path']} ({item['reason']})")
+    if failed := step_errors(stats):
+        lines.append(
+            f"  {failed} documents failed inside a step (<step>.error in rejected/, with the "
+            "exception and where it was raised)"
+        )
     if not is_url(out) and (Path(out) / "report.html").is_file():
         lines.append(f"  report: {Path(out) / 'report.html'}")
     return "\n".join(lines)
@@ -128,7 +138,7 @@ def main() -> None:
     "--strict",
     is_flag=True,
     help=f"exit {EXIT_DAMAGED_INPUT} if any input was damaged (a read.* rejection other than "
-    "read.skip.*)",
+    "read.skip.*) or a document failed inside a step (<step>.error)",
 )
 def run(
     inputs: tuple[str, ...],
@@ -172,9 +182,13 @@ def run(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(_summary(stats, output), err=True)
-    damaged = damaged_input(stats)
-    if strict and damaged:
-        click.echo(f"--strict: {damaged} records rejected for damaged input", err=True)
+    damaged, failed = damaged_input(stats), step_errors(stats)
+    if strict and (damaged or failed):
+        click.echo(
+            f"--strict: {damaged} records rejected for damaged input, {failed} documents failed "
+            "inside a step",
+            err=True,
+        )
         sys.exit(EXIT_DAMAGED_INPUT)
 
 

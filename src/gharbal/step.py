@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import abc
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from gharbal.document import Document
+from gharbal.errors import GharbalError
 from gharbal.stats import Stats
 
 if TYPE_CHECKING:
@@ -73,9 +75,33 @@ class DocumentStep(abc.ABC):
         for doc in docs:
             if doc.rejection is None:
                 start = time.perf_counter()
-                doc = self.process(doc)
+                try:
+                    doc = self.process(doc)
+                except GharbalError:
+                    raise  # a decision about the run or the shard (config, retry), not the document
+                except Exception as exc:
+                    # Nothing is lost and the run goes on: the document goes to the rejected
+                    # ledger with the step, the exception and where it was raised.
+                    doc.reject(f"{self.name}.error", _describe(exc), _where(exc))
                 ctx.stats.add_time(self.name, time.perf_counter() - start)
             yield doc
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+def _where(exc: BaseException) -> dict[str, str]:
+    """The innermost frame of the exception's traceback, as ``module.py:line in function``."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return {"exception": type(exc).__name__}
+    last = frames[-1]
+    return {
+        "exception": type(exc).__name__,
+        "where": f"{Path(last.filename).name}:{last.lineno} in {last.name}",
+    }
 
 
 @runtime_checkable

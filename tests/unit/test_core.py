@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,12 +12,14 @@ from gharbal import (
     InvariantError,
     Line,
     Recipe,
+    RetryableError,
     RunContext,
     Stats,
     Step,
     Verdict,
 )
 from gharbal.document import content_id
+from gharbal.step import Aggregation
 
 
 def test_rejection_is_a_value_with_stage() -> None:
@@ -67,6 +70,34 @@ def test_document_step_skips_rejected_and_times_itself() -> None:
     assert out[2].rejection is not None
     assert out[2].rejection.reason == "quality.test"
     assert "upper" in ctx.stats.step_seconds
+
+
+class Fragile(DocumentStep):
+    name = "fragile"
+
+    def process(self, doc: Document) -> Document:
+        if "boom" in doc.text:
+            raise ValueError("cannot handle " + doc.id)
+        if "retry" in doc.text:
+            raise RetryableError("transient")
+        doc.text = doc.text.upper()
+        return doc
+
+
+def test_a_document_that_breaks_a_step_is_rejected_and_the_run_goes_on() -> None:
+    ctx = RunContext()
+    docs = [Document(id="1", text="a"), Document(id="2", text="boom"), Document(id="3", text="b")]
+    out = list(Fragile()(iter(docs), ctx))
+    assert [d.text for d in out] == ["A", "boom", "B"]
+    rejection = out[1].rejection
+    assert rejection is not None
+    assert (rejection.stage, rejection.reason) == ("fragile", "fragile.error")
+    assert rejection.detail == "ValueError: cannot handle 2"
+    assert rejection.extra["exception"] == "ValueError"
+    assert rejection.extra["where"].startswith("test_core.py:")
+    # A GharbalError is a decision about the run (here: retry the shard), not about the document.
+    with pytest.raises(RetryableError):
+        list(Fragile()(iter([Document(id="4", text="retry")]), ctx))
 
 
 def test_plain_generator_is_a_step() -> None:
@@ -128,3 +159,20 @@ def test_recipe_overrides_are_validated() -> None:
     assert Recipe().with_overrides(workers=None).workers == 1
     with pytest.raises(ConfigError):
         Recipe().with_overrides(workers=-1)
+
+
+def _with_fragile(recipe: Recipe) -> list[Step | Aggregation]:
+    return [Fragile()]
+
+
+def test_a_run_with_a_failing_document_completes_and_accounts_for_it(tmp_path: Path) -> None:
+    import gharbal
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "".join(f'{{"id": "{i}", "text": "{t}"}}\n' for i, t in enumerate(["a", "boom", "c"])),
+        encoding="utf-8",
+    )
+    stats = gharbal.run([str(src)], tmp_path / "out", Recipe(), build=_with_fragile)
+    assert (stats.input, stats.kept, stats.rejected) == (3, 2, 1)
+    assert stats.rejected_by_reason == {"fragile.error": 1}
