@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import re
 import struct
 import sys
 from collections.abc import Callable
@@ -84,7 +85,13 @@ def _bounded_cache(fn: Callable[[str], T], size: int) -> Callable[[str], T]:
 
 
 def _forms_of(token: str) -> tuple[str, ...]:
+    if token.isascii():
+        return tuple(_ASCII_WORD.findall(token.lower()))  # see `_hashes_of`
     return tuple(f for f in map(match_form, words(token)) if f)
+
+
+_ONE = struct.Struct("<Q")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # applied to lower-cased ASCII
 
 
 def form_hash(form: str) -> int:
@@ -93,6 +100,14 @@ def form_hash(form: str) -> int:
 
 def _hashes_of(token: str) -> bytes:
     """The hashes of the token's words, packed as little-endian uint64."""
+    if token.isascii():
+        # In ASCII, the shared tokeniser's words are the runs of letters and digits, and a word's
+        # match form is its lower case (a test checks both against `words` and `match_form`):
+        # a plain `re` scan, no Unicode rounds.
+        forms = _ASCII_WORD.findall(token.lower())
+        if len(forms) == 1:
+            return _ONE.pack(form_hash(forms[0]))
+        return struct.pack(f"<{len(forms)}Q", *map(form_hash, forms))
     hashes = [form_hash(f) for f in map(match_form, words(token)) if f]
     return struct.pack(f"<{len(hashes)}Q", *hashes)
 

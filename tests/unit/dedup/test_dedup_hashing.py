@@ -15,6 +15,7 @@ from gharbal.dedup.hashing import (
     MinHasher,
     _sortable_float,
     estimated_similarity,
+    form_hash,
     normalised_words,
     shingle_hashes,
     survivor_rank,
@@ -47,6 +48,22 @@ def test_normalised_words_follow_the_shared_contract(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 def test_normalised_words_on_any_text(text: str) -> None:
     assert normalised_words(text) == [f for f in (match_form(w) for w in words(text)) if f]
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=12),
+        max_size=30,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_word_hashes_agree_with_the_contract_on_ascii(parts: list[str]) -> None:
+    """ASCII tokens of letters and digits take a shortcut (one word, lowered): same hashes as the
+    shared tokeniser and match form give, whatever the tokens and their neighbours."""
+    text = " ".join(parts)
+    expected = [f for f in (match_form(w) for w in words(text)) if f]
+    assert normalised_words(text) == expected
+    assert word_hashes(text).tolist() == [form_hash(f) for f in expected]
 
 
 def test_arabic_spelling_variants_hash_alike() -> None:
