@@ -85,8 +85,12 @@ def _bounded_cache(fn: Callable[[str], T], size: int) -> Callable[[str], T]:
 
 
 def _forms_of(token: str) -> tuple[str, ...]:
+    """The match forms of the token's words (empty forms dropped)."""
     if token.isascii():
-        return tuple(_ASCII_WORD.findall(token.lower()))  # see `_hashes_of`
+        # In ASCII, the shared tokeniser's words are the runs of letters and digits, and a word's
+        # match form is its lower case (a test checks both against `words` and `match_form`):
+        # a plain `re` scan, no Unicode rounds.
+        return tuple(_ASCII_WORD.findall(token.lower()))
     return tuple(f for f in map(match_form, words(token)) if f)
 
 
@@ -100,16 +104,10 @@ def form_hash(form: str) -> int:
 
 def _hashes_of(token: str) -> bytes:
     """The hashes of the token's words, packed as little-endian uint64."""
-    if token.isascii():
-        # In ASCII, the shared tokeniser's words are the runs of letters and digits, and a word's
-        # match form is its lower case (a test checks both against `words` and `match_form`):
-        # a plain `re` scan, no Unicode rounds.
-        forms = _ASCII_WORD.findall(token.lower())
-        if len(forms) == 1:
-            return _ONE.pack(form_hash(forms[0]))
-        return struct.pack(f"<{len(forms)}Q", *map(form_hash, forms))
-    hashes = [form_hash(f) for f in map(match_form, words(token)) if f]
-    return struct.pack(f"<{len(hashes)}Q", *hashes)
+    forms = _forms_of(token)
+    if len(forms) == 1:
+        return _ONE.pack(form_hash(forms[0]))
+    return struct.pack(f"<{len(forms)}Q", *map(form_hash, forms))
 
 
 # Whitespace tokens repeat (Zipf): 16k cached tokens catch most of them (exact, paragraphs).
