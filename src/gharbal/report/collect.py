@@ -15,6 +15,7 @@ summaries merge in shard order, so the result does not depend on how many proces
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 from collections.abc import Callable, Iterator
@@ -26,9 +27,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from gharbal.report.pages import kept_lines_of
-
-if TYPE_CHECKING:
-    from gharbal.executors.local import Executor
 from gharbal.report.parts import (
     BadLines,
     PartReadError,
@@ -49,6 +47,9 @@ from gharbal.report.summary import (
     SiteStats,
     Summary,
 )
+
+if TYPE_CHECKING:
+    from gharbal.executors.local import Executor
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -391,23 +392,19 @@ def collect(
     total = Summary.empty(limits)
     items = list(shard_parts(out).items())
     task = partial(summarise_shard, limits=limits, cuts=cuts)
-    if executor is not None and not executor.inline and len(items) > 1:
-        for part in executor.map(task, items):
+    with contextlib.ExitStack() as stack:
+        parts: Iterator[Summary]
+        if executor is not None and not executor.inline and len(items) > 1:
+            parts = executor.map(task, items)
+        elif workers > 1 and len(items) > 1:
+            ctx = multiprocessing.get_context("spawn")
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=ctx))
+            parts = pool.map(task, items)
+        else:
+            parts = map(task, items)
+        for part in parts:
             total.merge(part)
             if on_shard is not None:
                 on_shard(1)
-    elif workers <= 1 or len(items) <= 1:
-        results: Iterator[Summary] = map(task, items)
-        for part in results:
-            total.merge(part)
-            if on_shard is not None:
-                on_shard(1)
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for part in pool.map(task, items):
-                total.merge(part)
-                if on_shard is not None:
-                    on_shard(1)
     total.chrome.finish()
     return total
