@@ -13,6 +13,7 @@ reaches the caller when its result is due, after the tasks already running have 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import ctypes
 import multiprocessing
@@ -64,11 +65,12 @@ def _init_worker(counts: Any, parent: int) -> None:
     progress.set_sink(counts.put)
 
 
-class ClosingExecutor:
+class ClosingExecutor(abc.ABC):
     """An executor used as a context manager: leaving the block calls ``close``."""
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the executor's processes or connection."""
 
     def __enter__(self) -> Self:
         return self
