@@ -133,16 +133,19 @@ class _TokenHashes:
     def packed(self, tokens: list[str]) -> list[bytes]:
         keys = list(map(hash, tokens))
         found = list(map(self.young.get, keys))
-        if None in found:
-            for i, value in enumerate(found):
+        # The misses are found with ``list.index`` (a scan in C), not a Python loop over every
+        # token: most texts have a few misses among hundreds of hits.
+        i = -1
+        with contextlib.suppress(ValueError):
+            while True:
+                i = found.index(None, i + 1)
+                key = keys[i]
+                value = self.old.get(key)
                 if value is None:
-                    key = keys[i]
-                    value = self.old.get(key)
-                    if value is None:
-                        value = _hashes_of(tokens[i])
-                    if len(self.young) >= self.size:
-                        self.old, self.young = self.young, {}
-                    found[i] = self.young[key] = value
+                    value = _hashes_of(tokens[i])
+                if len(self.young) >= self.size:
+                    self.old, self.young = self.young, {}
+                found[i] = self.young[key] = value
         return found  # type: ignore[return-value]  # no None left
 
 
