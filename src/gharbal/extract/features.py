@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -287,7 +287,7 @@ def guess_page_language(forms: list[list[str]], script: str | None) -> str | Non
     candidates = SCRIPT_LANGUAGES.get(script or "", ())
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    counts = Counter(w for f in forms for w in f)
+    counts = Counter(chain.from_iterable(forms))
     vocab = counts.keys()
     best, best_cover = None, 0
     for lang in candidates:
@@ -460,12 +460,23 @@ _LEX = [_IDX[name] for name in ("lex_mean", "lex_max", "lex_min", "lex_first")]
 
 def lexicon_columns(forms: list[list[str]], lexicon: Mapping[str, float]) -> Matrix:
     """Mean, max, min and first-word chrome score of each line's words (as in `line_form`)."""
-    out = np.zeros((len(forms), 4), dtype=np.float32)
-    get = lexicon.get
-    for i, fs in enumerate(forms):
-        if fs:
-            lex = list(map(get, fs, repeat(0.0)))
-            out[i] = (sum(lex) / len(lex), max(lex), min(lex), lex[0])
+    n = len(forms)
+    out = np.zeros((n, 4), dtype=np.float32)
+    sizes = np.fromiter(map(len, forms), dtype=np.int64, count=n)
+    total = int(sizes.sum())
+    if not total:
+        return out
+    # All the page's words in one array; each line is a segment of it (reduceat over the starts
+    # of the lines that have words: an empty line is a segment of length zero, skipped).
+    values = np.fromiter(
+        map(lexicon.get, chain.from_iterable(forms), repeat(0.0)), dtype=np.float64, count=total
+    )
+    has = sizes > 0
+    starts = (np.cumsum(sizes) - sizes)[has]
+    out[has, 0] = np.add.reduceat(values, starts) / sizes[has]
+    out[has, 1] = np.maximum.reduceat(values, starts)
+    out[has, 2] = np.minimum.reduceat(values, starts)
+    out[has, 3] = values[starts]
     return out
 
 

@@ -5,7 +5,9 @@ plus stage 1's scores of the surrounding lines and where the page's main block l
 sequential learning: the context a CRF would give, with plain trees). The model is trained with
 LightGBM by ``scripts/train_lines.py`` and shipped as JSON (``gharbal/data/models/<name>.json``:
 flat arrays of tree nodes, the chrome lexicon, the decision threshold); it loads offline without
-pickle or LightGBM, and trees are evaluated with numpy for all lines of a page at once.
+pickle or LightGBM, and trees are evaluated for all lines of a page at once: in C
+(`gharbal.extract._trees`, built at install time) or, where no compiler was found, with numpy; both
+add in the same order and give the same bits.
 """
 
 from __future__ import annotations
@@ -15,12 +17,27 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from gharbal.extract.features import FEATURE_NAMES, shifted, window_mean
+
+
+def _load_native() -> ModuleType | None:
+    """The C evaluator (`gharbal.extract._trees`), built at install time when a C compiler is
+    there (setup.py); None where it is not: the trees then run in numpy, same results."""
+    try:
+        from gharbal.extract import _trees
+    except ImportError:  # pragma: no cover - depends on the install
+        return None
+    return _trees
+
+
+_native = _load_native()
+NATIVE_TREES = _native is not None
 
 FORMAT = "gharbal-line-model"
 DEFAULT_MODEL = "lines_gbt_v1"
@@ -122,12 +139,20 @@ class Forest:
         assert self._heap is not None
         return self._heap
 
-    def raw_score(self, x: npt.NDArray[np.float32]) -> Floats:
-        """Sum of the trees' leaf values for every row of ``x``."""
+    def raw_score(self, x: npt.NDArray[np.float32], native: bool = True) -> Floats:
+        """Sum of the trees' leaf values for every row of ``x`` (added in tree order).
+
+        ``native``: use the C evaluator when it is built (same bits as numpy, a test checks)."""
         heap = self._compiled()
+        if native and _native is not None and heap.trees:
+            xc = np.ascontiguousarray(x, dtype=np.float32)
+            out = np.empty(xc.shape[0], dtype=np.float64)
+            _native.walk(
+                heap.feature, heap.threshold, heap.leaf_value, heap.depth, xc, xc.shape[1], out
+            )
+            return out
         leaves, _ = heap.walk(x, record=False)
-        total: Floats = heap.leaf_value[leaves].sum(axis=1)
-        return total
+        return _sum_in_order(heap.leaf_value[leaves])
 
     def contributions(self, x: npt.NDArray[np.float32]) -> Floats:
         """Per-feature contributions to each row's raw score (Saabas: along each tree's path, the
@@ -135,20 +160,35 @@ class Forest:
         with the trees' root values (the bias) they add up to the raw score."""
         return self.explain(x)[1]
 
-    def explain(self, x: npt.NDArray[np.float32]) -> tuple[Floats, Floats]:
+    def explain(self, x: npt.NDArray[np.float32], native: bool = True) -> tuple[Floats, Floats]:
         """(raw scores, contributions) in one walk down the trees."""
         heap = self._compiled()
         n, width = x.shape
         out = np.zeros(n * width, dtype=np.float64)
         if n == 0 or heap.depth == 0:
-            return self.raw_score(x), out.reshape(n, width)
+            return self.raw_score(x, native), out.reshape(n, width)
+        if native and _native is not None and heap.trees:
+            xc = np.ascontiguousarray(x, dtype=np.float32)
+            raw = np.empty(n, dtype=np.float64)
+            _native.explain(
+                heap.feature, heap.threshold, heap.node_value, heap.depth, xc, width, raw, out
+            )
+            return raw, out.reshape(n, width)
         leaves, steps = heap.walk(x, record=True)
         rows = np.arange(n)[:, None] * width
         for feat, before, after in steps:
             delta = heap.node_value[after] - heap.node_value[before]
             out += np.bincount((rows + feat).ravel(), delta.ravel(), minlength=n * width)
-        raw: Floats = heap.leaf_value[leaves].sum(axis=1)
-        return raw, out.reshape(n, width)
+        return _sum_in_order(heap.leaf_value[leaves]), out.reshape(n, width)
+
+
+def _sum_in_order(values: Floats) -> Floats:
+    """Row sums added left to right (``cumsum``; numpy's ``sum`` adds pairwise, in another order),
+    as the C evaluator adds them: both paths give the same bits."""
+    if values.shape[1] == 0:
+        return np.zeros(values.shape[0], dtype=np.float64)
+    total: Floats = np.cumsum(values, axis=1)[:, -1]
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +239,10 @@ class _Heap:
             node_value=node_value.ravel(),
             leaf_value=node_value[:, inner:].ravel(),
         )
+
+    @property
+    def trees(self) -> int:
+        return self.leaf_value.size >> self.depth
 
     def walk(
         self, x: npt.NDArray[np.float32], record: bool

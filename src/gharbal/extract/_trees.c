@@ -1,0 +1,206 @@
+/* Tree-ensemble evaluation for the line classifier (gharbal.extract.model), in C.
+ *
+ * Optional: when this module is not built (no C compiler at install time), the same functions run
+ * in numpy (gharbal.extract.model._Heap.walk). Written by hand because no library evaluates our
+ * shipped JSON trees with their per-feature contributions: LightGBM's own predictor needs its model
+ * text and gives SHAP values, not the path contributions the explanations are built on, and it
+ * brings scipy.
+ *
+ * The trees are complete binary trees of equal depth in heap order (see _Heap in model.py): tree t
+ * has `inner` inner nodes (feature and float32 threshold) and `leaves` leaves; a row goes right when
+ * x[feature] > threshold. Every sum is made in the order the numpy code makes it, so both give the
+ * same bits:
+ *   - a row's raw score adds the trees' leaf values in tree order (numpy: cumsum along the trees);
+ *   - a contribution adds, level by level, the change of mean value along each tree's path, first
+ *     summed over the trees in order for that level (numpy: one bincount per level), then added to
+ *     the running total (numpy: out += level).
+ * Arguments are C-contiguous buffers (numpy arrays); sizes are checked here.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer feature;   /* int64 [trees * inner] */
+    Py_buffer threshold; /* float32 [trees * inner] */
+    Py_buffer values;    /* float64 [trees * leaves] (walk) or [trees * nodes] (explain) */
+    Py_buffer x;         /* float32 [rows * width] */
+    Py_buffer out;       /* float64 [rows] (walk) or [rows * width] (explain) */
+    Py_buffer raw;       /* float64 [rows] (explain only) */
+} Buffers;
+
+static void release(Buffers *b) {
+    Py_buffer *all[] = {&b->feature, &b->threshold, &b->values, &b->x, &b->out, &b->raw};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (all[i]->obj != NULL) {
+            PyBuffer_Release(all[i]);
+        }
+    }
+}
+
+static int check(int ok, const char *what) {
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "gharbal.extract._trees: wrong size of %s", what);
+    }
+    return ok;
+}
+
+/* Every split feature must index a column of x (a damaged model must not read out of bounds). */
+static int features_in_range(const int64_t *feature, Py_ssize_t count, Py_ssize_t width) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (feature[k] < 0 || feature[k] >= width) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: split feature out of range");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* walk(feature, threshold, leaf_value, depth, x, width, out): out[r] = raw score of row r. */
+static PyObject *walk(PyObject *self, PyObject *args) {
+    Buffers b;
+    memset(&b, 0, sizeof b);
+    int depth;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*", &b.feature, &b.threshold, &b.values, &depth, &b.x,
+                          &width, &b.out)) {
+        release(&b);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (depth < 0 || depth > 30 || width <= 0) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: bad depth or width");
+        goto done;
+    }
+    const Py_ssize_t inner = ((Py_ssize_t)1 << depth) - 1, leaves = (Py_ssize_t)1 << depth;
+    const Py_ssize_t slots = inner > 0 ? inner : 1;
+    const Py_ssize_t trees = b.values.len / (Py_ssize_t)(leaves * sizeof(double));
+    const Py_ssize_t rows = b.out.len / (Py_ssize_t)sizeof(double);
+    if (!check(b.values.len == trees * leaves * (Py_ssize_t)sizeof(double), "leaf values") ||
+        !check(b.feature.len == trees * slots * (Py_ssize_t)sizeof(int64_t), "features") ||
+        !check(b.threshold.len == trees * slots * (Py_ssize_t)sizeof(float), "thresholds") ||
+        !check(b.x.len == rows * width * (Py_ssize_t)sizeof(float), "rows") ||
+        !features_in_range(b.feature.buf, trees * slots, width)) {
+        goto done;
+    }
+    const int64_t *feature = b.feature.buf;
+    const float *threshold = b.threshold.buf;
+    const double *leaf = b.values.buf;
+    const float *x = b.x.buf;
+    double *out = b.out.buf;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        out[r] = 0.0;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < trees; t++) {
+        const int64_t *tf = feature + t * slots;
+        const float *tt = threshold + t * slots;
+        const double *tl = leaf + t * leaves;
+        for (Py_ssize_t r = 0; r < rows; r++) {
+            const float *row = x + r * width;
+            Py_ssize_t pos = 0;
+            for (int d = 0; d < depth; d++) {
+                pos = 2 * pos + 1 + (row[tf[pos]] > tt[pos]);
+            }
+            out[r] += tl[pos - inner];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    release(&b);
+    return result;
+}
+
+/* explain(feature, threshold, node_value, depth, x, width, raw, contrib): raw[r] as walk (from the
+ * bottom level of node_value), contrib[r * width + f] the path contributions of feature f. */
+static PyObject *explain(PyObject *self, PyObject *args) {
+    Buffers b;
+    memset(&b, 0, sizeof b);
+    int depth;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*w*", &b.feature, &b.threshold, &b.values, &depth,
+                          &b.x, &width, &b.raw, &b.out)) {
+        release(&b);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int32_t *pos = NULL;
+    double *level = NULL;
+    if (depth < 0 || depth > 30 || width <= 0) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: bad depth or width");
+        goto done;
+    }
+    const Py_ssize_t inner = ((Py_ssize_t)1 << depth) - 1, leaves = (Py_ssize_t)1 << depth;
+    const Py_ssize_t nodes = inner + leaves, slots = inner > 0 ? inner : 1;
+    const Py_ssize_t trees = b.values.len / (Py_ssize_t)(nodes * sizeof(double));
+    const Py_ssize_t rows = b.raw.len / (Py_ssize_t)sizeof(double);
+    if (!check(b.values.len == trees * nodes * (Py_ssize_t)sizeof(double), "node values") ||
+        !check(b.feature.len == trees * slots * (Py_ssize_t)sizeof(int64_t), "features") ||
+        !check(b.threshold.len == trees * slots * (Py_ssize_t)sizeof(float), "thresholds") ||
+        !check(b.x.len == rows * width * (Py_ssize_t)sizeof(float), "rows") ||
+        !check(b.out.len == rows * width * (Py_ssize_t)sizeof(double), "contributions") ||
+        !features_in_range(b.feature.buf, trees * slots, width)) {
+        goto done;
+    }
+    const int64_t *feature = b.feature.buf;
+    const float *threshold = b.threshold.buf;
+    const double *value = b.values.buf;
+    const float *x = b.x.buf;
+    double *raw = b.raw.buf, *out = b.out.buf;
+    const Py_ssize_t cells = rows * width;
+    pos = PyMem_Calloc((size_t)(rows * trees) + 1, sizeof(int32_t));
+    level = PyMem_Malloc((size_t)cells * sizeof(double) + 1);
+    if (pos == NULL || level == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(out, 0, (size_t)cells * sizeof(double));
+    Py_BEGIN_ALLOW_THREADS
+    for (int d = 0; d < depth; d++) {
+        memset(level, 0, (size_t)cells * sizeof(double));
+        for (Py_ssize_t r = 0; r < rows; r++) {
+            const float *row = x + r * width;
+            int32_t *rp = pos + r * trees;
+            for (Py_ssize_t t = 0; t < trees; t++) {
+                const Py_ssize_t at = t * slots + rp[t];
+                const int64_t f = feature[at];
+                const int32_t next = 2 * rp[t] + 1 + (row[f] > threshold[at]);
+                const double *tv = value + t * nodes;
+                level[r * width + f] += tv[next] - tv[rp[t]];
+                rp[t] = next;
+            }
+        }
+        for (Py_ssize_t c = 0; c < cells; c++) {
+            out[c] += level[c];
+        }
+    }
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        const int32_t *rp = pos + r * trees;
+        double s = 0.0;
+        for (Py_ssize_t t = 0; t < trees; t++) {
+            s += value[t * nodes + rp[t]];
+        }
+        raw[r] = s;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(pos);
+    PyMem_Free(level);
+    release(&b);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"walk", walk, METH_VARARGS, "Raw scores of the rows of x (see gharbal.extract.model)."},
+    {"explain", explain, METH_VARARGS, "Raw scores and path contributions of the rows of x."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "gharbal.extract._trees", "Tree-ensemble evaluation in C.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__trees(void) { return PyModule_Create(&module); }

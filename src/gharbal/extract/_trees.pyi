@@ -1,0 +1,17 @@
+# Stub of the optional C extension (src/gharbal/extract/_trees.c).
+from typing import Any
+
+def walk(
+    feature: Any, threshold: Any, leaf_value: Any, depth: int, x: Any, width: int, out: Any, /
+) -> None: ...
+def explain(
+    feature: Any,
+    threshold: Any,
+    node_value: Any,
+    depth: int,
+    x: Any,
+    width: int,
+    raw: Any,
+    contrib: Any,
+    /,
+) -> None: ...

@@ -1,0 +1,112 @@
+"""The C tree evaluator (`gharbal.extract._trees`) gives the numpy evaluator's results bit for bit.
+
+It is optional (built when the install finds a C compiler); CI sets ``GHARBAL_REQUIRE_NATIVE=1`` so
+that a build that silently fell back to numpy fails here instead of passing slower.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from gharbal.extract.features import measure_page
+from gharbal.extract.lines import split_lines
+from gharbal.extract.model import NATIVE_TREES, Forest, load_model
+
+if not NATIVE_TREES:
+    if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":
+        raise RuntimeError("gharbal.extract._trees was not built (GHARBAL_REQUIRE_NATIVE=1)")
+    pytest.skip("the C tree evaluator is not built here", allow_module_level=True)
+
+PAGE = """Home | News | Sport | Contact
+Breaking: markets fall again
+The central bank said on Tuesday that it would keep its main rate unchanged, citing inflation.
+Analysts had expected the decision, which follows two cuts earlier this year.
+Share on Facebook
+© 2024 Example Media. All rights reserved.
+"""
+
+
+def _random_forest(rng: np.random.Generator, trees: int, depth: int, width: int) -> Forest:
+    """A forest of ``trees`` random trees, some leaves above the bottom level."""
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    value: list[float] = []
+    roots: list[int] = []
+
+    def add(level: int) -> int:
+        k = len(feature)
+        feature.append(-1)
+        threshold.append(0.0)
+        left.append(k)
+        right.append(k)
+        value.append(float(rng.normal()))
+        if level < depth and (level == 0 or rng.random() < 0.8):
+            feature[k] = int(rng.integers(width))
+            threshold[k] = float(rng.normal())
+            left[k] = add(level + 1)
+            right[k] = add(level + 1)
+        return k
+
+    for _ in range(trees):
+        roots.append(add(0))
+    return Forest(
+        feature=np.asarray(feature, dtype=np.int32),
+        threshold=np.asarray(threshold, dtype=np.float64),
+        left=np.asarray(left, dtype=np.int32),
+        right=np.asarray(right, dtype=np.int32),
+        value=np.asarray(value, dtype=np.float64),
+        roots=np.asarray(roots, dtype=np.int32),
+        depth=depth,
+    )
+
+
+def _same(forest: Forest, x: np.ndarray) -> None:
+    assert np.array_equal(forest.raw_score(x, native=True), forest.raw_score(x, native=False))
+    raw_c, contrib_c = forest.explain(x, native=True)
+    raw_np, contrib_np = forest.explain(x, native=False)
+    assert np.array_equal(raw_c, raw_np)
+    assert np.array_equal(contrib_c, contrib_np)
+    assert np.array_equal(raw_c, forest.raw_score(x, native=True))
+
+
+@pytest.mark.parametrize(
+    ("trees", "depth", "width", "rows"), [(1, 0, 3, 4), (7, 3, 5, 50), (40, 8, 12, 200)]
+)
+def test_random_forests_same_bits(trees: int, depth: int, width: int, rows: int) -> None:
+    rng = np.random.default_rng(trees * 100 + depth)
+    forest = _random_forest(rng, trees, depth, width)
+    x = rng.normal(size=(rows, width)).astype(np.float32)
+    x[::7, 0] = np.nan  # NaN compares false: goes left in both
+    _same(forest, x)
+    _same(forest, x[:0])
+
+
+def test_shipped_model_same_bits_on_a_page() -> None:
+    model = load_model()
+    x = measure_page(split_lines(PAGE), model.lexicon).matrix
+    _same(model.stage1, x)
+    _, x2 = model.scores(x)
+    _same(model.stage2, x2)
+    # Not a C-contiguous float32 matrix: converted, same result.
+    _same(model.stage1, np.asfortranarray(x.astype(np.float64)))
+
+
+def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
+    from gharbal.extract import _trees
+
+    forest = _random_forest(np.random.default_rng(1), 3, 2, 4)
+    heap = forest._compiled()
+    x = np.zeros((2, 4), dtype=np.float32)
+    out = np.empty(2, dtype=np.float64)
+    damaged = heap.feature.copy()
+    damaged[0] = 99  # a split on column 99 of a 4-wide x
+    for bad in (damaged, -damaged):
+        with pytest.raises(ValueError, match="out of range"):
+            _trees.walk(bad, heap.threshold, heap.leaf_value, heap.depth, x, 4, out)
+    with pytest.raises(ValueError, match="wrong size"):
+        _trees.walk(heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out[:1])
