@@ -227,3 +227,58 @@ def test_resume_refuses_output_without_plan(tmp_path: Path) -> None:
     (out / "plan.json").unlink()
     with pytest.raises(ConfigError, match=r"no plan\.json"):
         gharbal.run(inputs, out, resume=True)
+
+
+def _failing_reader(bad_shard: int) -> Callable[..., Any]:
+    """`read_shard` that fails (not a document: the file system) when it reaches ``bad_shard``."""
+    from gharbal.readers import read_shard
+
+    def read(shard: Any, cfg: Any) -> Any:
+        for i, doc in enumerate(read_shard(shard, cfg)):
+            if shard.index == bad_shard and i == 1:
+                raise OSError(28, "No space left on device")
+            yield doc
+
+    return read
+
+
+def test_shard_failure_stops_the_run_naming_the_shard_then_resume_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = make_corpus(tmp_path / "in", files=4, docs=3)
+    clean = tmp_path / "clean"
+    gharbal.run(inputs, clean, build=with_site_count)
+    out = tmp_path / "out"
+    monkeypatch.setattr("gharbal.pipeline.read_shard", _failing_reader(2))
+    with pytest.raises(gharbal.ShardError) as failed:
+        gharbal.run(inputs, out, build=with_site_count)
+    message = str(failed.value)
+    assert "shard 2" in message
+    assert "in-002.jsonl" in message
+    assert "phase 1" in message
+    assert "OSError" in message
+    assert "No space left on device" in message
+    assert isinstance(failed.value.__cause__, OSError)
+    assert not (out / "stats.json").exists(), "a run that lost a shard must not look finished"
+    monkeypatch.undo()
+    stats = gharbal.run(inputs, out, resume=True, build=with_site_count)
+    assert_same_output(clean, out)
+    assert stats.input == 4 * 3 + 1
+
+
+def test_cli_shard_failure_exits_4_with_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Any]
+) -> None:
+    inputs = make_corpus(tmp_path / "in", files=3, docs=2)
+    out = tmp_path / "out"
+    monkeypatch.setattr("gharbal.pipeline.read_shard", _failing_reader(1))
+    result = cli("run", *inputs, "-o", str(out))
+    assert result.exit_code == 4
+    assert "gharbal: error: shard 1 (" in result.output
+    assert "No space left on device" in result.output
+    assert "--resume" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.undo()
+    result = cli("run", *inputs, "-o", str(out), "--resume")
+    assert result.exit_code == 0, result.output
+    assert (out / "stats.json").is_file()

@@ -10,7 +10,9 @@ as a WARC response that is not HTML), or a document failed inside a step (``<ste
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Never
@@ -18,7 +20,7 @@ from typing import Never
 import click
 from tqdm import tqdm
 
-from gharbal.errors import ConfigError
+from gharbal.errors import ConfigError, ShardError
 from gharbal.executors.local import LocalExecutor
 from gharbal.executors.progress import ProgressBar
 from gharbal.executors.ray import RayExecutor
@@ -38,6 +40,7 @@ from gharbal.writers.output import is_url
 
 SAMPLE = "data/sample/crawl.jsonl.gz"
 EXIT_DAMAGED_INPUT = 3
+EXIT_SHARD_FAILED = 4
 
 
 def damaged_input(stats: Stats) -> int:
@@ -181,6 +184,19 @@ def run(
             )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    except ShardError as exc:
+        # Not a document's failure (those are rejections): the shard's documents cannot be
+        # counted, so the run stops; what finished is kept for --resume.
+        cause = exc.__cause__
+        click.echo(f"gharbal: error: {exc}", err=True)
+        if cause is not None and os.environ.get("GHARBAL_DEBUG"):
+            traceback.print_exception(cause)
+        click.echo(
+            "The shards that finished are kept: once the cause is fixed, the same command with "
+            "--resume does the rest (GHARBAL_DEBUG=1 prints the traceback).",
+            err=True,
+        )
+        sys.exit(EXIT_SHARD_FAILED)
     click.echo(_summary(stats, output), err=True)
     damaged, failed = damaged_input(stats), step_errors(stats)
     if strict and (damaged or failed):

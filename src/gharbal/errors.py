@@ -4,7 +4,8 @@
 
     GharbalError                 base of everything gharbal raises on purpose
     ├── ConfigError              bad recipe, flag or path: abort before any worker starts
-    ├── ShardError               this shard cannot go on: fail it, the other shards go on
+    ├── ShardError               this shard cannot go on: the run stops naming it (exit 4);
+    │                            finished shards are kept for ``--resume``
     └── RetryableError           transient (I/O hiccup, lost worker): the executor retries
 
 Bad *documents* are not errors. A record that cannot be parsed, a page that is empty after cleaning, a
@@ -24,7 +25,11 @@ class ConfigError(GharbalError):
 
 
 class ShardError(GharbalError):
-    """One shard cannot be processed; the run goes on with the other shards."""
+    """One shard cannot be processed (not a document's failure: I/O, a bug outside the steps).
+
+    Raised by `gharbal.pipeline.process_shard` with the original exception as its cause. The run
+    stops: the shard's documents could not all be accounted for, so finishing would lose them
+    silently. Shards that finished keep their markers, and ``--resume`` redoes only the rest."""
 
 
 class RetryableError(GharbalError):

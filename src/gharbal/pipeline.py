@@ -31,6 +31,7 @@ from pathlib import Path
 
 from gharbal.dedup import dedup_steps
 from gharbal.document import Document
+from gharbal.errors import GharbalError, ShardError
 from gharbal.executors import progress
 from gharbal.executors.local import Executor, LocalExecutor
 from gharbal.executors.shards import (
@@ -161,8 +162,33 @@ def process_shard(
     """Run one phase of the pipeline on one shard; returns the shard's stats for that phase.
 
     ``on_document(1)`` is called after each document is written (for a progress bar). The shard's
-    completion marker is written last (`gharbal.executors.shards`).
+    completion marker is written last (`gharbal.executors.shards`). A failure that is not a
+    document's (an I/O error, a bug in a reader or an aggregation; a document's own failures are
+    rejections, see `gharbal.step.DocumentStep`) raises `ShardError` naming the shard, its files
+    and the phase, with the original exception as its cause.
     """
+    try:
+        return _process_shard(shard, recipe, out, on_document, phase_index, num_shards, build)
+    except GharbalError:
+        raise
+    except Exception as exc:
+        files = ", ".join(str(f.path) for f in shard.files[:3])
+        more = f" and {len(shard.files) - 3} more" if len(shard.files) > 3 else ""
+        raise ShardError(
+            f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _process_shard(
+    shard: Shard,
+    recipe: Recipe,
+    out: Path,
+    on_document: Callable[[int], object] | None = None,
+    phase_index: int = 0,
+    num_shards: int = 1,
+    build: BuildSteps | None = None,
+) -> Stats:
     phases = split_phases((build or build_steps)(recipe))
     phase = phases[phase_index]
     ctx = RunContext(
