@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gharbal.normalise import match_form, normalise, normalise_with_offsets, words
 from gharbal.normalise.arabic import DIACRITICS, TATWEEL
-from gharbal.normalise.unicode import DEFAULT, MatchOptions, _round, _table
+from gharbal.normalise.unicode import DEFAULT, MatchOptions, _plan, _round, _table
 
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60)
 ARABIC_LETTERS = "ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآةىیکۀپچژگ"
@@ -29,6 +31,37 @@ def test_ascii_shortcut_equals_the_full_rounds(text: str, casefold: bool) -> Non
     table = _table(options)
     assert all(code > 127 for code in _table(DEFAULT))
     assert normalise(text, options) == _round(text, options, table)
+
+
+OPTIONS = st.builds(MatchOptions, st.booleans(), st.booleans(), st.booleans(), st.booleans())
+
+
+def _reference(text: str, options: MatchOptions) -> str:
+    """The contract as first written: NFKC, case fold, ``str.translate``, NFKC, in rounds until
+    nothing changes."""
+    table = _table(options)
+
+    def one(t: str) -> str:
+        t = unicodedata.normalize("NFKC", t)
+        t = t.casefold() if options.casefold else t
+        return unicodedata.normalize("NFKC", t.translate(table))
+
+    out = one(text)
+    for _ in range(4):
+        again = one(out)
+        if again == out:
+            break
+        out = again
+    return out
+
+
+@given(TEXTS, OPTIONS)
+@settings(max_examples=600, deadline=None)
+def test_fast_rounds_equal_the_reference(text: str, options: MatchOptions) -> None:
+    """The table applied by deletions and replacements, and rounds skipped when nothing would
+    change, give the reference's matching form."""
+    assert _plan(options).apply(text) == text.translate(_table(options))
+    assert normalise(text, options) == _reference(text, options)
 
 
 @given(TEXTS)

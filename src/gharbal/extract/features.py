@@ -30,6 +30,7 @@ from gharbal.identify.language import detect
 from gharbal.identify.script import SCRIPTS
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
 from gharbal.normalise.text import match_form, words
+from gharbal.normalise.unicode import normalise
 
 Matrix = npt.NDArray[np.float32]
 
@@ -276,8 +277,11 @@ def page_script_counts(
 
 
 def fold_lines(texts: Sequence[str]) -> list[str]:
-    """Each line in matching form (`gharbal.normalise.match_form` applied to the whole line)."""
-    folded = match_form("\n".join(texts))
+    """Each line in matching form (`gharbal.normalise.match_form` applied to the whole line).
+
+    The page is folded in one call to `normalise`, not through ``match_form``: that one caches
+    its arguments (16k of them), which for whole pages would keep hundreds of MB alive."""
+    folded = normalise("\n".join(texts))
     return folded.split("\n")
 
 

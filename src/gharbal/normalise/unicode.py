@@ -24,6 +24,7 @@ back to its cluster. Both agree (a property test checks it).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -66,11 +67,58 @@ def _table(options: MatchOptions) -> dict[int, str | None]:
     return table
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """``str.translate(table)`` done faster: a search for any character of the table, the
+    deletions in one regular-expression pass, then ``str.replace`` for each mapped character that
+    occurs (``translate`` with a dict looks up every character of the text: 0.6 ms for a 9 KB page,
+    this a fifth of it). The same result as long as no replacement is itself a key of the table,
+    which `_plan` checks."""
+
+    any_key: re.Pattern[str]
+    deletions: re.Pattern[str] | None
+    replacements: tuple[tuple[str, str], ...]
+
+    def apply(self, text: str) -> str:
+        if self.any_key.search(text) is None:
+            return text
+        if self.deletions is not None:
+            text = self.deletions.sub("", text)
+        for key, value in self.replacements:
+            if key in text:
+                text = text.replace(key, value)
+        return text
+
+
+_PLANS: dict[MatchOptions, _Plan] = {}
+
+
+def _plan(options: MatchOptions) -> _Plan:
+    plan = _PLANS.get(options)
+    if plan is None:
+        table = _table(options)
+        deleted = sorted(chr(k) for k, v in table.items() if v is None)
+        replaced = tuple(sorted((chr(k), v) for k, v in table.items() if v is not None))
+        if any(c in table for _, v in replaced for c in map(ord, v)):
+            raise AssertionError("a replacement of the normalisation table is one of its keys")
+
+        def char_class(chars: list[str]) -> re.Pattern[str]:
+            # ``re``, not ``regex``: its character sets are bitmaps, ten times faster here.
+            return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+
+        plan = _PLANS[options] = _Plan(
+            any_key=char_class(sorted(chr(k) for k in table)),
+            deletions=char_class(deleted) if deleted else None,
+            replacements=replaced,
+        )
+    return plan
+
+
 def _round(text: str, options: MatchOptions, table: dict[int, str | None]) -> str:
     text = unicodedata.normalize("NFKC", text)
     if options.casefold:
         text = text.casefold()
-    return unicodedata.normalize("NFKC", text.translate(table))
+    return unicodedata.normalize("NFKC", _plan(options).apply(text))
 
 
 def normalise(text: str, options: MatchOptions = DEFAULT) -> str:
@@ -80,8 +128,13 @@ def normalise(text: str, options: MatchOptions = DEFAULT) -> str:
         # points above U+007F, which a test checks), and ASCII case folding is ``lower``.
         return text.lower() if options.casefold else text
     table = _table(options)
+    plan = _plan(options)
     out = _round(text, options, table)
     for _ in range(4):
+        # A round changes ``out`` (an NFKC form already) only if case folding or the table would
+        # touch it: checked without running the round.
+        if (not options.casefold or out.casefold() == out) and plan.any_key.search(out) is None:
+            break
         again = _round(out, options, table)
         if again == out:
             break
