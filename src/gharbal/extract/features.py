@@ -344,57 +344,63 @@ def measure_page(
     max_chars = float(lengths.max()) if n else 1.0
     long_share = float((lengths >= 100).mean()) if n else 0.0
     site_pages = max(site.pages - 1, 0) if site is not None else 0
-    site_containing: list[int] = []
-    scripts: list[str | None] = []
-    langs: list[str | None] = []
     sw = profile.stopwords
     page_lang = profile.lang
     page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
-    letters_all = classes[:, 1]
+    # Column by column over all lines (one Python step per line or per word at most, no loop
+    # body per line): the words of the page in one flat list, each line a segment of it.
+    sizes = np.fromiter(map(len, forms), dtype=np.int64, count=n)
+    flat = list(chain.from_iterable(forms))
+    segments = (np.cumsum(sizes) - sizes)[sizes > 0]
+
+    def per_line(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        out = np.zeros(n, dtype=np.int64)
+        if flat:
+            out[sizes > 0] = np.add.reduceat(values, segments)
+        return out
+
+    nsw = (
+        per_line(np.fromiter(map(sw.__contains__, flat), dtype=np.int64, count=len(flat)))
+        if sw
+        else np.zeros(n, dtype=np.int64)
+    )
+    word_chars = per_line(np.fromiter(map(len, flat), dtype=np.int64, count=len(flat)))
+    nw_safe = np.maximum(sizes, 1)
+    sw_ratio = np.where(sizes > 0, nsw / nw_safe, 0.0)
     script_total = line_scripts.sum(axis=1)
     script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
-    rows: list[tuple[float, ...]] = []
-    for i, text in enumerate(texts):
-        fs = forms[i]
-        nw = len(fs)
-        nsw = sum(map(sw.__contains__, fs)) if sw else 0
-        sw_ratio = nsw / nw if nw else 0.0
-        script_id = int(script_arg[i]) if script_total[i] >= 3 else -1
-        scripts.append(_SCRIPTS[script_id] if script_id >= 0 else None)
-        lang: str | None = None
-        if (
-            letters_all[i] >= _LID_MIN_LETTERS
-            and sw_ratio <= _LID_MAX_STOPWORDS
-            and page_lang is not None
-            and script_id == page_script_id
-        ):
-            lang = detect(text).lang
-        langs.append(lang)
-        last = text[-1:]
-        first = text[:1]
-        containing = max(site.lines[i] - 1, 0) if site is not None else 0
-        site_containing.append(containing)
-        rows.append(
-            (
-                nw,
-                1.0 if ends_sentence(text) else 0.0,
-                1.0 if last in ":：" else 0.0,
-                1.0 if last in _COMMAS else 0.0,
+    sid = np.where(script_total >= 3, script_arg, -1)
+    scripts: list[str | None] = [_SCRIPTS[k] if k >= 0 else None for k in sid.tolist()]
+    langs: list[str | None] = [None] * n
+    if page_lang is not None:
+        # Looked up with CLD2 only where the line's own words do not already show the language.
+        ask = (classes[:, 1] >= _LID_MIN_LETTERS) & (sw_ratio <= _LID_MAX_STOPWORDS)
+        for i in np.flatnonzero(ask & (sid == page_script_id)).tolist():
+            langs[i] = detect(texts[i]).lang
+    site_containing = [max(site.lines[i] - 1, 0) for i in range(n)] if site is not None else [0] * n
+    containing = np.asarray(site_containing, dtype=np.float64)
+    lasts = [t[-1:] for t in texts]
+    if n:
+        cols64 = np.column_stack(
+            [
+                sizes,
+                [ends_sentence(t) for t in texts],
+                [c in ":：" for c in lasts],
+                [c in _COMMAS for c in lasts],
                 sw_ratio,
                 nsw,
-                1.0 if script_id >= 0 and script_id != page_script_id else 0.0,
-                1.0 if script_id < 0 else 0.0,
-                1.0 if lang is not None and lang != page_lang else 0.0,
-                seen[line_forms[i]] - 1,
-                containing / site_pages if site_pages else 0.0,
+                (sid >= 0) & (sid != page_script_id),
+                sid < 0,
+                [lang is not None and lang != page_lang for lang in langs],
+                [seen[f] - 1 for f in line_forms],
+                containing / site_pages if site_pages else np.zeros(n),
                 containing,
-                1.0 if i in urlish else 0.0,
-                1.0 if first in _BULLETS or first.isdigit() else 0.0,
-                sum(map(len, fs)) / nw if nw else 0.0,
-            )
-        )
-    if rows:
-        cols = np.asarray(rows, dtype=np.float32)
+                [i in urlish for i in range(n)],
+                [c in _BULLETS or c.isdigit() for c in (t[:1] for t in texts)],
+                np.where(sizes > 0, word_chars / nw_safe, 0.0),
+            ]
+        ).astype(np.float64)
+        cols = cols64.astype(np.float32)
         logged = (0, 5, 9, 11)
         cols[:, logged] = np.log1p(cols[:, logged])
         base[:, [1, 7, 8, 9, 12, 13, 14, 15, 16, 20, 21, 22, 28, 30, 33]] = cols
