@@ -292,10 +292,10 @@ def guess_page_language(forms: list[list[str]], script: str | None) -> str | Non
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     counts = Counter(chain.from_iterable(forms))
-    vocab = counts.keys()
+    vocab = set(counts)  # once: ``dict_keys & x`` would copy the keys for every language
     best, best_cover = None, 0
     for lang in candidates:
-        cover = sum(counts[w] for w in vocab & stopwords_for(lang))
+        cover = sum(map(counts.__getitem__, stopwords_for(lang).intersection(vocab)))
         if cover > best_cover:
             best, best_cover = lang, cover
     return best or candidates[0]
