@@ -154,6 +154,37 @@ def test_extract_writes_one_record_per_input_record(
     assert bad["reason"] == "read.invalid_json"
 
 
+def test_extract_counts_skipped_records_apart_from_damaged_ones(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """A WARC's image response and its 404 are not pages (skipped), not damage (unreadable)."""
+    from tests.warcfile import gzip_members, html_page, record
+
+    page = html_page("<p>" + "The council met on Tuesday and voted for the plan. " * 8 + "</p>")
+    src = tmp_path / "in.warc.gz"
+    src.write_bytes(
+        gzip_members(
+            [
+                record("https://a.example/", page.encode()),
+                record("https://a.example/logo.png", b"\x89PNG\r\n", "image/png"),
+                record("https://a.example/gone", page.encode(), status="404 Not Found"),
+            ]
+        )
+    )
+    out = tmp_path / "out.jsonl"
+    result = cli("extract", str(src), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert len(read_jsonl(out)) == 1
+    assert "2 skipped (not HTML pages, or not HTTP 2xx)" in result.output
+    assert "unreadable" not in result.output
+    reasons = sorted(r["reason"] for r in read_jsonl(tmp_path / "out.rejected.jsonl"))
+    assert reasons == ["read.skip.http_status", "read.skip.not_html"]
+    from gharbal import extract_file
+
+    counts = extract_file(str(src), tmp_path / "again.jsonl")
+    assert (counts.written, counts.unreadable, counts.skipped) == (1, 0, 2)
+
+
 def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "gharbal", "extract", str(SEED), "-o", str(tmp_path / "o.jsonl")],

@@ -230,14 +230,17 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
     try:
         recipe = _recipe(recipe_path)
         with _progress("gharbal extract") as bar:
-            written, unreadable = extract_file(
+            counts = extract_file(
                 input_path, output, recipe, bar.update, site_stats=not no_site_stats
             )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    msg = f"{written} records -> {output}"
-    if unreadable:
-        msg += f"; {unreadable} unreadable -> {Path(output).with_suffix('.rejected.jsonl')}"
+    msg = f"{counts.written} records -> {output}"
+    notes = [f"{counts.unreadable} unreadable"] if counts.unreadable else []
+    if counts.skipped:
+        notes.append(f"{counts.skipped} skipped (not HTML pages, or not HTTP 2xx)")
+    if notes:
+        msg += f"; {' and '.join(notes)} -> {Path(output).with_suffix('.rejected.jsonl')}"
     click.echo(msg, err=True)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from gharbal.document import Document
 from gharbal.executors.local import LocalExecutor
@@ -45,24 +46,31 @@ def _documents(
         yield from stats.apply(read(shard), ctx, workdir)
 
 
+class ExtractCounts(NamedTuple):
+    """What `extract_file` did with the input's records."""
+
+    written: int
+    unreadable: int  # damaged records (``read.*``), in the rejected file with their reasons
+    skipped: int = 0  # records that are not pages (``read.skip.*``: a WARC image, a 404), likewise
+
+
 def extract_file(
     input_path: str,
     output: str | Path,
     recipe: Recipe | None = None,
     on_progress: Callable[[int], object] | None = None,
     site_stats: bool | None = None,
-) -> tuple[int, int]:
+) -> ExtractCounts:
     """Write ``{"id", "title", "text"}`` for every readable record of ``input_path`` to ``output``.
 
-    Unreadable records go to ``<output stem>.rejected.jsonl`` (created only if there are any).
-    ``site_stats`` defaults to the recipe's ``extract.lines.site_stats``.
-    Returns (records written, unreadable records).
+    Records not written go to ``<output stem>.rejected.jsonl`` with their reasons (created only if
+    there are any). ``site_stats`` defaults to the recipe's ``extract.lines.site_stats``.
     """
     recipe = recipe or Recipe()
     use_sites = recipe.extract.lines.site_stats if site_stats is None else site_stats
     out = Path(output)
     rejected_path = out.with_suffix(".rejected.jsonl")
-    written = unreadable = 0
+    written = unreadable = skipped = 0
     rejected: JsonlPartWriter | None = None
     with (
         tempfile.TemporaryDirectory(prefix="gharbal-sites-") as tmp,
@@ -74,7 +82,10 @@ def extract_file(
                 if doc.rejection is not None:
                     rejected = rejected or JsonlPartWriter(rejected_path)
                     rejected.write(rejection_record(doc))
-                    unreadable += 1
+                    if doc.rejection.reason.startswith("read.skip."):
+                        skipped += 1
+                    else:
+                        unreadable += 1
                 else:
                     site = None
                     if doc.site_lines is not None:
@@ -90,4 +101,4 @@ def extract_file(
                 rejected.close()
     if rejected is None:
         rejected_path.unlink(missing_ok=True)
-    return written, unreadable
+    return ExtractCounts(written, unreadable, skipped)

@@ -292,13 +292,28 @@ def guess_page_language(forms: list[list[str]], script: str | None) -> str | Non
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     counts = Counter(chain.from_iterable(forms))
-    vocab = set(counts)  # once: ``dict_keys & x`` would copy the keys for every language
+    # One pass over the page's vocabulary, each stopword crediting the languages that list it
+    # (not one set intersection per language: Latin script has dozens of candidates).
+    cover = [0] * len(candidates)
+    get = _stopword_index(candidates).get
+    for word, count in counts.items():
+        for k in get(word, ()):
+            cover[k] += count
     best, best_cover = None, 0
-    for lang in candidates:
-        cover = sum(map(counts.__getitem__, stopwords_for(lang).intersection(vocab)))
-        if cover > best_cover:
-            best, best_cover = lang, cover
+    for lang, covered in zip(candidates, cover, strict=True):
+        if covered > best_cover:
+            best, best_cover = lang, covered
     return best or candidates[0]
+
+
+@cache
+def _stopword_index(candidates: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """Stopword -> positions in ``candidates`` of the languages whose lists hold it."""
+    index: dict[str, list[int]] = {}
+    for k, lang in enumerate(candidates):
+        for word in stopwords_for(lang):
+            index.setdefault(word, []).append(k)
+    return {word: tuple(ks) for word, ks in index.items()}
 
 
 def profile_page(
