@@ -150,6 +150,23 @@ def _part(shard: Shard) -> str:
     return f"part-{shard.index:05d}.jsonl.zst"
 
 
+@contextlib.contextmanager
+def _as_shard_error(shard: Shard, phase_index: int) -> Iterator[None]:
+    """Turn a failure that is not a document's into a `ShardError` naming the shard, its files and
+    the phase (the original exception is its cause); gharbal's own errors pass unchanged."""
+    try:
+        yield
+    except GharbalError:
+        raise
+    except Exception as exc:
+        files = ", ".join(str(f.path) for f in shard.files[:3])
+        more = f" and {len(shard.files) - 3} more" if len(shard.files) > 3 else ""
+        raise ShardError(
+            f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def process_shard(
     shard: Shard,
     recipe: Recipe,
@@ -164,65 +181,47 @@ def process_shard(
     ``on_document(1)`` is called after each document is written (for a progress bar). The shard's
     completion marker is written last (`gharbal.executors.shards`). A failure that is not a
     document's (an I/O error, a bug in a reader or an aggregation; a document's own failures are
-    rejections, see `gharbal.step.DocumentStep`) raises `ShardError` naming the shard, its files
-    and the phase, with the original exception as its cause.
+    rejections, see `gharbal.step.DocumentStep`) raises `ShardError` (`_as_shard_error`).
     """
-    try:
-        return _process_shard(shard, recipe, out, on_document, phase_index, num_shards, build)
-    except GharbalError:
-        raise
-    except Exception as exc:
-        files = ", ".join(str(f.path) for f in shard.files[:3])
-        more = f" and {len(shard.files) - 3} more" if len(shard.files) > 3 else ""
-        raise ShardError(
-            f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-
-
-def _process_shard(
-    shard: Shard,
-    recipe: Recipe,
-    out: Path,
-    on_document: Callable[[int], object] | None = None,
-    phase_index: int = 0,
-    num_shards: int = 1,
-    build: BuildSteps | None = None,
-) -> Stats:
-    phases = split_phases((build or build_steps)(recipe))
-    phase = phases[phase_index]
-    ctx = RunContext(
-        rank=shard.index, world_size=recipe.workers, output_dir=out, num_shards=num_shards
-    )
-    docs: Iterator[Document]
-    if phase.applies is None:
-        docs = _timed(read_shard(shard, recipe.read), "read", ctx)
-    else:
-        workdir = stage_dir(out, phase_index - 1, phase.applies)
-        docs = phase.applies.apply(read_intermediate(workdir / "docs" / _part(shard)), ctx, workdir)
-        docs = _inclusive_time(docs, phase.applies.name, ctx)
-    for step in phase.steps:
-        docs = step(docs, ctx)
-    start = time.perf_counter()
-    if phase.observes is not None:
-        workdir = stage_dir(out, phase, phase.observes)
-        docs = _inclusive_time(phase.observes.observe(docs, ctx, workdir), phase.observes.name, ctx)
-        with JsonlPartWriter(workdir / "docs" / _part(shard)) as inter:
+    with _as_shard_error(shard, phase_index):
+        phases = split_phases((build or build_steps)(recipe))
+        phase = phases[phase_index]
+        ctx = RunContext(
+            rank=shard.index, world_size=recipe.workers, output_dir=out, num_shards=num_shards
+        )
+        docs: Iterator[Document]
+        if phase.applies is None:
+            docs = _timed(read_shard(shard, recipe.read), "read", ctx)
+        else:
+            workdir = stage_dir(out, phase_index - 1, phase.applies)
+            docs = phase.applies.apply(
+                read_intermediate(workdir / "docs" / _part(shard)), ctx, workdir
+            )
+            docs = _inclusive_time(docs, phase.applies.name, ctx)
+        for step in phase.steps:
+            docs = step(docs, ctx)
+        start = time.perf_counter()
+        if phase.observes is not None:
+            workdir = stage_dir(out, phase, phase.observes)
+            docs = _inclusive_time(
+                phase.observes.observe(docs, ctx, workdir), phase.observes.name, ctx
+            )
+            with JsonlPartWriter(workdir / "docs" / _part(shard)) as inter:
+                for doc in docs:
+                    inter.write(to_record(doc))
+                    if on_document is not None:
+                        on_document(1)
+            write_marker(stage_marker(workdir, shard.index), ctx.stats)
+            return ctx.stats
+        with ShardWriter(out, shard.index, recipe.output, ctx.stats) as writer:
             for doc in docs:
-                inter.write(to_record(doc))
+                writer.write(doc)
                 if on_document is not None:
                     on_document(1)
-        write_marker(stage_marker(workdir, shard.index), ctx.stats)
+            # Steps run lazily inside this loop: writing took the loop's time minus theirs.
+            upstream = sum(ctx.stats.step_seconds.values())
+            ctx.stats.add_time("write", max(time.perf_counter() - start - upstream, 0.0))
         return ctx.stats
-    with ShardWriter(out, shard.index, recipe.output, ctx.stats) as writer:
-        for doc in docs:
-            writer.write(doc)
-            if on_document is not None:
-                on_document(1)
-        # Steps run lazily inside this loop: writing took the loop's time minus theirs.
-        upstream = sum(ctx.stats.step_seconds.values())
-        ctx.stats.add_time("write", max(time.perf_counter() - start - upstream, 0.0))
-    return ctx.stats
 
 
 def run(

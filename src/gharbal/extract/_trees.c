@@ -57,6 +57,33 @@ static int features_in_range(const int64_t *feature, Py_ssize_t count, Py_ssize_
     return 1;
 }
 
+typedef struct {
+    Py_ssize_t inner, leaves, slots, trees, rows;
+} Shape;
+
+/* The forest's and the rows' sizes, from the buffers, checked against each other: `per_tree` is
+ * how many values a tree has (its leaves, or all its nodes); the row count is read off `rows_of`
+ * (one double a row). Returns 0 with a ValueError set if anything disagrees. */
+static int shape_of(const Buffers *b, int depth, Py_ssize_t width, int all_nodes,
+                    const Py_buffer *rows_of, Shape *s) {
+    if (depth < 0 || depth > 30 || width <= 0) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: bad depth or width");
+        return 0;
+    }
+    s->inner = ((Py_ssize_t)1 << depth) - 1;
+    s->leaves = (Py_ssize_t)1 << depth;
+    s->slots = s->inner > 0 ? s->inner : 1;
+    const Py_ssize_t per_tree = all_nodes ? s->inner + s->leaves : s->leaves;
+    s->trees = b->values.len / (Py_ssize_t)(per_tree * sizeof(double));
+    s->rows = rows_of->len / (Py_ssize_t)sizeof(double);
+    return check(b->values.len == s->trees * per_tree * (Py_ssize_t)sizeof(double), "values") &&
+           check(b->feature.len == s->trees * s->slots * (Py_ssize_t)sizeof(int64_t), "features") &&
+           check(b->threshold.len == s->trees * s->slots * (Py_ssize_t)sizeof(float),
+                 "thresholds") &&
+           check(b->x.len == s->rows * width * (Py_ssize_t)sizeof(float), "rows") &&
+           features_in_range(b->feature.buf, s->trees * s->slots, width);
+}
+
 /* walk(feature, threshold, leaf_value, depth, x, width, out): out[r] = raw score of row r. */
 static PyObject *walk(PyObject *self, PyObject *args) {
     Buffers b;
@@ -69,21 +96,12 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *result = NULL;
-    if (depth < 0 || depth > 30 || width <= 0) {
-        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: bad depth or width");
+    Shape s;
+    if (!shape_of(&b, depth, width, 0, &b.out, &s)) {
         goto done;
     }
-    const Py_ssize_t inner = ((Py_ssize_t)1 << depth) - 1, leaves = (Py_ssize_t)1 << depth;
-    const Py_ssize_t slots = inner > 0 ? inner : 1;
-    const Py_ssize_t trees = b.values.len / (Py_ssize_t)(leaves * sizeof(double));
-    const Py_ssize_t rows = b.out.len / (Py_ssize_t)sizeof(double);
-    if (!check(b.values.len == trees * leaves * (Py_ssize_t)sizeof(double), "leaf values") ||
-        !check(b.feature.len == trees * slots * (Py_ssize_t)sizeof(int64_t), "features") ||
-        !check(b.threshold.len == trees * slots * (Py_ssize_t)sizeof(float), "thresholds") ||
-        !check(b.x.len == rows * width * (Py_ssize_t)sizeof(float), "rows") ||
-        !features_in_range(b.feature.buf, trees * slots, width)) {
-        goto done;
-    }
+    const Py_ssize_t inner = s.inner, leaves = s.leaves, slots = s.slots;
+    const Py_ssize_t trees = s.trees, rows = s.rows;
     const int64_t *feature = b.feature.buf;
     const float *threshold = b.threshold.buf;
     const double *leaf = b.values.buf;
@@ -128,22 +146,13 @@ static PyObject *explain(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     int32_t *pos = NULL;
     double *level = NULL;
-    if (depth < 0 || depth > 30 || width <= 0) {
-        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: bad depth or width");
+    Shape s;
+    if (!shape_of(&b, depth, width, 1, &b.raw, &s) ||
+        !check(b.out.len == s.rows * width * (Py_ssize_t)sizeof(double), "contributions")) {
         goto done;
     }
-    const Py_ssize_t inner = ((Py_ssize_t)1 << depth) - 1, leaves = (Py_ssize_t)1 << depth;
-    const Py_ssize_t nodes = inner + leaves, slots = inner > 0 ? inner : 1;
-    const Py_ssize_t trees = b.values.len / (Py_ssize_t)(nodes * sizeof(double));
-    const Py_ssize_t rows = b.raw.len / (Py_ssize_t)sizeof(double);
-    if (!check(b.values.len == trees * nodes * (Py_ssize_t)sizeof(double), "node values") ||
-        !check(b.feature.len == trees * slots * (Py_ssize_t)sizeof(int64_t), "features") ||
-        !check(b.threshold.len == trees * slots * (Py_ssize_t)sizeof(float), "thresholds") ||
-        !check(b.x.len == rows * width * (Py_ssize_t)sizeof(float), "rows") ||
-        !check(b.out.len == rows * width * (Py_ssize_t)sizeof(double), "contributions") ||
-        !features_in_range(b.feature.buf, trees * slots, width)) {
-        goto done;
-    }
+    const Py_ssize_t nodes = s.inner + s.leaves, slots = s.slots;
+    const Py_ssize_t trees = s.trees, rows = s.rows;
     const int64_t *feature = b.feature.buf;
     const float *threshold = b.threshold.buf;
     const double *value = b.values.buf;
