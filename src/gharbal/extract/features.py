@@ -7,8 +7,10 @@ stopword list of the page's language, script and language of the line versus the
 repetition in the page and across the pages of its site, and a learned multilingual chrome lexicon
 (words that mark boilerplate on many different sites; shipped with the model, no site names).
 
-A page is measured in one pass over its lines; everything else is array arithmetic (numpy), so the
-cost per line is a few regular-expression scans.
+A page is measured column by column: character classes and scripts for the whole page at once
+(`gharbal.extract.charclasses`), the words of all lines as one flat list cut into lines with
+``reduceat``, the rest array arithmetic (numpy); what is left per line is its tokenisation and a few
+list comprehensions.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ import numpy.typing as npt
 import regex
 
 from gharbal.document import Line
-from gharbal.extract.punctuation import TERMINAL, ends_sentence
+from gharbal.extract.charclasses import COMMAS as _COMMAS
+from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
+from gharbal.extract.charclasses import dominant_script, page_script_counts
+from gharbal.extract.punctuation import ends_sentence
 from gharbal.identify.language import detect
-from gharbal.identify.script import SCRIPTS
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
 from gharbal.normalise.text import match_form, words
 from gharbal.normalise.unicode import normalise
@@ -35,11 +39,7 @@ from gharbal.normalise.unicode import normalise
 Matrix = npt.NDArray[np.float32]
 
 _URLISH = regex.compile(r"(?i:https?://|www\.)|@[\w-]+\.\w|\.(?:com|org|net)\b")
-# Separators typical of menus, breadcrumbs and bylines.
-_SEPARATORS = frozenset("|•·»«›‹►▸▶→←/>¦–")
 _BULLETS = frozenset("-–—•*·►▸▶✓✔›»>")
-_COPYRIGHT = frozenset("©®™")
-_COMMAS = frozenset(",،、，;؛")
 _DIGITS_RE = regex.compile(r"\p{N}+")
 # Separators between spaces: "Caption - Site", "Home | News", "Photo / Agency", "a • b".
 _SPACED_SEPARATOR = regex.compile(r"\s[-|/•·–—]\s")
@@ -163,119 +163,6 @@ def line_form(text: str) -> str:
     return _DIGITS_RE.sub("0", " ".join(words(match_form(text)))) or text
 
 
-_SCRIPTS = (
-    "Arabic",
-    "Armenian",
-    "Bengali",
-    "Cyrillic",
-    "Devanagari",
-    "Ethiopic",
-    "Georgian",
-    "Greek",
-    "Han",
-    "Hangul",
-    "Hebrew",
-    "Japanese",
-    "Latin",
-    "Myanmar",
-    "Tamil",
-    "Thai",
-)
-_NO_SCRIPT = len(_SCRIPTS)
-_HAN, _JAPANESE = _SCRIPTS.index("Han"), _SCRIPTS.index("Japanese")
-# Character classes, one bit each, in a table over the Basic Multilingual Plane (code points above
-# it count as symbols).
-(
-    _SPACE,
-    _LETTER_BIT,
-    _DIGIT_BIT,
-    _CASED_BIT,
-    _UPPER_BIT,
-    _TERM_BIT,
-    _COMMA_BIT,
-    _SEP_BIT,
-    _COPY_BIT,
-) = (1 << k for k in range(9))
-
-
-@cache
-def _tables() -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8]]:
-    """(class bits, script index) of every BMP code point, built once from Unicode properties."""
-    bmp = "".join(chr(c) if not 0xD800 <= c < 0xE000 else " " for c in range(0x10000))
-    bits = np.zeros(0x10000, dtype=np.uint16)
-    scripts = np.full(0x10000, _NO_SCRIPT, dtype=np.uint8)
-
-    def mark(pattern: str, bit: int) -> None:
-        for m in regex.finditer(pattern, bmp):
-            bits[m.start() : m.end()] |= bit
-
-    mark(r"\s+", _SPACE)
-    mark(r"[\p{L}\p{M}]+", _LETTER_BIT)
-    mark(r"\p{N}+", _DIGIT_BIT)
-    mark(r"[\p{Lu}\p{Ll}\p{Lt}]+", _CASED_BIT)
-    mark(r"\p{Lu}+", _UPPER_BIT)
-    for chars, bit in (
-        (TERMINAL, _TERM_BIT),
-        (_COMMAS, _COMMA_BIT),
-        (_SEPARATORS, _SEP_BIT),
-        (_COPYRIGHT, _COPY_BIT),
-    ):
-        for c in chars:
-            bits[ord(c)] |= bit
-    for name in (*SCRIPTS, "Japanese"):
-        if name == "Japanese":
-            continue
-        target = _SCRIPTS.index({"Hiragana": "Japanese", "Katakana": "Japanese"}.get(name, name))
-        for m in regex.finditer(rf"\p{{Script={name}}}+", bmp):
-            scripts[m.start() : m.end()] = target
-    scripts[(bits & _LETTER_BIT) == 0] = _NO_SCRIPT  # digits and marks of a script are not letters
-    return bits, scripts
-
-
-def _merge_japanese(counts: npt.NDArray[np.int64]) -> None:
-    """Japanese is written with Han and kana together: count them as one script (in place)."""
-    both = (counts[..., _JAPANESE] > 0) & (counts[..., _HAN] > 0)
-    counts[..., _JAPANESE] += np.where(both, counts[..., _HAN], 0)
-    counts[..., _HAN] = np.where(both, 0, counts[..., _HAN])
-
-
-def _dominant(counts: npt.NDArray[np.int64]) -> str | None:
-    return _SCRIPTS[int(counts.argmax())] if counts.sum() else None
-
-
-def page_script_counts(
-    texts: Sequence[str],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(class counts per line and bit, script counts per line, script counts of the page)."""
-    n = len(texts)
-    joined = "\n".join(texts)
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    big = cp > 0xFFFF
-    cp16 = np.where(big, 0xFFFF, cp).astype(np.int64)
-    bits_table, script_table = _tables()
-    bits = bits_table[cp16]
-    bits = np.where(big, 0, bits).astype(np.int64)
-    line_of = np.concatenate([[0], np.cumsum(cp[:-1] == 10)]) if cp.size else np.zeros(0, np.int64)
-    classes = np.zeros((n, 10), dtype=np.int64)
-    for b in range(9):
-        classes[:, b] = np.bincount(line_of, weights=(bits >> b) & 1, minlength=n)[:n]
-    # Column 9: word-initial capitals (an uppercase letter not preceded by a letter).
-    prev_letter = np.concatenate([[False], (bits[:-1] & _LETTER_BIT) > 0]) if cp.size else bits > 0
-    initial = ((bits & _UPPER_BIT) > 0) & ~prev_letter
-    classes[:, 9] = np.bincount(line_of, weights=initial, minlength=n)[:n]
-    # Newlines joined the lines: they are spaces, so "non-space" stays exact.
-    nonspace = np.bincount(line_of, weights=(bits & _SPACE) == 0, minlength=n)[:n]
-    classes[:, 0] = nonspace  # column 0 holds non-space characters (not spaces)
-    sid = np.where(big, _NO_SCRIPT, script_table[cp16]).astype(np.int64)
-    width = _NO_SCRIPT + 1
-    per_line = np.bincount(line_of * width + sid, minlength=n * width)[: n * width]
-    per_line = per_line.reshape(n, width)[:, :_NO_SCRIPT].astype(np.int64)
-    page = per_line.sum(axis=0)
-    _merge_japanese(page)
-    _merge_japanese(per_line)
-    return classes, per_line, page
-
-
 def fold_lines(texts: Sequence[str]) -> list[str]:
     """Each line in matching form (`gharbal.normalise.match_form` applied to the whole line).
 
@@ -324,7 +211,7 @@ def profile_page(
     forms = [words(t) for t in fold_lines(texts)]
     if page_scripts is None:
         page_scripts = page_script_counts(texts)[2]
-    script = _dominant(page_scripts)
+    script = dominant_script(page_scripts)
     lang = guess_page_language(forms, script)
     return PageProfile(script, lang, stopwords_for(lang) if lang else frozenset()), forms
 
