@@ -14,7 +14,11 @@ merged over, are `BUILTIN_LANGUAGES`:
   words per line are counted as tokens, and a short line is up to 15 characters;
 * ``ko``: a Hangul syllable block is one character: mean word length from 1.5;
 * ``th``, ``lo``, ``km``, ``my``: written without spaces, a "word" is a whole phrase: the word-count,
-  word-length, words-with-letters, words-per-line and list rules are off.
+  word-length, words-with-letters, stopword, words-per-line, list and top-n-gram rules are off (a
+  stopword is written joined to its neighbours; the most frequent "word" pair is a large share of a
+  short text without any repetition); Thai and Lao mark the end
+  of a sentence with a space, not punctuation, so FineWeb's lines-ending-in-punctuation rule is off
+  for them too (Khmer's ។ ៕ and Myanmar's ။ are sentence marks).
 """
 
 from __future__ import annotations
@@ -130,11 +134,15 @@ class FineWebConfig(_Model):
 
 _SECTIONS = ("gopher_repetition", "gopher", "c4", "fineweb")
 _NO_SPACES: dict[str, Any] = {
+    # The most frequent phrase pair or triple of a short text is a large share of it without
+    # repeating at all; repeated n-grams (dup_n_grams) still measure repetition.
+    "gopher_repetition": {"top_n_grams": {}},
     "gopher": {
         "min_doc_words": None,
         "min_avg_word_length": None,
         "max_avg_word_length": None,
         "min_alpha_words_ratio": None,
+        "min_stop_words": None,  # stopwords are written joined to the words around them
     },
     "c4": {"lines": {"min_words": None}},
     "fineweb": {"max_newline_ratio": None},
@@ -149,13 +157,18 @@ _CJK: dict[str, Any] = {
     "c4": {"lines": {"word_split": "tokens"}},
     "fineweb": {"short_line_chars": 15},
 }
+# Thai and Lao end sentences with a space, not a mark: no line "ends in punctuation".
+_NO_SENTENCE_MARKS: dict[str, Any] = {
+    **_NO_SPACES,
+    "fineweb": {**_NO_SPACES["fineweb"], "min_line_punct_ratio": None},
+}
 BUILTIN_LANGUAGES: dict[str, dict[str, Any]] = {
     "en": {"gopher": {"stop_words": list(GOPHER_EN_STOPWORDS)}},
     "ko": {"gopher": {"min_avg_word_length": 1.5}},  # a Hangul syllable block is one character
     "zh": _CJK,
     "ja": _CJK,
-    "th": _NO_SPACES,
-    "lo": _NO_SPACES,
+    "th": _NO_SENTENCE_MARKS,
+    "lo": _NO_SENTENCE_MARKS,
     "km": _NO_SPACES,
     "my": _NO_SPACES,
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import regex
 
-TERMINAL = frozenset(".!?؟۔।॥։።፧။。！？．｡‼⁇⁈⁉")
+TERMINAL = frozenset(".!?؟۔।॥։።፧။。！？．｡‼⁇⁈⁉។៕")
 # Quotes and brackets that may follow the final mark (C4 accepts " and ' as line ends of their own).
 CLOSERS = "\"'”’»›)]}」』）〉》"
 ELLIPSES = ("...", "…")

@@ -242,3 +242,32 @@ def test_repetition_signals_match_the_reference_definitions(words: list[str]) ->
     for n in range(5, 11):
         expected = _all_dup(words, n) / n_chars
         assert scores[f"quality.gopher_repetition_v1.dup_{n}_gram_char_frac"] == round(expected, 6)
+
+
+# Thai separates clauses and sentences with spaces and ends none with a mark.
+THAI_PAGE = "\n".join(
+    [
+        "ผู้สื่อข่าวได้รับแจ้งว่า ผลการตรวจสอบดีเอ็นเอของศพที่พบริมแม่น้ำโขง มีความเกี่ยวพันทางสายเลือดกับญาติ "
+        "ของผู้ลี้ภัยที่หายตัวไป เมื่อเดือนที่แล้ว",
+        "ภรรยาของนักเคลื่อนไหวกล่าวว่า ได้ทราบข่าวจากครอบครัวแล้ว แต่ยังไม่ขอพูดอะไรในตอนนี้ "
+        "เพราะยังรอผลอย่างเป็นทางการ จากเจ้าหน้าที่",
+        "ญาติของผู้ลี้ภัยอีกคนหนึ่ง ได้ติดต่อพนักงานสอบสวนเจ้าของคดี และได้คำตอบว่า จะทราบผลการตรวจภายในสองถึงสามวันนี้",
+        "ทั้งสามคนเป็นนักเคลื่อนไหวทางการเมือง ที่ลี้ภัยไปยังประเทศเพื่อนบ้าน และหายตัวไปจากที่พัก "
+        "โดยไม่มีใครติดต่อได้ นานกว่าหนึ่งเดือน",
+        "องค์กรสิทธิมนุษยชนเรียกร้องให้รัฐบาล เร่งสอบสวนและเปิดเผยข้อเท็จจริงต่อสาธารณะ โดยเร็วที่สุดเท่าที่จะทำได้",
+        "ครอบครัวของผู้สูญหายยืนยันว่า จะติดตามคดีนี้ต่อไป จนกว่าจะได้รับความเป็นธรรม และทราบความจริงทั้งหมด",
+    ]
+)
+
+
+def test_thai_and_lao_pages_are_not_rejected_for_lacking_sentence_marks() -> None:
+    """Thai ends a sentence with a space: FineWeb's lines-ending-in-punctuation rule would reject
+    every Thai page, so it is off for th and lo (and Khmer's ។ counts as a sentence mark)."""
+    assert not any(map(ends_sentence, THAI_PAGE.split("\n")))
+    assert run(THAI_PAGE, "th").rejection is None
+    assert run(THAI_PAGE, "lo").rejection is None
+    # The rule itself still runs for a language that marks its sentences.
+    with_rule = QualityConfig().for_language("th").fineweb.min_line_punct_ratio
+    assert with_rule is None
+    assert QualityConfig().for_language("my").fineweb.min_line_punct_ratio == 0.12
+    assert ends_sentence("ព្រឹកនេះ រដ្ឋាភិបាលបានប្រកាសពីវិធានការថ្មី។")
