@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from gharbal.normalise.text import match_form, words
+from gharbal.normalise.text import clear_match_form_cache, match_form, words
 
 if TYPE_CHECKING:
     from gharbal.dedup.config import KeepConfig
@@ -54,7 +54,7 @@ def clear_caches() -> None:
     not tokens: its ``finalize``)."""
     for clear in _CACHES:
         clear()
-    match_form.cache_clear()
+    clear_match_form_cache()
     _trim()
 
 

@@ -93,7 +93,9 @@ def foreign_line(
     """
     if page_lang is None:
         return False
-    guess = _detect_line(text, min_letters)
+    # Short lines repeat (chrome, footers): cached; a long one is looked up without the cache,
+    # which would otherwise keep up to 16k long lines alive.
+    guess = _detect_line(text, min_letters) if len(text) <= 1000 else detect(text, min_letters)
     return (
         guess.lang is not None
         and guess.confidence >= min_confidence

@@ -65,7 +65,19 @@ def word_tokens(text: str) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=1 << 14)
+# Words repeat (Zipf), so their forms are cached; a text longer than this (a line, a page) is
+# folded without the cache, which would otherwise keep up to 16k long strings alive.
+_CACHED_UP_TO = 64
+_cached_form = lru_cache(maxsize=1 << 14)(normalise)
+
+
 def match_form(word: str) -> str:
     """The form two words (or two lines) are compared in: the contract's `normalise`."""
-    return normalise(word)
+    if len(word) > _CACHED_UP_TO:
+        return normalise(word)
+    return _cached_form(word)
+
+
+def clear_match_form_cache() -> None:
+    """Empty the cache of `match_form` (dedup does, before its memory-hungry stages)."""
+    _cached_form.cache_clear()
