@@ -81,6 +81,38 @@ def test_run_on_user_file_with_bad_records(tmp_path: Path, cli: Callable[..., An
     assert "rejected" in result.output
 
 
+def test_an_input_without_any_document_is_named_in_stats_and_summary(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """A WAT-like WARC (requests and metadata, no page record) gives no document and no
+    rejection: it is listed, so that a wrong input does not pass as an empty crawl."""
+    from tests.warcfile import gzip_members, record
+
+    wat = tmp_path / "crawl.warc.wat.gz"
+    wat.write_bytes(
+        gzip_members(
+            [
+                record("https://a.example/", b"GET / HTTP/1.1\r\n\r\n", kind="request"),
+                record(
+                    "https://a.example/", b'{"Envelope": {}}', "application/json", kind="metadata"
+                ),
+            ]
+        )
+    )
+    page = tmp_path / "page.txt"
+    page.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("run", str(wat), str(page), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    stats = _check_ledger(out)
+    assert stats["input"] == 1
+    assert stats["files_without_documents"] == [str(wat)]
+    assert f"no documents in: {wat}" in result.output
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="files-without-documents"' in report
+    assert str(wat) in report
+
+
 def test_output_identical_for_one_and_two_workers(tmp_path: Path, cli: Callable[..., Any]) -> None:
     page = SEED.read_text(encoding="utf-8")
     inputs = []

@@ -233,8 +233,8 @@ def _failing_reader(bad_shard: int) -> Callable[..., Any]:
     """`read_shard` that fails (not a document: the file system) when it reaches ``bad_shard``."""
     from gharbal.readers import read_shard
 
-    def read(shard: Any, cfg: Any) -> Any:
-        for i, doc in enumerate(read_shard(shard, cfg)):
+    def read(shard: Any, cfg: Any, on_empty: Any = None) -> Any:
+        for i, doc in enumerate(read_shard(shard, cfg, on_empty)):
             if shard.index == bad_shard and i == 1:
                 raise OSError(28, "No space left on device")
             yield doc

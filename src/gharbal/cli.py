@@ -86,6 +86,11 @@ def _summary(stats: Stats, out: str) -> str:
         lines.append(f"  rejected {n:>6}  {reason}")
     for item in stats.unreadable_files:
         lines.append(f"  unreadable file: {item['path']} ({item['reason']})")
+    for path in stats.files_without_documents:
+        lines.append(
+            f"  no documents in: {path} (no page records: a WARC of requests and metadata only, "
+            "a WAT file, blank lines?)"
+        )
     if failed := step_errors(stats):
         lines.append(
             f"  {failed} documents failed inside a step (<step>.error in rejected/, with the "

@@ -191,7 +191,8 @@ def process_shard(
         )
         docs: Iterator[Document]
         if phase.applies is None:
-            docs = _timed(read_shard(shard, recipe.read), "read", ctx)
+            read = read_shard(shard, recipe.read, ctx.stats.files_without_documents.append)
+            docs = _timed(read, "read", ctx)
         else:
             workdir = stage_dir(out, phase_index - 1, phase.applies)
             docs = phase.applies.apply(

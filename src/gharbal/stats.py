@@ -27,6 +27,8 @@ class Stats:
     removed_lines_by_reason: Counter[str] = field(default_factory=Counter)
     step_seconds: dict[str, float] = field(default_factory=dict)
     unreadable_files: list[dict[str, str]] = field(default_factory=list)
+    # Input files that gave no document at all (see `gharbal.readers.read_shard`).
+    files_without_documents: list[str] = field(default_factory=list)
 
     def add_time(self, step: str, seconds: float) -> None:
         self.step_seconds[step] = self.step_seconds.get(step, 0.0) + seconds
@@ -41,6 +43,7 @@ class Stats:
         for step, seconds in other.step_seconds.items():
             self.add_time(step, seconds)
         self.unreadable_files.extend(other.unreadable_files)
+        self.files_without_documents.extend(other.files_without_documents)
 
     def check(self) -> None:
         if self.input != self.kept + self.rejected:
@@ -64,6 +67,7 @@ class Stats:
             "removed_lines_by_reason": dict(sorted(self.removed_lines_by_reason.items())),
             "step_seconds": {k: round(v, 3) for k, v in self.step_seconds.items()},
             "unreadable_files": self.unreadable_files,
+            "files_without_documents": self.files_without_documents,
         }
 
     @classmethod
@@ -77,4 +81,5 @@ class Stats:
             removed_lines_by_reason=Counter(data["removed_lines_by_reason"]),
             step_seconds=dict(data.get("step_seconds", {})),
             unreadable_files=list(data.get("unreadable_files", [])),
+            files_without_documents=list(data.get("files_without_documents", [])),
         )

@@ -9,7 +9,7 @@ count.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,14 +72,24 @@ def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
     return shards
 
 
-def read_shard(shard: Shard, cfg: ReadConfig) -> Iterator[Document]:
+def read_shard(
+    shard: Shard, cfg: ReadConfig, on_empty: Callable[[str], object] | None = None
+) -> Iterator[Document]:
+    """The documents of ``shard``, file after file. ``on_empty(path)`` hears of a file that gave
+    no document at all, not even a rejection: a WARC holding only requests and metadata (a WAT
+    file, say), a JSONL file of blank lines. (An empty file is a rejection, ``read.file.empty``.)"""
     if shard.span is not None:
         path = shard.files[0].path
         assert isinstance(path, Path), "only local files are split"
         yield from read_span(path, shard.span, cfg)
         return
     for item in shard.files:
-        yield from READERS[item.kind].read(item.path, cfg, item.base)
+        found = 0
+        for doc in READERS[item.kind].read(item.path, cfg, item.base):
+            found += 1
+            yield doc
+        if not found and on_empty is not None:
+            on_empty(str(item.path))
 
 
 __all__ = [

@@ -319,6 +319,7 @@ def summary_section(stats: dict[str, Any], s: Summary, problems: Sequence[str]) 
         "removed_lines_by_reason",
         "step_seconds",
         "unreadable_files",
+        "files_without_documents",
     }
     others = [
         (k, v)
@@ -346,6 +347,15 @@ def summary_section(stats: dict[str, Any], s: Summary, problems: Sequence[str]) 
         if unreadable
         else ""
     )
+    empty = [p for p in stats.get("files_without_documents") or [] if isinstance(p, str)]
+    empty_html = (
+        '<div class="warn" id="files-without-documents"><strong>Input files without any document'
+        "</strong> (no page records: a WARC of requests and metadata only, a WAT file?)<ul>"
+        + "".join(f'<li><code dir="auto">{esc(p)}</code></li>' for p in empty)
+        + "</ul></div>"
+        if empty
+        else ""
+    )
     problems_html = (
         '<div class="warn" id="report-problems"><strong>The report found problems</strong><ul>'
         + "".join(f"<li>{esc(p)}</li>" for p in problems)
@@ -355,7 +365,7 @@ def summary_section(stats: dict[str, Any], s: Summary, problems: Sequence[str]) 
     )
     return (
         f'<section id="summary"><div class="cards">{html_cards}</div>'
-        f"{other_html}{unreadable_html}{problems_html}</section>"
+        f"{other_html}{unreadable_html}{empty_html}{problems_html}</section>"
     )
 
 
