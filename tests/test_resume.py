@@ -163,10 +163,14 @@ def test_crash_at_any_point_then_resume(tmp_path: Path, after: int, calls: int) 
     clean = tmp_path / "clean"
     gharbal.run(inputs, clean, build=with_site_count)
     out = tmp_path / "out"
-    with pytest.raises(_CrashError):
+    # A crash inside a stage's finalize comes out as a StageError caused by it.
+    with pytest.raises((_CrashError, gharbal.StageError)) as crashed:
         gharbal.run(
             inputs, out, executor=_CrashErroringExecutor(after, calls), build=with_site_count
         )
+    assert isinstance(crashed.value, _CrashError) or isinstance(
+        crashed.value.__cause__, _CrashError
+    )
     assert not (out / "stats.json").exists()
     stats = gharbal.run(inputs, out, resume=True, build=with_site_count)
     assert_same_output(clean, out)
@@ -282,3 +286,25 @@ def test_cli_shard_failure_exits_4_with_one_clear_line(
     result = cli("run", *inputs, "-o", str(out), "--resume")
     assert result.exit_code == 0, result.output
     assert (out / "stats.json").is_file()
+
+
+def test_failing_finalize_stops_with_stage_error_then_resume_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.pipelines import SiteCount
+
+    inputs = make_corpus(tmp_path / "in", files=3, docs=3)
+    clean = tmp_path / "clean"
+    gharbal.run(inputs, clean, build=with_site_count)
+
+    def full_disk(self: SiteCount, workdir: Path, num_shards: int, executor: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(SiteCount, "finalize", full_disk)
+    out = tmp_path / "out"
+    with pytest.raises(gharbal.StageError, match="stage site_count failed in finalize: OSError"):
+        gharbal.run(inputs, out, build=with_site_count)
+    assert not (out / "stats.json").exists()
+    monkeypatch.undo()
+    gharbal.run(inputs, out, resume=True, build=with_site_count)
+    assert_same_output(clean, out)

@@ -4,7 +4,7 @@ The public API is what ``__all__`` lists (a test pins it); everything else may c
 """
 
 from gharbal.document import Document, Line, Rejection, Verdict
-from gharbal.errors import ConfigError, GharbalError, RetryableError, ShardError
+from gharbal.errors import ConfigError, GharbalError, RetryableError, ShardError, StageError
 from gharbal.executors.local import LocalExecutor
 from gharbal.executors.ray import RayExecutor
 from gharbal.extract import Extract, extract_page
@@ -42,6 +42,7 @@ __all__ = [
     "RunContext",
     "Shard",
     "ShardError",
+    "StageError",
     "Stats",
     "Step",
     "UnknownDocumentError",

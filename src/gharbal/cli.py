@@ -20,7 +20,7 @@ from typing import Never
 import click
 from tqdm import tqdm
 
-from gharbal.errors import ConfigError, ShardError
+from gharbal.errors import ConfigError, ShardError, StageError
 from gharbal.executors.local import LocalExecutor
 from gharbal.executors.progress import ProgressBar
 from gharbal.executors.ray import RayExecutor
@@ -189,7 +189,7 @@ def run(
             )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    except ShardError as exc:
+    except (ShardError, StageError) as exc:
         # Not a document's failure (those are rejections): the shard's documents cannot be
         # counted, so the run stops; what finished is kept for --resume.
         cause = exc.__cause__
@@ -197,7 +197,7 @@ def run(
         if cause is not None and os.environ.get("GHARBAL_DEBUG"):
             traceback.print_exception(cause)
         click.echo(
-            "The shards that finished are kept: once the cause is fixed, the same command with "
+            "The work that finished is kept: once the cause is fixed, the same command with "
             "--resume does the rest (GHARBAL_DEBUG=1 prints the traceback).",
             err=True,
         )

@@ -6,6 +6,8 @@
     ├── ConfigError              bad recipe, flag or path: abort before any worker starts
     ├── ShardError               this shard cannot go on: the run stops naming it (exit 4);
     │                            finished shards are kept for ``--resume``
+    ├── StageError               a cross-document stage's finalize failed: the run stops
+    │                            (exit 4); ``--resume`` runs the finalize again
     └── RetryableError           transient (I/O hiccup, lost worker): the executor retries
 
 Bad *documents* are not errors. A record that cannot be parsed, a page that is empty after cleaning, a
@@ -30,6 +32,13 @@ class ShardError(GharbalError):
     Raised by `gharbal.pipeline.process_shard` with the original exception as its cause. The run
     stops: the shard's documents could not all be accounted for, so finishing would lose them
     silently. Shards that finished keep their markers, and ``--resume`` redoes only the rest."""
+
+
+class StageError(GharbalError):
+    """A cross-document stage (site statistics, dedup) failed in its ``finalize`` (I/O, a bug).
+
+    Raised by the pipeline with the original exception as its cause. The shards observed before it
+    keep their markers; ``--resume`` runs the finalize again and goes on."""
 
 
 class RetryableError(GharbalError):

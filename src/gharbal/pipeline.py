@@ -31,7 +31,7 @@ from pathlib import Path
 
 from gharbal.dedup import dedup_steps
 from gharbal.document import Document
-from gharbal.errors import GharbalError, ShardError
+from gharbal.errors import GharbalError, ShardError, StageError
 from gharbal.executors import progress
 from gharbal.executors.local import Executor, LocalExecutor
 from gharbal.executors.shards import (
@@ -462,7 +462,14 @@ class _Runner:
         name = f"{agg.name}.finalize"
         if needed:
             start = time.perf_counter()
-            agg.finalize(workdir, len(self.shards), self.executor)
+            try:
+                agg.finalize(workdir, len(self.shards), self.executor)
+            except GharbalError:
+                raise
+            except Exception as exc:
+                raise StageError(
+                    f"stage {agg.name} failed in finalize: {type(exc).__name__}: {exc}"
+                ) from exc
             seconds = time.perf_counter() - start
             write_json_atomic(finalize_marker(workdir), {"seconds": seconds})
             total.add_time(name, seconds)

@@ -2,7 +2,8 @@ import gharbal
 
 EXPECTED = {
     "ConfigError", "Document", "DocumentStep", "Extract", "GharbalError", "InvariantError", "Line",
-    "Recipe", "Rejection", "RetryableError", "RunContext", "Shard", "ShardError", "Stats", "Step",
+    "Recipe", "Rejection", "RetryableError", "RunContext", "Shard", "ShardError", "StageError",
+    "Stats", "Step",
     "Verdict", "__version__", "build_steps", "detect_format", "extract_file", "extract_page",
     "plan_shards", "process_shard", "read_shard", "run",
     "LocalExecutor", "RayExecutor",
@@ -20,6 +21,11 @@ def test_public_api_is_pinned() -> None:
 
 
 def test_error_tree() -> None:
-    for cls in (gharbal.ConfigError, gharbal.ShardError, gharbal.RetryableError):
+    for cls in (
+        gharbal.ConfigError,
+        gharbal.ShardError,
+        gharbal.StageError,
+        gharbal.RetryableError,
+    ):
         assert issubclass(cls, gharbal.GharbalError)
     assert issubclass(gharbal.InvariantError, gharbal.GharbalError)
