@@ -26,6 +26,7 @@ The cascade, for one page:
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -115,10 +116,15 @@ def _group(name: str) -> str:
     return "context"  # window statistics and stage-1 scores of neighbours
 
 
-def _column_groups(names: list[str]) -> tuple[list[str], npt.NDArray[np.int64]]:
-    groups = sorted({_group(n) for n in names})
+@cache
+def _column_groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
+    """(reason groups, group of each column): the same for every page of a model, made once
+    (read-only)."""
+    groups = tuple(sorted({_group(n) for n in names}))
     index = {g: i for i, g in enumerate(groups)}
-    return groups, np.asarray([index[_group(n)] for n in names], dtype=np.int64)
+    of_column = np.asarray([index[_group(n)] for n in names], dtype=np.int64)
+    of_column.setflags(write=False)
+    return groups, of_column
 
 
 def _reason(
@@ -202,8 +208,7 @@ def clean_lines(
         # Explanations come from stage 1 (the line and its neighbours' own features); a line that
         # stage 1 would have kept was removed by stage 2's view of the page: "context".
         contrib = contrib_all[removed]
-        names = list(model.feature_names)
-        groups, of_column = _column_groups(names)
+        groups, of_column = _column_groups(model.feature_names)
         per_group = np.zeros((removed.size, len(groups)))
         for g in range(len(groups)):
             per_group[:, g] = contrib[:, of_column == g].sum(axis=1)
