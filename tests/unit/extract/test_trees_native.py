@@ -7,13 +7,14 @@ that a build that silently fell back to numpy fails here instead of passing slow
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import pytest
 
 from gharbal.extract.features import measure_page
 from gharbal.extract.lines import split_lines
-from gharbal.extract.model import NATIVE_TREES, Forest, load_model
+from gharbal.extract.model import NATIVE_TREES, Forest, export_lightgbm, load_model
 
 if not NATIVE_TREES:
     if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":
@@ -29,40 +30,34 @@ Share on Facebook
 """
 
 
+class _Dumped:
+    """Stands in for a LightGBM booster: `export_lightgbm` reads only ``dump_model()``."""
+
+    def __init__(self, trees: list[dict[str, Any]]) -> None:
+        self.trees = trees
+
+    def dump_model(self) -> dict[str, Any]:
+        return {"tree_info": [{"tree_structure": t} for t in self.trees]}
+
+
 def _random_forest(rng: np.random.Generator, trees: int, depth: int, width: int) -> Forest:
-    """A forest of ``trees`` random trees, some leaves above the bottom level."""
-    feature: list[int] = []
-    threshold: list[float] = []
-    left: list[int] = []
-    right: list[int] = []
-    value: list[float] = []
-    roots: list[int] = []
+    """A forest of ``trees`` random trees (some leaves above the bottom level), written as
+    LightGBM dumps them and flattened by the exporter the shipped model went through."""
 
-    def add(level: int) -> int:
-        k = len(feature)
-        feature.append(-1)
-        threshold.append(0.0)
-        left.append(k)
-        right.append(k)
-        value.append(float(rng.normal()))
+    def node(level: int) -> dict[str, Any]:
+        value = float(rng.normal())
         if level < depth and (level == 0 or rng.random() < 0.8):
-            feature[k] = int(rng.integers(width))
-            threshold[k] = float(rng.normal())
-            left[k] = add(level + 1)
-            right[k] = add(level + 1)
-        return k
+            return {
+                "internal_value": value,
+                "decision_type": "<=",
+                "split_feature": int(rng.integers(width)),
+                "threshold": float(rng.normal()),
+                "left_child": node(level + 1),
+                "right_child": node(level + 1),
+            }
+        return {"leaf_value": value}
 
-    for _ in range(trees):
-        roots.append(add(0))
-    return Forest(
-        feature=np.asarray(feature, dtype=np.int32),
-        threshold=np.asarray(threshold, dtype=np.float64),
-        left=np.asarray(left, dtype=np.int32),
-        right=np.asarray(right, dtype=np.int32),
-        value=np.asarray(value, dtype=np.float64),
-        roots=np.asarray(roots, dtype=np.int32),
-        depth=depth,
-    )
+    return export_lightgbm(_Dumped([node(0) for _ in range(trees)]))
 
 
 def _same(forest: Forest, x: np.ndarray) -> None:
