@@ -114,7 +114,7 @@ def _plan(options: MatchOptions) -> _Plan:
     return plan
 
 
-def _round(text: str, options: MatchOptions, table: dict[int, str | None]) -> str:
+def _round(text: str, options: MatchOptions) -> str:
     text = unicodedata.normalize("NFKC", text)
     if options.casefold:
         text = text.casefold()
@@ -127,15 +127,14 @@ def normalise(text: str, options: MatchOptions = DEFAULT) -> str:
         # ASCII is its own NFKC form, no fold or removal touches it (the tables map only code
         # points above U+007F, which a test checks), and ASCII case folding is ``lower``.
         return text.lower() if options.casefold else text
-    table = _table(options)
     plan = _plan(options)
-    out = _round(text, options, table)
+    out = _round(text, options)
     for _ in range(4):
         # A round changes ``out`` (an NFKC form already) only if case folding or the table would
         # touch it: checked without running the round.
         if (not options.casefold or out.casefold() == out) and plan.any_key.search(out) is None:
             break
-        again = _round(out, options, table)
+        again = _round(out, options)
         if again == out:
             break
         out = again
