@@ -251,14 +251,13 @@ def measure_page(
     page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
     # Column by column over all lines (one Python step per line or per word at most, no loop
     # body per line): the words of the page in one flat list, each line a segment of it.
-    sizes = np.fromiter(map(len, forms), dtype=np.int64, count=n)
+    sizes, has, segments = _segments(forms)
     flat = list(chain.from_iterable(forms))
-    segments = (np.cumsum(sizes) - sizes)[sizes > 0]
 
     def per_line(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         out = np.zeros(n, dtype=np.int64)
         if flat:
-            out[sizes > 0] = np.add.reduceat(values, segments)
+            out[has] = np.add.reduceat(values, segments)
         return out
 
     nsw = (
@@ -268,7 +267,7 @@ def measure_page(
     )
     word_chars = per_line(np.fromiter(map(len, flat), dtype=np.int64, count=len(flat)))
     nw_safe = np.maximum(sizes, 1)
-    sw_ratio = np.where(sizes > 0, nsw / nw_safe, 0.0)
+    sw_ratio = np.where(has, nsw / nw_safe, 0.0)
     script_total = line_scripts.sum(axis=1)
     script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
     sid = np.where(script_total >= 3, script_arg, -1)
@@ -283,7 +282,7 @@ def measure_page(
     containing = np.asarray(site_containing, dtype=np.float64)
     lasts = [t[-1:] for t in texts]
     if n:
-        cols64 = np.column_stack(
+        cols = np.column_stack(
             [
                 sizes,
                 [ends_sentence(t) for t in texts],
@@ -299,10 +298,9 @@ def measure_page(
                 containing,
                 [i in urlish for i in range(n)],
                 [c in _BULLETS or c.isdigit() for c in (t[:1] for t in texts)],
-                np.where(sizes > 0, word_chars / nw_safe, 0.0),
+                np.where(has, word_chars / nw_safe, 0.0),
             ]
-        ).astype(np.float64)
-        cols = cols64.astype(np.float32)
+        ).astype(np.float32)
         logged = (0, 5, 9, 11)
         cols[:, logged] = np.log1p(cols[:, logged])
         base[:, [1, 7, 8, 9, 12, 13, 14, 15, 16, 20, 21, 22, 28, 30, 33]] = cols
@@ -370,21 +368,27 @@ def measure_page(
 _LEX = [_IDX[name] for name in ("lex_mean", "lex_max", "lex_min", "lex_first")]
 
 
+def _segments(
+    forms: Sequence[Sequence[str]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The page's words laid end to end in one flat list, each line a segment of it: (words per
+    line, which lines have words, where in the flat list each of those starts), for ``reduceat``
+    (an empty line is a segment of length zero, left out)."""
+    sizes = np.fromiter(map(len, forms), dtype=np.int64, count=len(forms))
+    has = sizes > 0
+    return sizes, has, (np.cumsum(sizes) - sizes)[has]
+
+
 def lexicon_columns(forms: list[list[str]], lexicon: Mapping[str, float]) -> Matrix:
     """Mean, max, min and first-word chrome score of each line's words (as in `line_form`)."""
-    n = len(forms)
-    out = np.zeros((n, 4), dtype=np.float32)
-    sizes = np.fromiter(map(len, forms), dtype=np.int64, count=n)
+    out = np.zeros((len(forms), 4), dtype=np.float32)
+    sizes, has, starts = _segments(forms)
     total = int(sizes.sum())
     if not total:
         return out
-    # All the page's words in one array; each line is a segment of it (reduceat over the starts
-    # of the lines that have words: an empty line is a segment of length zero, skipped).
     values = np.fromiter(
         map(lexicon.get, chain.from_iterable(forms), repeat(0.0)), dtype=np.float64, count=total
     )
-    has = sizes > 0
-    starts = (np.cumsum(sizes) - sizes)[has]
     out[has, 0] = np.add.reduceat(values, starts) / sizes[has]
     out[has, 1] = np.maximum.reduceat(values, starts)
     out[has, 2] = np.minimum.reduceat(values, starts)
