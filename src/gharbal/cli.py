@@ -190,8 +190,9 @@ def run(
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     except (ShardError, StageError) as exc:
-        # Not a document's failure (those are rejections): the shard's documents cannot be
-        # counted, so the run stops; what finished is kept for --resume.
+        # Not a document's failure (those are rejections): a shard's documents could not be
+        # counted, or a stage could not finish, so the run stops; what finished is kept for
+        # --resume.
         cause = exc.__cause__
         click.echo(f"gharbal: error: {exc}", err=True)
         if cause is not None and os.environ.get("GHARBAL_DEBUG"):

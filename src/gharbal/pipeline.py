@@ -151,20 +151,22 @@ def _part(shard: Shard) -> str:
 
 
 @contextlib.contextmanager
-def _as_shard_error(shard: Shard, phase_index: int) -> Iterator[None]:
-    """Turn a failure that is not a document's into a `ShardError` naming the shard, its files and
-    the phase (the original exception is its cause); gharbal's own errors pass unchanged."""
+def _failure_as(error: type[GharbalError], what: str) -> Iterator[None]:
+    """Turn an exception of the block into ``error("{what}: {type}: {message}")``, the original
+    as its cause (`ShardError` for a shard's phase, `StageError` for a finalize); gharbal's own
+    errors pass unchanged."""
     try:
         yield
     except GharbalError:
         raise
     except Exception as exc:
-        files = ", ".join(str(f.path) for f in shard.files[:3])
-        more = f" and {len(shard.files) - 3} more" if len(shard.files) > 3 else ""
-        raise ShardError(
-            f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
+        raise error(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _shard_failed(shard: Shard, phase_index: int) -> str:
+    files = ", ".join(str(f.path) for f in shard.files[:3])
+    more = f" and {len(shard.files) - 3} more" if len(shard.files) > 3 else ""
+    return f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}"
 
 
 def process_shard(
@@ -181,9 +183,9 @@ def process_shard(
     ``on_document(1)`` is called after each document is written (for a progress bar). The shard's
     completion marker is written last (`gharbal.executors.shards`). A failure that is not a
     document's (an I/O error, a bug in a reader or an aggregation; a document's own failures are
-    rejections, see `gharbal.step.DocumentStep`) raises `ShardError` (`_as_shard_error`).
+    rejections, see `gharbal.step.DocumentStep`) raises `ShardError` naming the shard.
     """
-    with _as_shard_error(shard, phase_index):
+    with _failure_as(ShardError, _shard_failed(shard, phase_index)):
         phases = split_phases((build or build_steps)(recipe))
         phase = phases[phase_index]
         ctx = RunContext(
@@ -462,14 +464,8 @@ class _Runner:
         name = f"{agg.name}.finalize"
         if needed:
             start = time.perf_counter()
-            try:
+            with _failure_as(StageError, f"stage {agg.name} failed in finalize"):
                 agg.finalize(workdir, len(self.shards), self.executor)
-            except GharbalError:
-                raise
-            except Exception as exc:
-                raise StageError(
-                    f"stage {agg.name} failed in finalize: {type(exc).__name__}: {exc}"
-                ) from exc
             seconds = time.perf_counter() - start
             write_json_atomic(finalize_marker(workdir), {"seconds": seconds})
             total.add_time(name, seconds)
