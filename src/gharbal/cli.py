@@ -26,6 +26,7 @@ from gharbal.executors.progress import ProgressBar
 from gharbal.executors.ray import RayExecutor
 from gharbal.extract_file import extract_file
 from gharbal.pipeline import run as run_pipeline
+from gharbal.readers import NO_DOCUMENTS_HINT
 from gharbal.recipe import Recipe
 from gharbal.report import (
     UnknownDocumentError,
@@ -87,10 +88,7 @@ def _summary(stats: Stats, out: str) -> str:
     for item in stats.unreadable_files:
         lines.append(f"  unreadable file: {item['path']} ({item['reason']})")
     for path in stats.files_without_documents:
-        lines.append(
-            f"  no documents in: {path} (no page records: a WARC of requests and metadata only, "
-            "a WAT file, blank lines?)"
-        )
+        lines.append(f"  no documents in: {path} ({NO_DOCUMENTS_HINT})")
     if failed := step_errors(stats):
         lines.append(
             f"  {failed} documents failed inside a step (<step>.error in rejected/, with the "

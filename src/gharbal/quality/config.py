@@ -16,9 +16,9 @@ merged over, are `BUILTIN_LANGUAGES`:
 * ``th``, ``lo``, ``km``, ``my``: written without spaces, a "word" is a whole phrase: the word-count,
   word-length, words-with-letters, stopword, words-per-line, list and top-n-gram rules are off (a
   stopword is written joined to its neighbours; the most frequent "word" pair is a large share of a
-  short text without any repetition); Thai and Lao mark the end
-  of a sentence with a space, not punctuation, so FineWeb's lines-ending-in-punctuation rule is off
-  for them too (Khmer's ។ ៕ and Myanmar's ။ are sentence marks).
+  short text without any repetition); Thai and Lao mark the end of a sentence with a space, not
+  punctuation, so FineWeb's lines-ending-in-punctuation rule is off for them too (Khmer's ។ ៕ and
+  Myanmar's ။ are sentence marks).
 """
 
 from __future__ import annotations

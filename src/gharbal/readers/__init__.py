@@ -72,6 +72,12 @@ def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
     return shards
 
 
+NO_DOCUMENTS_HINT = (
+    "no page records: a WARC of requests and metadata only, a WAT file, blank lines?"
+)
+"""What an input file that gave no document probably is (run summary, report)."""
+
+
 def read_shard(
     shard: Shard, cfg: ReadConfig, on_empty: Callable[[str], object] | None = None
 ) -> Iterator[Document]:
@@ -93,6 +99,7 @@ def read_shard(
 
 
 __all__ = [
+    "NO_DOCUMENTS_HINT",
     "PAGE_KINDS",
     "READERS",
     "ByteSpan",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gharbal.readers import NO_DOCUMENTS_HINT
 from gharbal.report import plots
 from gharbal.report.collect import NO_LANG, PageSample, Summary
 from gharbal.report.html import doc_link, esc, num, pct
@@ -350,7 +351,7 @@ def summary_section(stats: dict[str, Any], s: Summary, problems: Sequence[str]) 
     empty = [p for p in stats.get("files_without_documents") or [] if isinstance(p, str)]
     empty_html = (
         '<div class="warn" id="files-without-documents"><strong>Input files without any document'
-        "</strong> (no page records: a WARC of requests and metadata only, a WAT file?)<ul>"
+        f"</strong> ({esc(NO_DOCUMENTS_HINT)})<ul>"
         + "".join(f'<li><code dir="auto">{esc(p)}</code></li>' for p in empty)
         + "</ul></div>"
         if empty
