@@ -278,6 +278,13 @@ def train_booster(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str])
     return lgb.train(PARAMS, ds, num_boost_round=ROUNDS)
 
 
+def set_size(rounds: int, depth: int, leaves: int, learning_rate: float) -> None:
+    """Size of each stage's forest (rounds x depth is what evaluating a line costs)."""
+    global ROUNDS
+    ROUNDS = rounds
+    PARAMS.update(max_depth=depth, num_leaves=leaves, learning_rate=learning_rate)
+
+
 def _group_folds(pages: list[Page], k: int) -> list[int]:
     """Fold of each page: sites are spread over ``k`` folds by size (deterministic)."""
     sizes = Counter(p.site for p in pages)
@@ -408,11 +415,16 @@ def main() -> None:
     ap.add_argument("--threshold", type=float, default=0.6, help="chosen by CV (0.4-0.6)")
     ap.add_argument("--thresholds", type=float, nargs="*", default=[0.4, 0.5, 0.6])
     ap.add_argument("--name", default="lines_gbt_v1")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help="trees per stage")
+    ap.add_argument("--max-depth", type=int, default=PARAMS["max_depth"])
+    ap.add_argument("--num-leaves", type=int, default=PARAMS["num_leaves"])
+    ap.add_argument("--learning-rate", type=float, default=PARAMS["learning_rate"])
     ap.add_argument(
         "--cv-out", help="write the fold models and folds.json (gharbal eval --cv-models)"
     )
     ap.add_argument("--pred", help="write CV predictions to PRED.site.jsonl / PRED.nosite.jsonl")
     args = ap.parse_args()
+    set_size(args.rounds, args.max_depth, args.num_leaves, args.learning_rate)
     start = time.time()
     # All pages are evaluated in CV; only licence-allowed pages are trained on.
     pages = load_pages(args.dev, exclude_gpl=False, snippets=not args.no_snippets)
