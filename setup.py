@@ -12,6 +12,11 @@ setup(
             "gharbal.extract._trees",
             ["src/gharbal/extract/_trees.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "gharbal.extract._scan",
+            ["src/gharbal/extract/_scan.c"],
+            optional=True,
+        ),
     ]
 )

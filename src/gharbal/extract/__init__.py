@@ -11,6 +11,8 @@ trafilatura's main-content extractor. A page left with less than
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gharbal.document import Document, Line, Verdict
 from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
@@ -66,7 +68,8 @@ def extract_page(
             from gharbal.extract.heuristic import clean_lines as heuristic_clean
 
             profile, feats = heuristic_clean(lines, cfg.lines)
-            forms, stopwords = [f.forms for f in feats], profile.stopwords
+            forms: Sequence[list[str]] = [f.forms for f in feats]
+            stopwords = profile.stopwords
             score = "extract.lines_v1.kept_ratio"
         else:
             model = model or load_model(cfg.lines.model)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
-from gharbal.extract.punctuation import TERMINAL
+from gharbal.extract.punctuation import CLOSERS, TERMINAL
 from gharbal.identify.script import SCRIPTS
 
 # Separators typical of menus, breadcrumbs and bylines.
@@ -95,7 +95,7 @@ def _tables() -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8]]:
     return bits, scripts
 
 
-def _merge_japanese(counts: npt.NDArray[np.int64]) -> None:
+def merge_japanese(counts: npt.NDArray[np.int64]) -> None:
     """Japanese is written with Han and kana together: count them as one script (in place)."""
     both = (counts[..., _JAPANESE] > 0) & (counts[..., _HAN] > 0)
     counts[..., _JAPANESE] += np.where(both, counts[..., _HAN], 0)
@@ -135,6 +135,54 @@ def page_script_counts(
     per_line = np.bincount(line_of * width + sid, minlength=n * width)[: n * width]
     per_line = per_line.reshape(n, width)[:, :_NO_SCRIPT].astype(np.int64)
     page = per_line.sum(axis=0)
-    _merge_japanese(page)
-    _merge_japanese(per_line)
+    merge_japanese(page)
+    merge_japanese(per_line)
     return classes, per_line, page
+
+
+# Bits of `word_table` (the C scanner's names, see _scan.c).
+(
+    W_HANKANA,
+    W_START,
+    W_CONT,
+    W_NUM,
+    W_PYSPACE,
+    W_TERM,
+    W_CLOSER,
+    W_WORDCH,
+) = (1 << k for k in range(8))
+
+
+@cache
+def word_table() -> npt.NDArray[np.uint16]:
+    """Bits of every code point for the C scanner (`gharbal.extract._scan`): the word rule of
+    `gharbal.normalise.text.WORD_PATTERN` (a Han or kana character is a word of its own; a word
+    starts with ``[^\\W_]`` and goes on with that or a joiner or mark), ``\\p{N}``, regex ``\\w``,
+    `str.isspace`, sentence-final marks and closing quotes. Made from the same regex classes the
+    Python path matches with, so both paths agree (a test checks)."""
+    points = np.arange(0x110000, dtype=np.uint32)
+    points[0xD800:0xE000] = 0  # surrogates cannot be encoded; they are in no class
+    every = points.tobytes().decode("utf-32-le")
+    table = np.zeros(0x110000, dtype=np.uint16)
+    for pattern, bit in (
+        (r"[\p{Han}\p{Hiragana}\p{Katakana}]+", W_HANKANA),
+        (r"[^\W_]+", W_START),
+        (r"(?:[^\W_]|[\u200c\u200d\p{M}])+", W_CONT),
+        (r"\p{N}+", W_NUM),
+        (r"\w+", W_WORDCH),
+    ):
+        for m in regex.finditer(pattern, every):
+            table[m.start() : m.end()] |= bit
+    for c in range(0x3001):  # the last white space character is U+3000
+        if chr(c).isspace():
+            table[c] |= W_PYSPACE
+    for chars, bit in ((TERMINAL, W_TERM), (CLOSERS, W_CLOSER)):
+        for ch in chars:
+            table[ord(ch)] |= bit
+    table.setflags(write=False)
+    return table
+
+
+def bmp_tables() -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.uint8]]:
+    """(class bits, script index) of every BMP code point (read-only; for the C scanner)."""
+    return _tables()

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain, repeat
+from types import ModuleType
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +31,13 @@ import regex
 from gharbal.document import Line
 from gharbal.extract.charclasses import COMMAS as _COMMAS
 from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
-from gharbal.extract.charclasses import dominant_script, page_script_counts
+from gharbal.extract.charclasses import (
+    bmp_tables,
+    dominant_script,
+    merge_japanese,
+    page_script_counts,
+    word_table,
+)
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.identify.language import detect
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
@@ -147,13 +155,13 @@ class PageFeatures:
     """The measured page: profile, per-line word forms, the feature matrix and facts for reasons."""
 
     profile: PageProfile
-    forms: list[list[str]]
+    forms: Sequence[list[str]]
     matrix: Matrix
     repeats: list[int]
     site_pages_containing: list[int]
     line_script: list[str | None]
     line_lang: list[str | None]
-    line_forms: list[str]
+    line_forms: Sequence[str]
 
 
 def line_form(text: str) -> str:
@@ -203,19 +211,6 @@ def _stopword_index(candidates: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     return {word: tuple(ks) for word, ks in index.items()}
 
 
-def profile_page(
-    lines: Sequence[Line], page_scripts: npt.NDArray[np.int64] | None = None
-) -> tuple[PageProfile, list[list[str]]]:
-    """The page profile and each line's words in matching form."""
-    texts = [ln.text for ln in lines]
-    forms = [words(t) for t in fold_lines(texts)]
-    if page_scripts is None:
-        page_scripts = page_script_counts(texts)[2]
-    script = dominant_script(page_scripts)
-    lang = guess_page_language(forms, script)
-    return PageProfile(script, lang, stopwords_for(lang) if lang else frozenset()), forms
-
-
 def _line_hits(pattern: regex.Pattern[str], texts: Sequence[str]) -> set[int]:
     """Indices of the lines where ``pattern`` matches (one scan of the whole page)."""
     joined = "\n".join(texts)
@@ -225,32 +220,55 @@ def _line_hits(pattern: regex.Pattern[str], texts: Sequence[str]) -> set[int]:
     return hits
 
 
-def measure_page(
-    lines: Sequence[Line],
-    lexicon: Mapping[str, float],
-    site: SiteCounts | None = None,
-) -> PageFeatures:
-    """The feature matrix of a page's lines (rows in line order, columns `FEATURE_NAMES`)."""
-    n = len(lines)
-    texts = [ln.text for ln in lines]
+def _load_native() -> ModuleType | None:
+    """The C scanner (`gharbal.extract._scan`, built at install time when a C compiler is there);
+    None where it is not: pages are then measured with regex and numpy, same numbers."""
+    try:
+        from gharbal.extract import _scan
+    except ImportError:  # pragma: no cover - depends on the install
+        return None
+    return _scan
+
+
+_native = _load_native()
+NATIVE_SCAN = _native is not None
+
+
+@dataclass(slots=True)
+class _Counts:
+    """What is counted on a page's lines before the features are made of it: the same numbers
+    from the C scanner (`_count_native`) and from regex and numpy (`_count_python`)."""
+
+    classes: npt.NDArray[np.int64]  # (n, 10) character classes (charclasses.page_script_counts)
+    line_scripts: npt.NDArray[np.int64]  # (n, scripts)
+    page_scripts: npt.NDArray[np.int64]  # (scripts,)
+    profile: PageProfile
+    sizes: npt.NDArray[np.int64]  # words per line
+    word_chars: npt.NDArray[np.int64]  # characters in those words
+    stopwords: npt.NDArray[np.int64]  # of them in the page language's stopword list
+    repeats: npt.NDArray[np.int64]  # lines of the page with the same line form (itself included)
+    overlaps: npt.NDArray[np.float64]  # (n, 2) share of its distinct words in the line before/after
+    facts: npt.NDArray[np.int64]  # (n, 5) terminal, ends ":", ends ",", URL-like, spaced separators
+    lexicon: Matrix | None  # (n, 4) `lexicon_columns` (None without a lexicon)
+    forms: Sequence[list[str]]  # each line's words in matching form
+    line_forms: Sequence[str]  # each line's `line_form`
+
+
+def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts:
+    n = len(texts)
     classes, line_scripts, page_scripts = page_script_counts(texts)
-    profile, forms = profile_page(lines, page_scripts)
+    folded = fold_lines(texts)
+    forms = [words(t) for t in folded]
+    script = dominant_script(page_scripts)
+    lang = guess_page_language(forms, script)
+    profile = PageProfile(script, lang, stopwords_for(lang) if lang else frozenset())
     line_forms = [
         (_DIGITS_RE.sub("0", " ".join(f)) if classes[i, 2] else " ".join(f)) or texts[i]
         for i, f in enumerate(forms)
     ]
-    urlish = _line_hits(_URLISH, texts)
     seen = Counter(line_forms)
-    base = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.float32, count=n)
-    max_chars = float(lengths.max()) if n else 1.0
-    long_share = float((lengths >= 100).mean()) if n else 0.0
-    site_pages = max(site.pages - 1, 0) if site is not None else 0
-    sw = profile.stopwords
-    page_lang = profile.lang
-    page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
-    # Column by column over all lines (one Python step per line or per word at most, no loop
-    # body per line): the words of the page in one flat list, each line a segment of it.
+    # Column by column over all lines: the words of the page in one flat list, each line a
+    # segment of it.
     sizes, has, segments = _segments(forms)
     flat = list(chain.from_iterable(forms))
 
@@ -260,12 +278,272 @@ def measure_page(
             out[has] = np.add.reduceat(values, segments)
         return out
 
+    sw = profile.stopwords
     nsw = (
         per_line(np.fromiter(map(sw.__contains__, flat), dtype=np.int64, count=len(flat)))
         if sw
         else np.zeros(n, dtype=np.int64)
     )
-    word_chars = per_line(np.fromiter(map(len, flat), dtype=np.int64, count=len(flat)))
+    # Share of a line's words found in the line before / after.
+    overlaps = np.zeros((n, 2))
+    sets = [set(f) for f in forms]
+    for i in range(n):
+        own_set = sets[i]
+        if own_set:
+            if i > 0:
+                overlaps[i, 0] = len(own_set & sets[i - 1]) / len(own_set)
+            if i + 1 < n:
+                overlaps[i, 1] = len(own_set & sets[i + 1]) / len(own_set)
+    urlish = _line_hits(_URLISH, texts)
+    joined = "\n".join(texts)
+    separators = np.zeros(n, dtype=np.int64)
+    for m in _SPACED_SEPARATOR.finditer(joined):
+        separators[joined.count("\n", 0, m.start() + 1)] += 1
+    lasts = [t[-1:] for t in texts]
+    facts = np.zeros((n, 5), dtype=np.int64)
+    if n:
+        facts[:, 0] = [ends_sentence(t) for t in texts]
+        facts[:, 1] = [c in ":：" for c in lasts]
+        facts[:, 2] = [c in _COMMAS for c in lasts]
+        facts[:, 3] = [i in urlish for i in range(n)]
+        facts[:, 4] = separators
+    return _Counts(
+        classes=classes,
+        line_scripts=line_scripts,
+        page_scripts=page_scripts,
+        profile=profile,
+        sizes=sizes,
+        word_chars=per_line(np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))),
+        stopwords=nsw,
+        repeats=np.asarray([seen[f] for f in line_forms], dtype=np.int64),
+        overlaps=overlaps,
+        facts=facts,
+        lexicon=lexicon_columns([f.split() for f in line_forms], lexicon) if lexicon else None,
+        forms=forms,
+        line_forms=line_forms,
+    )
+
+
+def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: ModuleType) -> _Counts:
+    n = len(texts)
+    text = "\n".join(texts)
+    folded = normalise(text)  # as fold_lines
+    bits, script_of = bmp_tables()
+    classes = np.empty((n, 10), dtype=np.int64)
+    line_scripts = np.empty((n, len(_SCRIPTS)), dtype=np.int64)
+    sizes = np.empty(n, dtype=np.int64)
+    word_chars = np.empty(n, dtype=np.int64)
+    word_hash = np.empty(len(folded), dtype=np.uint64)
+    lex_hash = np.empty(len(folded) + len(text), dtype=np.uint64)
+    lex_sizes = np.empty(n, dtype=np.int64)
+    form_hash = np.empty(n, dtype=np.uint64)
+    overlaps = np.empty((n, 2))
+    facts = np.empty((n, 5), dtype=np.int64)
+    nw, nlex = scan.scan(
+        text, folded, n, bits, script_of, word_table(), classes, line_scripts, sizes,
+        word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts,
+    )  # fmt: skip
+    page_scripts = line_scripts.sum(axis=0)
+    merge_japanese(page_scripts)
+    merge_japanese(line_scripts)
+    hashes = word_hash[:nw]
+    script = dominant_script(page_scripts)
+    lang = _guess_language_hashed(hashes, script)
+    profile = PageProfile(script, lang, stopwords_for(lang) if lang else frozenset())
+    nsw = np.zeros(n, dtype=np.int64)
+    has = sizes > 0
+    if nw and profile.stopwords:
+        member = _HashSet.of_words(profile.stopwords).contains(hashes)
+        nsw[has] = np.add.reduceat(member.astype(np.int64), (np.cumsum(sizes) - sizes)[has])
+    _, inverse, counts = np.unique(form_hash, return_inverse=True, return_counts=True)
+    folded_lines = folded.split("\n")
+    forms = _LazyForms(folded_lines)
+    lex = None
+    if lexicon:
+        values = _HashSet.of_lexicon(lexicon).values(lex_hash[:nlex])
+        lex = _lexicon_stats(values, lex_sizes)
+    return _Counts(
+        classes=classes,
+        line_scripts=line_scripts,
+        page_scripts=page_scripts,
+        profile=profile,
+        sizes=sizes,
+        word_chars=word_chars,
+        stopwords=nsw,
+        repeats=counts[inverse].astype(np.int64),
+        overlaps=overlaps,
+        facts=facts,
+        lexicon=lex,
+        forms=forms,
+        line_forms=_LazyLineForms(forms, texts, classes[:, 2] > 0),
+    )
+
+
+class _LazyForms(Sequence[list[str]]):
+    """Each line's words in matching form, tokenised when first asked for (the C scanner counts
+    without them; the title detector and the reasons read a few lines)."""
+
+    def __init__(self, folded: list[str]) -> None:
+        self._folded = folded
+        self._done: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._folded)
+
+    @overload
+    def __getitem__(self, i: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[str]]: ...
+    def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        found = self._done.get(i)
+        if found is None:
+            found = self._done[i] = words(self._folded[i])
+        return found
+
+
+class _LazyLineForms(Sequence[str]):
+    """Each line's `line_form`, made when first asked for (from the lazy word forms)."""
+
+    def __init__(
+        self, forms: Sequence[list[str]], texts: Sequence[str], digits: npt.NDArray[np.bool_]
+    ) -> None:
+        self._forms, self._texts, self._digits = forms, texts, digits
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        joined = " ".join(self._forms[i])
+        return (_DIGITS_RE.sub("0", joined) if self._digits[i] else joined) or self._texts[i]
+
+
+def hash_words(items: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """The C scanner's 64-bit hash of each word (needs the extension)."""
+    assert _native is not None
+    out = np.empty(len(items), dtype=np.uint64)
+    _native.hash_strings(list(items), out)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _HashSet:
+    """Words as sorted hashes, looked up with ``searchsorted`` (with a value each, for the lexicon)."""
+
+    keys: npt.NDArray[np.uint64]
+    vals: npt.NDArray[np.float64]
+
+    @classmethod
+    def build(cls, items: Mapping[str, float]) -> _HashSet:
+        words_ = list(items)
+        keys = hash_words(words_)
+        order = np.argsort(keys, kind="stable")
+        vals = np.fromiter(items.values(), dtype=np.float64, count=len(words_))
+        return cls(keys[order], vals[order])
+
+    @staticmethod
+    @cache
+    def of_words(words_: frozenset[str]) -> _HashSet:
+        return _HashSet.build(dict.fromkeys(sorted(words_), 1.0))
+
+    @staticmethod
+    def of_lexicon(lexicon: Mapping[str, float]) -> _HashSet:
+        # Keyed by the mapping object (kept alive in the entry, so its id is not reused).
+        hit = _LEXICONS.get(id(lexicon))
+        if hit is None or hit[0] is not lexicon:
+            if len(_LEXICONS) >= 8:
+                _LEXICONS.clear()
+            hit = _LEXICONS[id(lexicon)] = (lexicon, _HashSet.build(lexicon))
+        return hit[1]
+
+    def _find(
+        self, hashes: npt.NDArray[np.uint64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        if not self.keys.size:
+            return np.zeros(hashes.size, dtype=np.intp), np.zeros(hashes.size, dtype=bool)
+        pos = np.minimum(np.searchsorted(self.keys, hashes), self.keys.size - 1)
+        return pos, self.keys[pos] == hashes
+
+    def contains(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+        return self._find(hashes)[1]
+
+    def values(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
+        pos, found = self._find(hashes)
+        out: npt.NDArray[np.float64] = np.where(found, self.vals[pos], 0.0)
+        return out
+
+
+_LEXICONS: dict[int, tuple[Mapping[str, float], _HashSet]] = {}
+
+
+@cache
+def _language_index(
+    candidates: tuple[str, ...],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """`_stopword_index` as sorted word hashes and a bit mask of candidate languages each."""
+    index = _stopword_index(candidates)
+    items = sorted(index)
+    keys = hash_words(items)
+    masks = np.fromiter(
+        (sum(1 << k for k in index[w]) for w in items), dtype=np.uint64, count=len(items)
+    )
+    order = np.argsort(keys, kind="stable")
+    return keys[order], masks[order]
+
+
+def _guess_language_hashed(hashes: npt.NDArray[np.uint64], script: str | None) -> str | None:
+    """`guess_page_language` on the page's word hashes."""
+    candidates = SCRIPT_LANGUAGES.get(script or "", ())
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    assert len(candidates) <= 64
+    keys, masks = _language_index(candidates)
+    cover = [0] * len(candidates)
+    if hashes.size and keys.size:
+        pos = np.minimum(np.searchsorted(keys, hashes), keys.size - 1)
+        hit = masks[pos[keys[pos] == hashes]]
+        bits = (hit[:, None] >> np.arange(len(candidates), dtype=np.uint64)) & np.uint64(1)
+        cover = bits.sum(axis=0).tolist()
+    best, best_cover = None, 0
+    for lang, covered in zip(candidates, cover, strict=True):
+        if covered > best_cover:
+            best, best_cover = lang, covered
+    return best or candidates[0]
+
+
+def measure_page(
+    lines: Sequence[Line],
+    lexicon: Mapping[str, float],
+    site: SiteCounts | None = None,
+    native: bool = True,
+) -> PageFeatures:
+    """The feature matrix of a page's lines (rows in line order, columns `FEATURE_NAMES`).
+
+    ``native``: count with the C scanner when it is built (same numbers as without; a test checks)."""
+    n = len(lines)
+    texts = [ln.text for ln in lines]
+    if native and _native is not None:
+        counted = _count_native(texts, lexicon, _native)
+    else:
+        counted = _count_python(texts, lexicon)
+    classes, line_scripts, profile = counted.classes, counted.line_scripts, counted.profile
+    sizes, facts = counted.sizes, counted.facts
+    has = sizes > 0
+    base = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.float32, count=n)
+    max_chars = float(lengths.max()) if n else 1.0
+    long_share = float((lengths >= 100).mean()) if n else 0.0
+    site_pages = max(site.pages - 1, 0) if site is not None else 0
+    page_lang = profile.lang
+    page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
+    nsw = counted.stopwords
     nw_safe = np.maximum(sizes, 1)
     sw_ratio = np.where(has, nsw / nw_safe, 0.0)
     script_total = line_scripts.sum(axis=1)
@@ -280,31 +558,29 @@ def measure_page(
             langs[i] = detect(texts[i]).lang
     site_containing = [max(site.lines[i] - 1, 0) for i in range(n)] if site is not None else [0] * n
     containing = np.asarray(site_containing, dtype=np.float64)
-    lasts = [t[-1:] for t in texts]
     if n:
         cols = np.column_stack(
             [
                 sizes,
-                [ends_sentence(t) for t in texts],
-                [c in ":：" for c in lasts],
-                [c in _COMMAS for c in lasts],
+                facts[:, 0],
+                facts[:, 1],
+                facts[:, 2],
                 sw_ratio,
                 nsw,
                 (sid >= 0) & (sid != page_script_id),
                 sid < 0,
                 [lang is not None and lang != page_lang for lang in langs],
-                [seen[f] - 1 for f in line_forms],
+                counted.repeats - 1,
                 containing / site_pages if site_pages else np.zeros(n),
                 containing,
-                [i in urlish for i in range(n)],
+                facts[:, 3],
                 [c in _BULLETS or c.isdigit() for c in (t[:1] for t in texts)],
-                np.where(has, word_chars / nw_safe, 0.0),
+                np.where(has, counted.word_chars / nw_safe, 0.0),
             ]
         ).astype(np.float32)
         logged = (0, 5, 9, 11)
         cols[:, logged] = np.log1p(cols[:, logged])
         base[:, [1, 7, 8, 9, 12, 13, 14, 15, 16, 20, 21, 22, 28, 30, 33]] = cols
-    if n:
         nonspace = np.maximum(classes[:, 0], 1).astype(np.float32)
         letters = classes[:, 1].astype(np.float32)
         digits = classes[:, 2].astype(np.float32)
@@ -327,41 +603,30 @@ def measure_page(
         base[:, 31] = np.maximum(base[:, 31], (classes[:, 8] > 0).astype(np.float32))
         base[:, 32] = lengths / (max_chars or 1.0)
         base[:, 34] = math.log1p(n)
-        base[:, 35] = 1.0 if sw else 0.0
+        base[:, 35] = 1.0 if profile.stopwords else 0.0
         base[:, 36] = long_share
-    # Share of a line's words found in the line before / after (captions repeating alt texts,
-    # headlines repeated in breadcrumbs).
-    sets = [set(f) for f in forms]
-    for i in range(n):
-        own_set = sets[i]
-        if own_set:
-            if i > 0:
-                base[i, _IDX["overlap_prev"]] = len(own_set & sets[i - 1]) / len(own_set)
-            if i + 1 < n:
-                base[i, _IDX["overlap_next"]] = len(own_set & sets[i + 1]) / len(own_set)
-    if n:
+        # Share of a line's words found in the line before / after (captions repeating alt
+        # texts, headlines repeated in breadcrumbs).
+        base[:, _IDX["overlap_prev"]] = counted.overlaps[:, 0]
+        base[:, _IDX["overlap_next"]] = counted.overlaps[:, 1]
         # Share of the line's letters written in the page's script (credits, mixed-script bylines).
         in_page = line_scripts[:, page_script_id] if page_script_id >= 0 else np.zeros(n)
         base[:, _IDX["page_script_share"]] = np.where(
             script_total > 0, in_page / np.maximum(script_total, 1), 1.0
         )
-        joined = "\n".join(texts)
-        counts = np.zeros(n, dtype=np.float32)
-        for m in _SPACED_SEPARATOR.finditer(joined):
-            counts[joined.count("\n", 0, m.start() + 1)] += 1
-        base[:, _IDX["spaced_separators"]] = np.log1p(counts)
-    if lexicon:
-        base[:, _LEX] = lexicon_columns([f.split() for f in line_forms], lexicon)
+        base[:, _IDX["spaced_separators"]] = np.log1p(facts[:, 4].astype(np.float32))
+    if counted.lexicon is not None:
+        base[:, _LEX] = counted.lexicon
     matrix = np.concatenate([base, _context(base), _windows(base)], axis=1)
     return PageFeatures(
         profile=profile,
-        forms=forms,
+        forms=counted.forms,
         matrix=matrix,
-        repeats=[seen[f] for f in line_forms],
+        repeats=counted.repeats.tolist(),
         site_pages_containing=site_containing,
         line_script=scripts,
         line_lang=langs,
-        line_forms=line_forms,
+        line_forms=counted.line_forms,
     )
 
 
@@ -381,14 +646,22 @@ def _segments(
 
 def lexicon_columns(forms: list[list[str]], lexicon: Mapping[str, float]) -> Matrix:
     """Mean, max, min and first-word chrome score of each line's words (as in `line_form`)."""
-    out = np.zeros((len(forms), 4), dtype=np.float32)
-    sizes, has, starts = _segments(forms)
-    total = int(sizes.sum())
-    if not total:
-        return out
+    sizes = np.fromiter(map(len, forms), dtype=np.int64, count=len(forms))
     values = np.fromiter(
-        map(lexicon.get, chain.from_iterable(forms), repeat(0.0)), dtype=np.float64, count=total
+        map(lexicon.get, chain.from_iterable(forms), repeat(0.0)),
+        dtype=np.float64,
+        count=int(sizes.sum()),
     )
+    return _lexicon_stats(values, sizes)
+
+
+def _lexicon_stats(values: npt.NDArray[np.float64], sizes: npt.NDArray[np.int64]) -> Matrix:
+    """`lexicon_columns` from the lexicon value of every word of the page and the words per line."""
+    out = np.zeros((sizes.size, 4), dtype=np.float32)
+    if not values.size:
+        return out
+    has = sizes > 0
+    starts = (np.cumsum(sizes) - sizes)[has]
     out[has, 0] = np.add.reduceat(values, starts) / sizes[has]
     out[has, 1] = np.maximum.reduceat(values, starts)
     out[has, 2] = np.minimum.reduceat(values, starts)

@@ -127,11 +127,21 @@ def _column_groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], npt.NDArray
     return groups, of_column
 
 
+# The line's own features that reasons quote, taken out of the matrix once per page.
+_QUOTED = [_COLUMN[name] for name in ("letter_ratio", "stopword_ratio", "log_chars", "log_words")]
+_QUOTED.append(_COLUMN["terminal"])
+
+
 def _reason(
-    group: str, i: int, feats: PageFeatures, lexicon: dict[str, float], n: int, kept: list[int]
+    group: str,
+    i: int,
+    feats: PageFeatures,
+    lexicon: dict[str, float],
+    n: int,
+    kept: list[int],
+    quoted: list[float],
 ) -> tuple[str, str]:
-    col = _COLUMN
-    row = feats.matrix[i]
+    letter_ratio, stopword_ratio, log_chars, log_words, terminal = quoted
     if group == "site":
         return "extract.chrome.site_repeated", f"x{feats.site_pages_containing[i]}"
     if group == "page_repeat":
@@ -152,16 +162,16 @@ def _reason(
     if group == "lang":
         return "extract.lang_mismatch", f"{feats.line_lang[i]} (page {feats.profile.lang})"
     if group == "non_text":
-        return "extract.non_text", f"letters {row[col['letter_ratio']]:.0%} of characters"
+        return "extract.non_text", f"letters {letter_ratio:.0%} of characters"
     if group == "stopwords":
         return (
             "extract.low_stopwords",
-            f"stopwords {row[col['stopword_ratio']]:.2f} ({feats.profile.lang or 'no list'})",
+            f"stopwords {stopword_ratio:.2f} ({feats.profile.lang or 'no list'})",
         )
     if group == "short":
-        chars = round(math.expm1(float(row[col["log_chars"]])))
-        words = round(math.expm1(float(row[col["log_words"]])))
-        if row[col["terminal"]] > 0:
+        chars = round(math.expm1(log_chars))
+        words = round(math.expm1(log_words))
+        if terminal > 0:
             return "extract.short", f"{chars} chars, {words} words"
         return "extract.short.no_punct", f"{chars} chars, {words} words, no final punctuation"
     if group == "position":
@@ -221,18 +231,16 @@ def clean_lines(
             per_group[stage1_kept, groups.index("context")] = -np.inf
         worst = per_group.argmin(axis=1)
         # A removed line in another script or language is always named so: a fact to check.
-        decisive = [groups.index(g) for g in ("script", "lang") if g in groups]
+        has_script, has_lang = "script" in groups, "lang" in groups
+        quoted = feats.matrix[removed][:, _QUOTED].tolist()
         for j, i in enumerate(removed.tolist()):
             group = groups[worst[j]]
             script, lang = feats.line_script[i], feats.line_lang[i]
-            foreign = {
-                "script": script is not None and not _same_script(script, feats.profile.script),
-                "lang": lang is not None and lang != feats.profile.lang,
-            }
-            for g in decisive:
-                if foreign[groups[g]]:
-                    group = groups[g]
-            reason, detail = _reason(group, i, feats, model.lexicon, len(lines), kept)
+            if has_script and script is not None and not _same_script(script, feats.profile.script):
+                group = "script"
+            if has_lang and lang is not None and lang != feats.profile.lang:
+                group = "lang"
+            reason, detail = _reason(group, i, feats, model.lexicon, len(lines), kept, quoted[j])
             if group == "context" and s1[i] >= logit_cut:
                 own_p = 1.0 / (1.0 + math.exp(-float(s1[i])))
                 detail = (

@@ -6,10 +6,10 @@ from __future__ import annotations
 # Devanagari danda, CJK full-width forms, Armenian, Ethiopic, Myanmar, Thai has none; plus the ellipsis.
 TERMINAL = frozenset(".!?…؟۔।॥。！？．։።၊။")
 # Closing quotes and brackets that may follow the final mark: «…».» or "…?"
-_CLOSERS = "\"'”’»›)]}」』）〉》"
+CLOSERS = "\"'”’»›)]}」』）〉》"
 
 
 def ends_sentence(line: str) -> bool:
     """True if ``line`` ends with sentence-final punctuation (closing quotes/brackets skipped)."""
-    stripped = line.rstrip().rstrip(_CLOSERS)
+    stripped = line.rstrip().rstrip(CLOSERS)
     return bool(stripped) and stripped[-1] in TERMINAL

@@ -10,6 +10,9 @@ Signals are general: no site names or fixed strings.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from gharbal.document import Line, Verdict
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.recipe import TitleConfig
@@ -29,7 +32,7 @@ def _content(forms: list[str], stopwords: frozenset[str]) -> set[str]:
 
 
 def find_title(
-    lines: list[Line], forms: list[list[str]], stopwords: frozenset[str], cfg: TitleConfig
+    lines: list[Line], forms: Sequence[list[str]], stopwords: frozenset[str], cfg: TitleConfig
 ) -> int | None:
     """Index in ``lines`` of the headline, or None."""
     found = find_title_and_body(lines, forms, stopwords, cfg)
@@ -37,7 +40,7 @@ def find_title(
 
 
 def find_title_and_body(
-    lines: list[Line], forms: list[list[str]], stopwords: frozenset[str], cfg: TitleConfig
+    lines: list[Line], forms: Sequence[list[str]], stopwords: frozenset[str], cfg: TitleConfig
 ) -> tuple[int, int] | None:
     """(index of the headline, index of the first substantial body line), or None."""
     kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
@@ -54,6 +57,12 @@ def find_title_and_body(
         kept[0],
     )
     body_lines = [i for i in kept if i >= first]
+    # In how many body lines each word occurs: a candidate's words are looked up in the body
+    # without the candidate itself (counted once here, not once per candidate).
+    in_body: Counter[str] = Counter()
+    for i in body_lines:
+        in_body.update(set(forms[i]))
+    body = set(body_lines)
     best: tuple[float, int] | None = None
     for i in range(max(0, first - cfg.window), first + 1):
         text = lines[i].text
@@ -62,7 +71,9 @@ def find_title_and_body(
         own = _content(forms[i], stopwords)
         if len(own) < 2:
             continue
-        overlap = len(own & _body_without(forms, body_lines, i)) / len(own)
+        mine = set(forms[i]) if i in body else set()
+        shared = sum(1 for w in own if in_body[w] - (w in mine) > 0)
+        overlap = shared / len(own)
         if overlap >= _MIN_OVERLAP and (best is None or overlap >= best[0]):
             best = (overlap, i)
     return None if best is None else (best[1], first)
@@ -75,11 +86,3 @@ def strip_header(lines: list[Line], title: int, body: int) -> None:
         ln = lines[i]
         if ln.verdict is Verdict.KEEP and len(ln.text) < 80 and not ends_sentence(ln.text):
             ln.remove("extract.outside_main", "between the headline and the body")
-
-
-def _body_without(forms: list[list[str]], kept: list[int], skip: int) -> set[str]:
-    out: set[str] = set()
-    for i in kept:
-        if i != skip:
-            out.update(forms[i])
-    return out

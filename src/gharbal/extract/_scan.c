@@ -1,0 +1,520 @@
+/* Per-line measurements of a plain-text page for the line classifier (gharbal.extract.features),
+ * in C: one pass over the page's text for character classes, scripts and line ends, one over its
+ * matching form for the words.
+ *
+ * Optional, like _trees.c: when it is not built, features.py measures the same things with regex,
+ * str methods and numpy (`_scan_python`), and a test checks that both give the same numbers on
+ * real and random pages. Written by hand because no library tokenises by our word rule, counts per
+ * line and hashes words in one pass: done in Python it cost about two thirds of a page's time.
+ *
+ * Character properties come from tables built in Python from the same Unicode sources the regex
+ * path uses (charclasses.py): `cls` and `script` over the BMP (code points above it count as
+ * symbols without script, as in charclasses), `wt` over all code points (word rule, \p{N}, \w,
+ * str.isspace, sentence-final marks, closing quotes).
+ *
+ * Words are compared by a 64-bit FNV-1a hash of their code points (stopword lists, the chrome
+ * lexicon and line forms are hashed with `hash_strings`, the same function); two different words
+ * with the same hash are counted as one (about one chance in 10^15 for a page's vocabulary).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bits of `wt` (uint16, one entry per code point). */
+enum {
+    W_HANKANA = 1,  /* \p{Han}|\p{Hiragana}|\p{Katakana}: a word of its own */
+    W_START = 2,    /* [^\W_]: starts a word */
+    W_CONT = 4,     /* [^\W_]|[\u200c\u200d\p{M}]: continues a word */
+    W_NUM = 8,      /* \p{N}: runs become "0" in line forms */
+    W_PYSPACE = 16, /* str.isspace */
+    W_TERM = 32,    /* sentence-final mark (punctuation.TERMINAL) */
+    W_CLOSER = 64,  /* closing quote or bracket (punctuation._CLOSERS) */
+    W_WORDCH = 128, /* regex \w */
+};
+/* Bits of `cls` (uint16, BMP), as charclasses._tables. */
+enum { C_SPACE = 1, C_LETTER = 2, C_UPPER = 16, C_COMMA = 64 };
+#define NCLASS 10
+#define NSCRIPT 16 /* script index NSCRIPT: no script */
+#define NFACTS 5   /* terminal, ends with a colon, ends with a comma, URL-like, spaced separators */
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+static inline uint64_t fnv(uint64_t h, Py_UCS4 c) { return (h ^ (uint64_t)c) * FNV_PRIME; }
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t len;
+} Text;
+
+static inline Py_UCS4 at(const Text *t, Py_ssize_t i) { return PyUnicode_READ(t->kind, t->data, i); }
+
+typedef struct {
+    const uint16_t *cls;
+    const uint8_t *script;
+    const uint16_t *wt;
+} Tables;
+
+static inline uint16_t wbits(const Tables *tb, Py_UCS4 c) { return c < 0x110000 ? tb->wt[c] : 0; }
+static inline uint16_t cbits(const Tables *tb, Py_UCS4 c) { return c <= 0xFFFF ? tb->cls[c] : 0; }
+
+static int is_sep(Py_UCS4 c) {
+    return c == '-' || c == '|' || c == '/' || c == 0x2022 || c == 0x00B7 || c == 0x2013 ||
+           c == 0x2014;
+}
+
+/* regex \s as the Python path sees it: the class table's space bit (a lone surrogate, which the
+ * table marks as space, is not \s). */
+static inline int is_regex_space(const Tables *tb, Py_UCS4 c) {
+    return (c < 0xD800 || c > 0xDFFF) && (cbits(tb, c) & C_SPACE);
+}
+
+static inline Py_UCS4 lower_ascii(Py_UCS4 c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+/* (?i:https?://|www\.) at i, as regex matches it case-insensitively (the long s matches s). */
+static int url_start(const Text *t, Py_ssize_t i, Py_ssize_t end) {
+    static const char www[] = "www.";
+    int ok = 1;
+    if (i + 4 <= end) {
+        for (int k = 0; k < 4 && ok; k++) {
+            ok = lower_ascii(at(t, i + k)) == (Py_UCS4)www[k];
+        }
+        if (ok) {
+            return 1;
+        }
+    }
+    if (i + 7 > end) {
+        return 0;
+    }
+    static const char http[] = "http";
+    for (int k = 0; k < 4; k++) {
+        if (lower_ascii(at(t, i + k)) != (Py_UCS4)http[k]) {
+            return 0;
+        }
+    }
+    Py_ssize_t j = i + 4;
+    Py_UCS4 s = lower_ascii(at(t, j));
+    if (s == 's' || s == 0x017F) {
+        j++;
+    }
+    return j + 3 <= end && at(t, j) == ':' && at(t, j + 1) == '/' && at(t, j + 2) == '/';
+}
+
+/* Does _URLISH match somewhere in t[start:end] (one line)? */
+static int urlish(const Tables *tb, const Text *t, Py_ssize_t start, Py_ssize_t end) {
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = at(t, i);
+        if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') && url_start(t, i, end)) {
+            return 1;
+        }
+        if (c == '@') { /* @[\w-]+\.\w */
+            Py_ssize_t j = i + 1;
+            while (j < end && ((wbits(tb, at(t, j)) & W_WORDCH) || at(t, j) == '-')) {
+                j++;
+            }
+            if (j > i + 1 && j + 1 < end && at(t, j) == '.' && (wbits(tb, at(t, j + 1)) & W_WORDCH)) {
+                return 1;
+            }
+        }
+        if (c == '.' && i + 4 <= end) { /* \.(?:com|org|net)\b */
+            Py_UCS4 a = at(t, i + 1), b = at(t, i + 2), d = at(t, i + 3);
+            int tld = (a == 'c' && b == 'o' && d == 'm') || (a == 'o' && b == 'r' && d == 'g') ||
+                      (a == 'n' && b == 'e' && d == 't');
+            if (tld && (i + 4 == end || !(wbits(tb, at(t, i + 4)) & W_WORDCH))) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* How many of the sorted distinct values a[0:na] are in the sorted distinct b[0:nb]. */
+static Py_ssize_t common(const uint64_t *a, Py_ssize_t na, const uint64_t *b, Py_ssize_t nb) {
+    Py_ssize_t i = 0, j = 0, c = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) {
+            i++;
+        } else if (a[i] > b[j]) {
+            j++;
+        } else {
+            c++, i++, j++;
+        }
+    }
+    return c;
+}
+
+typedef struct {
+    Py_buffer b[13];
+} Bufs;
+
+static void release_all(Bufs *bs) {
+    for (int k = 0; k < 13; k++) {
+        if (bs->b[k].obj != NULL) {
+            PyBuffer_Release(&bs->b[k]);
+        }
+    }
+}
+
+static int sized(const Py_buffer *b, Py_ssize_t count, Py_ssize_t item, const char *what) {
+    if (b->len < count * item) {
+        PyErr_Format(PyExc_ValueError, "gharbal.extract._scan: %s is too small", what);
+        return 0;
+    }
+    return 1;
+}
+
+/* scan(text, folded, n, cls, script, wt, classes, scripts, sizes, word_chars, word_hash,
+ *      lex_hash, lex_sizes, form_hash, overlaps, facts) -> (words, lex_tokens)
+ * text: the page's n lines joined by "\n"; folded: its matching form (as many lines). Outputs
+ * (int64 unless said): classes [n,10], scripts [n,16] (not merged for Japanese), sizes [n] (words),
+ * word_chars [n], word_hash uint64 [>= len(folded)] (every word of the page, in order), lex_hash
+ * uint64 [>= len(folded) + len(text)] (the words of each line form, see features.line_form),
+ * lex_sizes [n], form_hash uint64 [n], overlaps float64 [n,2] (share of the line's distinct words in
+ * the line before / after), facts [n,5]. */
+static PyObject *scan(PyObject *self, PyObject *args) {
+    PyObject *text_obj, *folded_obj;
+    Py_ssize_t n;
+    Bufs bs;
+    memset(&bs, 0, sizeof bs);
+    Py_buffer *b = bs.b;
+    if (!PyArg_ParseTuple(args, "UUny*y*y*w*w*w*w*w*w*w*w*w*w*", &text_obj, &folded_obj, &n,
+                          &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9],
+                          &b[10], &b[11], &b[12])) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    uint64_t *uniq = NULL;
+    Py_ssize_t *line_start = NULL, *ustart = NULL, *ucount = NULL;
+    Text t = {PyUnicode_KIND(text_obj), PyUnicode_DATA(text_obj), PyUnicode_GET_LENGTH(text_obj)};
+    Text f = {PyUnicode_KIND(folded_obj), PyUnicode_DATA(folded_obj),
+              PyUnicode_GET_LENGTH(folded_obj)};
+    Tables tb = {b[0].buf, b[1].buf, b[2].buf};
+    if (n < 0 || !sized(&b[0], 0x10000, 2, "cls") || !sized(&b[1], 0x10000, 1, "script") ||
+        !sized(&b[2], 0x110000, 2, "wt") || !sized(&b[3], n * NCLASS, 8, "classes") ||
+        !sized(&b[4], n * NSCRIPT, 8, "scripts") || !sized(&b[5], n, 8, "sizes") ||
+        !sized(&b[6], n, 8, "word_chars") || !sized(&b[7], f.len, 8, "word_hash") ||
+        !sized(&b[8], f.len + t.len, 8, "lex_hash") || !sized(&b[9], n, 8, "lex_sizes") ||
+        !sized(&b[10], n, 8, "form_hash") || !sized(&b[11], 2 * n, 8, "overlaps") ||
+        !sized(&b[12], n * NFACTS, 8, "facts")) {
+        goto done;
+    }
+    int64_t *classes = b[3].buf, *scripts = b[4].buf, *sizes = b[5].buf, *word_chars = b[6].buf;
+    uint64_t *word_hash = b[7].buf, *lex_hash = b[8].buf, *form_hash = b[10].buf;
+    int64_t *lex_sizes = b[9].buf, *facts = b[12].buf;
+    double *overlaps = b[11].buf;
+    memset(classes, 0, (size_t)(n * NCLASS) * 8);
+    memset(scripts, 0, (size_t)(n * NSCRIPT) * 8);
+    memset(facts, 0, (size_t)(n * NFACTS) * 8);
+    memset(overlaps, 0, (size_t)(2 * n) * 8);
+
+    /* Lines of the text: n of them, n - 1 newlines. */
+    line_start = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    if (line_start == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t lines = 0;
+    if (n > 0) {
+        line_start[lines++] = 0;
+        for (Py_ssize_t i = 0; i < t.len; i++) {
+            if (at(&t, i) == '\n') {
+                if (lines == n) {
+                    break;
+                }
+                line_start[lines++] = i + 1;
+            }
+        }
+    }
+    line_start[lines] = t.len + 1;
+    if (lines != n || (n == 0 && t.len != 0)) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: text does not have n lines");
+        goto done;
+    }
+
+    /* Pass 1, the text: character classes, scripts, line ends, URL-like lines. */
+    for (Py_ssize_t li = 0; li < n; li++) {
+        Py_ssize_t s = line_start[li], e = line_start[li + 1] - 1;
+        int64_t *cl = classes + li * NCLASS, *sc = scripts + li * NSCRIPT;
+        int prev_letter = 0;
+        for (Py_ssize_t i = s; i < e; i++) {
+            Py_UCS4 c = at(&t, i);
+            uint16_t cb = cbits(&tb, c);
+            cl[0] += !(cb & C_SPACE);
+            for (int bit = 1; bit < 9; bit++) {
+                cl[bit] += (cb >> bit) & 1;
+            }
+            cl[9] += (cb & C_UPPER) && !prev_letter;
+            prev_letter = (cb & C_LETTER) != 0;
+            int sid = c <= 0xFFFF ? tb.script[c] : NSCRIPT;
+            if (sid < NSCRIPT) {
+                sc[sid]++;
+            }
+        }
+        int64_t *fa = facts + li * NFACTS;
+        if (e > s) {
+            Py_UCS4 last = at(&t, e - 1);
+            Py_ssize_t end = e;
+            while (end > s && (wbits(&tb, at(&t, end - 1)) & W_PYSPACE)) {
+                end--;
+            }
+            while (end > s && (wbits(&tb, at(&t, end - 1)) & W_CLOSER)) {
+                end--;
+            }
+            fa[0] = end > s && (wbits(&tb, at(&t, end - 1)) & W_TERM);
+            fa[1] = last == ':' || last == 0xFF1A;
+            fa[2] = (cbits(&tb, last) & C_COMMA) != 0;
+            fa[3] = urlish(&tb, &t, s, e);
+        }
+    }
+    /* Spaced separators, found left to right without overlap over the whole text as
+     * regex.finditer does, each counted on the line of its separator. */
+    {
+        Py_ssize_t li = 0;
+        Py_ssize_t i = 0;
+        while (i + 2 < t.len) {
+            Py_UCS4 c0 = at(&t, i), c1 = at(&t, i + 1), c2 = at(&t, i + 2);
+            if (is_regex_space(&tb, c0) && is_sep(c1) && is_regex_space(&tb, c2)) {
+                Py_ssize_t line = li + (c0 == '\n');
+                if (line < n) {
+                    facts[line * NFACTS + 4]++;
+                }
+                li += (c0 == '\n') + (c1 == '\n') + (c2 == '\n');
+                i += 3;
+            } else {
+                li += c0 == '\n';
+                i++;
+            }
+        }
+    }
+
+    /* Pass 2, the matching form: words, their hashes, line forms. */
+    Py_ssize_t nw = 0, nlex = 0;
+    {
+        Py_ssize_t li = 0, i = 0;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            sizes[k] = word_chars[k] = lex_sizes[k] = 0;
+            form_hash[k] = FNV_OFFSET;
+        }
+        while (i < f.len && li < n) {
+            Py_UCS4 c = at(&f, i);
+            if (c == '\n') {
+                li++, i++;
+                continue;
+            }
+            uint16_t wb = wbits(&tb, c);
+            Py_ssize_t e;
+            if (wb & W_HANKANA) {
+                e = i + 1;
+            } else if (wb & W_START) {
+                e = i + 1;
+                while (e < f.len && (wbits(&tb, at(&f, e)) & W_CONT)) {
+                    e++;
+                }
+            } else {
+                i++;
+                continue;
+            }
+            /* A line form replaces runs of \p{N} by "0" when the line has digits. */
+            const int digits = classes[li * NCLASS + 2] > 0;
+            uint64_t h = FNV_OFFSET, hl = FNV_OFFSET, hf = form_hash[li];
+            if (sizes[li] > 0) {
+                hf = fnv(hf, ' ');
+            }
+            int in_num = 0;
+            for (Py_ssize_t j = i; j < e; j++) {
+                Py_UCS4 d = at(&f, j);
+                h = fnv(h, d);
+                if (digits && (wbits(&tb, d) & W_NUM)) {
+                    if (!in_num) {
+                        hl = fnv(hl, '0');
+                        hf = fnv(hf, '0');
+                    }
+                    in_num = 1;
+                } else {
+                    hl = fnv(hl, d);
+                    hf = fnv(hf, d);
+                    in_num = 0;
+                }
+            }
+            word_hash[nw++] = h;
+            lex_hash[nlex++] = hl;
+            sizes[li]++;
+            lex_sizes[li]++;
+            word_chars[li] += e - i;
+            form_hash[li] = hf;
+            i = e;
+        }
+    }
+    /* Lines without words are compared as written; their lexicon words are its space-separated
+     * pieces (str.split). Those lines are put in their place in lex_hash, which so far holds the
+     * words of the lines that have some, in line order. */
+    {
+        Py_ssize_t extra = 0;
+        for (Py_ssize_t li = 0; li < n; li++) {
+            if (sizes[li] == 0) {
+                Py_ssize_t s = line_start[li], e = line_start[li + 1] - 1;
+                uint64_t hf = FNV_OFFSET;
+                for (Py_ssize_t i = s; i < e; i++) {
+                    hf = fnv(hf, at(&t, i));
+                }
+                form_hash[li] = hf;
+                for (Py_ssize_t i = s; i < e;) {
+                    if (wbits(&tb, at(&t, i)) & W_PYSPACE) {
+                        i++;
+                        continue;
+                    }
+                    extra++;
+                    while (i < e && !(wbits(&tb, at(&t, i)) & W_PYSPACE)) {
+                        i++;
+                    }
+                }
+            }
+        }
+        if (extra > 0) {
+            /* Move the words right, from the last line back, filling in the pieces. */
+            Py_ssize_t src = nlex, dst = nlex + extra;
+            for (Py_ssize_t li = n - 1; li >= 0; li--) {
+                if (sizes[li] > 0) {
+                    for (Py_ssize_t k = 0; k < sizes[li]; k++) {
+                        lex_hash[--dst] = lex_hash[--src];
+                    }
+                    continue;
+                }
+                Py_ssize_t s = line_start[li], e = line_start[li + 1] - 1;
+                Py_ssize_t pieces = 0;
+                for (Py_ssize_t i = s; i < e;) { /* count, then write in order */
+                    if (wbits(&tb, at(&t, i)) & W_PYSPACE) {
+                        i++;
+                        continue;
+                    }
+                    pieces++;
+                    while (i < e && !(wbits(&tb, at(&t, i)) & W_PYSPACE)) {
+                        i++;
+                    }
+                }
+                dst -= pieces;
+                Py_ssize_t w = dst;
+                for (Py_ssize_t i = s; i < e;) {
+                    if (wbits(&tb, at(&t, i)) & W_PYSPACE) {
+                        i++;
+                        continue;
+                    }
+                    uint64_t h = FNV_OFFSET;
+                    while (i < e && !(wbits(&tb, at(&t, i)) & W_PYSPACE)) {
+                        h = fnv(h, at(&t, i));
+                        i++;
+                    }
+                    lex_hash[w++] = h;
+                }
+                lex_sizes[li] = pieces;
+            }
+            nlex += extra;
+        }
+    }
+
+    /* Overlap of each line's distinct words with the lines before and after. */
+    uniq = PyMem_Malloc((size_t)(nw > 0 ? nw : 1) * sizeof(uint64_t));
+    ustart = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    ucount = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    if (uniq == NULL || ustart == NULL || ucount == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        Py_ssize_t pos = 0;
+        for (Py_ssize_t li = 0; li < n; li++) {
+            uint64_t *u = uniq + pos;
+            memcpy(u, word_hash + pos, (size_t)sizes[li] * sizeof(uint64_t));
+            qsort(u, (size_t)sizes[li], sizeof(uint64_t), cmp_u64);
+            Py_ssize_t m = 0;
+            for (Py_ssize_t k = 0; k < sizes[li]; k++) {
+                if (m == 0 || u[m - 1] != u[k]) {
+                    u[m++] = u[k];
+                }
+            }
+            ustart[li] = pos;
+            ucount[li] = m;
+            pos += sizes[li];
+        }
+        for (Py_ssize_t li = 0; li < n; li++) {
+            Py_ssize_t m = ucount[li];
+            if (m == 0) {
+                continue;
+            }
+            const uint64_t *u = uniq + ustart[li];
+            if (li > 0) {
+                overlaps[2 * li] =
+                    (double)common(u, m, uniq + ustart[li - 1], ucount[li - 1]) / (double)m;
+            }
+            if (li + 1 < n) {
+                overlaps[2 * li + 1] =
+                    (double)common(u, m, uniq + ustart[li + 1], ucount[li + 1]) / (double)m;
+            }
+        }
+    }
+    result = Py_BuildValue("nn", nw, nlex);
+done:
+    PyMem_Free(line_start);
+    PyMem_Free(uniq);
+    PyMem_Free(ustart);
+    PyMem_Free(ucount);
+    release_all(&bs);
+    return result;
+}
+
+/* hash_strings(strings, out): out[k] = the FNV-1a hash scan gives the word strings[k]. */
+static PyObject *hash_strings(PyObject *self, PyObject *args) {
+    PyObject *seq;
+    Py_buffer out;
+    if (!PyArg_ParseTuple(args, "Ow*", &seq, &out)) {
+        return NULL;
+    }
+    PyObject *fast = PySequence_Fast(seq, "hash_strings: a sequence of str");
+    if (fast == NULL) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(fast);
+    PyObject *result = NULL;
+    if (out.len < count * 8) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: out is too small");
+        goto done;
+    }
+    uint64_t *o = out.buf;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *s = PySequence_Fast_GET_ITEM(fast, k);
+        if (!PyUnicode_Check(s)) {
+            PyErr_SetString(PyExc_TypeError, "hash_strings: a sequence of str");
+            goto done;
+        }
+        Text t = {PyUnicode_KIND(s), PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s)};
+        uint64_t h = FNV_OFFSET;
+        for (Py_ssize_t i = 0; i < t.len; i++) {
+            h = fnv(h, at(&t, i));
+        }
+        o[k] = h;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_DECREF(fast);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
+    {"hash_strings", hash_strings, METH_VARARGS, "FNV-1a hashes of words, as scan gives them."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scan", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }

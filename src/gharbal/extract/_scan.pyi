@@ -1,0 +1,23 @@
+# Stub of the optional C extension (src/gharbal/extract/_scan.c).
+from typing import Any
+
+def scan(
+    text: str,
+    folded: str,
+    n: int,
+    cls: Any,
+    script: Any,
+    wt: Any,
+    classes: Any,
+    scripts: Any,
+    sizes: Any,
+    word_chars: Any,
+    word_hash: Any,
+    lex_hash: Any,
+    lex_sizes: Any,
+    form_hash: Any,
+    overlaps: Any,
+    facts: Any,
+    /,
+) -> tuple[int, int]: ...
+def hash_strings(strings: Any, out: Any, /) -> None: ...

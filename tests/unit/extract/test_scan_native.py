@@ -1,0 +1,116 @@
+"""The C page scanner (`gharbal.extract._scan`) measures pages exactly as the regex and numpy path.
+
+It is optional (built when the install finds a C compiler); CI sets ``GHARBAL_REQUIRE_NATIVE=1`` so
+that a build that silently fell back to Python fails here instead of passing slower. Equal means the
+same feature matrix bit for bit, the same page profile, repeats, scripts, languages, word forms and
+line forms, on real pages (the seed, Arabic news, the accuracy-gate pages) and on random text mixing
+scripts, marks, joiners, digits of several kinds, separators, URLs and characters above the BMP.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gharbal.document import Line
+from gharbal.extract.features import NATIVE_SCAN, PageFeatures, measure_page
+from gharbal.extract.lines import split_lines
+from gharbal.extract.model import load_model
+
+if not NATIVE_SCAN:
+    if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":
+        raise RuntimeError("gharbal.extract._scan was not built (GHARBAL_REQUIRE_NATIVE=1)")
+    pytest.skip("the C page scanner is not built here", allow_module_level=True)
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+GATE = Path(__file__).resolve().parents[2] / "quality" / "fixtures" / "gate.jsonl.gz"
+
+
+def _same(a: PageFeatures, b: PageFeatures) -> None:
+    assert a.matrix.shape == b.matrix.shape
+    assert a.matrix.tobytes() == b.matrix.tobytes(), np.argwhere(a.matrix != b.matrix)[:5]
+    assert a.profile == b.profile
+    assert a.repeats == b.repeats
+    assert a.line_script == b.line_script
+    assert a.line_lang == b.line_lang
+    assert list(a.forms) == list(b.forms)
+    assert list(a.line_forms) == list(b.line_forms)
+
+
+def _both(lines: list[Line]) -> None:
+    lexicon = load_model().lexicon
+    _same(measure_page(lines, lexicon, native=True), measure_page(lines, lexicon, native=False))
+    _same(measure_page(lines, {}, native=True), measure_page(lines, {}, native=False))
+
+
+def _pages() -> list[str]:
+    pages = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "arabic").glob("*.txt"))]
+    pages.append((FIXTURES / "seed" / "000_60c1ad3fcf2e89f8.txt").read_text(encoding="utf-8"))
+    with gzip.open(GATE, "rt", encoding="utf-8") as f:
+        pages.extend(json.loads(line)["page_text"] for line in f)
+    return pages
+
+
+def test_real_pages_measure_the_same() -> None:
+    pages = _pages()
+    assert len(pages) >= 10
+    for text in pages:
+        _both(split_lines(text))
+
+
+# Pieces that exercise every rule of the scanner: words in many scripts, Arabic diacritics,
+# tatweel and joiners, Han and kana (a word per character), digits (ASCII, Arabic-Indic, "²",
+# "㏩" which folds to digits), sentence ends and closing quotes, commas, colons, separators between
+# spaces, URLs, e-mail-like text, domains, bullets, non-breaking and ideographic spaces, marks
+# without a base, characters above the BMP (math digits, emoji, a Han extension character).
+_PIECES = [
+    "the", "The", "news", "Share", "www.", "WwW.", "http://", "HTTPS://", "httpſ://", "@", "a-b",
+    "x.com", ".org", ".net", ".coms", "_", "-", "|", "/", "•", "·", "–", "—", "»", "«", ".", "!",
+    "?", "؟", "۔", "。", "…", ",", "،", "、", ";", ":", "：", "\"", "”", ")", "」", "©", "®",
+    "الخبر", "وَقَالَ", "ـــ", "\u200c", "\u200d", "\u0301", "\u064b", "مي\u200cخواهم", "новости",
+    "Новости", "ειδήσεις", "新闻", "ニュース", "ひらがな", "漢字", "한국어", "हिन्दी", "ไทย",
+    "2024", "٢٠٢٤", "۱۲", "²", "㏩", "Ⅻ", "𝟏𝟐", "😀", "𠀀", "ﬁ", "İ", "ß", "ς", " ", "  ",
+    "\u00a0", "\u3000", "\t", "1.", "-", "*", "►",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_PIECES), min_size=1, max_size=12).map("".join),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_pages_measure_the_same(rows: list[str]) -> None:
+    lines = split_lines("\n".join(rows))
+    if lines:
+        _both(lines)
+
+
+def test_scanner_checks_its_arguments() -> None:
+    from gharbal.extract import _scan
+    from gharbal.extract.charclasses import bmp_tables, word_table
+
+    bits, scripts = bmp_tables()
+    small = np.zeros(1, dtype=np.int64)
+    with pytest.raises(ValueError, match="too small"):
+        _scan.scan(
+            "a\nb", "a\nb", 2, bits, scripts, word_table(), small, small, small, small,
+            np.zeros(3, np.uint64), np.zeros(6, np.uint64), small, np.zeros(2, np.uint64),
+            np.zeros(4), np.zeros(10, np.int64),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="n lines"):
+        _scan.scan(
+            "a\nb", "a\nb", 3, bits, scripts, word_table(), np.zeros(30, np.int64),
+            np.zeros(48, np.int64), np.zeros(3, np.int64), np.zeros(3, np.int64),
+            np.zeros(3, np.uint64), np.zeros(6, np.uint64), np.zeros(3, np.int64),
+            np.zeros(3, np.uint64), np.zeros(6), np.zeros(15, np.int64),
+        )  # fmt: skip
