@@ -20,6 +20,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 /* Bits of `wt` (uint16, one entry per code point). */
@@ -32,12 +33,15 @@ enum {
     W_TERM = 32,    /* sentence-final mark (punctuation.TERMINAL) */
     W_CLOSER = 64,  /* closing quote or bracket (punctuation._CLOSERS) */
     W_WORDCH = 128, /* regex \w */
+    W_BULLET = 256, /* a list marker (charclasses.BULLETS) or str.isdigit */
 };
 /* Bits of `cls` (uint16, BMP), as charclasses._tables. */
 enum { C_SPACE = 1, C_LETTER = 2, C_UPPER = 16, C_COMMA = 64 };
 #define NCLASS 10
 #define NSCRIPT 16 /* script index NSCRIPT: no script */
-#define NFACTS 5   /* terminal, ends with a colon, ends with a comma, URL-like, spaced separators */
+/* Facts of a line: terminal, ends with a colon, ends with a comma, URL-like, spaced separators,
+ * length (code points), starts with a list marker or digit. */
+#define NFACTS 7
 
 #define FNV_OFFSET 14695981039346656037ULL
 #define FNV_PRIME 1099511628211ULL
@@ -178,7 +182,7 @@ static int sized(const Py_buffer *b, Py_ssize_t count, Py_ssize_t item, const ch
  * word_chars [n], word_hash uint64 [>= len(folded)] (every word of the page, in order), lex_hash
  * uint64 [>= len(folded) + len(text)] (the words of each line form, see features.line_form),
  * lex_sizes [n], form_hash uint64 [n], overlaps float64 [n,2] (share of the line's distinct words in
- * the line before / after), facts [n,5]. */
+ * the line before / after), facts [n,7] (see NFACTS). */
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text_obj, *folded_obj;
     Py_ssize_t n;
@@ -272,7 +276,9 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             fa[1] = last == ':' || last == 0xFF1A;
             fa[2] = (cbits(&tb, last) & C_COMMA) != 0;
             fa[3] = urlish(&tb, &t, s, e);
+            fa[6] = (wbits(&tb, at(&t, s)) & W_BULLET) != 0;
         }
+        fa[5] = e - s;
     }
     /* Spaced separators, found left to right without overlap over the whole text as
      * regex.finditer does, each counted on the line of its separator. */
@@ -509,9 +515,253 @@ done:
     return result;
 }
 
+/* lookup(keys, slots, hashes, out): out[k] = the entry index of hashes[k] in an open-addressing
+ * table (keys uint64 [cap], slots int64 [cap] holding an entry index or -1 for an empty slot, cap a
+ * power of two, linear probing from (h ^ h >> 32) & (cap - 1), as features._HashTable builds it),
+ * or -1 if absent. */
+static PyObject *lookup(PyObject *self, PyObject *args) {
+    Py_buffer keys, slots, hashes, out;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &keys, &slots, &hashes, &out)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const Py_ssize_t cap = keys.len / 8, count = hashes.len / 8;
+    if (cap == 0 || (cap & (cap - 1)) != 0 || slots.len != cap * 8 || out.len < count * 8) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: bad lookup table or output");
+        goto done;
+    }
+    const uint64_t *k = keys.buf, *h = hashes.buf;
+    const int64_t *sl = slots.buf;
+    int64_t *o = out.buf;
+    const uint64_t mask = (uint64_t)cap - 1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t at = (h[i] ^ (h[i] >> 32)) & mask;
+        int64_t found = -1;
+        for (Py_ssize_t probes = 0; probes < cap && sl[at] >= 0; probes++) {
+            if (k[at] == h[i]) {
+                found = sl[at];
+                break;
+            }
+            at = (at + 1) & mask;
+        }
+        o[i] = found;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&keys);
+    PyBuffer_Release(&slots);
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&out);
+    return result;
+}
+
+/* The feature matrix (features.FEATURE_NAMES) from a page's counts, as features.measure_page
+ * computes it with numpy: the same operations in the same precision (float32 where numpy works on
+ * float32 arrays, double where it works on int64 or float64 ones and rounds to float32 on storing),
+ * so both give the same bits (a test checks). */
+enum {
+    F_LOG_CHARS, F_LOG_WORDS, F_LETTER, F_DIGIT, F_SYMBOL, F_UPPER, F_TITLE, F_TERMINAL, F_COLON,
+    F_COMMA, F_SENT_MARKS, F_COMMAS, F_SW_RATIO, F_LOG_SW, F_SCRIPT_MISMATCH, F_NO_SCRIPT,
+    F_LANG_MISMATCH, F_REL_POS, F_FROM_START, F_FROM_END, F_PAGE_REPEATS, F_SITE_FRAC,
+    F_SITE_COUNT, F_SITE_PAGES, F_LEX_MEAN, F_LEX_MAX, F_LEX_MIN, F_LEX_FIRST, F_URLISH,
+    F_SEPARATORS, F_BULLET, F_COPYRIGHT, F_CHARS_VS_MAX, F_MEAN_WORD_LEN, F_PAGE_LINES,
+    F_PAGE_HAS_SW, F_PAGE_LONG_SHARE, F_OVERLAP_PREV, F_OVERLAP_NEXT, F_PAGE_SCRIPT_SHARE,
+    F_SPACED_SEPARATORS, N_LINE
+};
+static const int CONTEXT[] = {F_LOG_CHARS, F_TERMINAL, F_SW_RATIO, F_SITE_FRAC, F_LEX_MEAN, F_LETTER};
+static const int OFFSETS[] = {-3, -2, -1, 1, 2, 3};
+#define N_CONTEXT 6
+#define N_OFFSETS 6
+#define N_WINDOW 7
+#define WIDTH (N_LINE + N_CONTEXT * N_OFFSETS + N_WINDOW)
+
+/* assemble(n, classes, line_scripts, sid, sizes, word_chars, stopwords, repeats, overlaps, facts,
+ *          lexicon, lang_mismatch, containing, site_pages, page_script, has_stopwords, out) */
+static PyObject *assemble(PyObject *self, PyObject *args) {
+    Py_ssize_t n, site_pages, page_script, has_stopwords;
+    Py_buffer b[13];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "ny*y*y*y*y*y*y*y*y*y*y*y*nnnw*", &n, &b[0], &b[1], &b[2], &b[3],
+                          &b[4], &b[5], &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &site_pages,
+                          &page_script, &has_stopwords, &b[12])) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    unsigned char *good = NULL;
+    Py_ssize_t *next = NULL;
+    const int with_lexicon = b[9].len > 0;
+    if (n < 0 || page_script >= NSCRIPT || !sized(&b[0], n * NCLASS, 8, "classes") ||
+        !sized(&b[1], n * NSCRIPT, 8, "line_scripts") || !sized(&b[2], n, 8, "sid") ||
+        !sized(&b[3], n, 8, "sizes") || !sized(&b[4], n, 8, "word_chars") ||
+        !sized(&b[5], n, 8, "stopwords") || !sized(&b[6], n, 8, "repeats") ||
+        !sized(&b[7], 2 * n, 8, "overlaps") || !sized(&b[8], n * NFACTS, 8, "facts") ||
+        (with_lexicon && !sized(&b[9], 4 * n, 4, "lexicon")) ||
+        !sized(&b[10], n, 8, "lang_mismatch") || !sized(&b[11], n, 8, "containing") ||
+        !sized(&b[12], n * WIDTH, 4, "out")) {
+        goto done;
+    }
+    const int64_t *classes = b[0].buf, *scripts = b[1].buf, *sid = b[2].buf, *sizes = b[3].buf;
+    const int64_t *word_chars = b[4].buf, *nsw = b[5].buf, *repeats = b[6].buf;
+    const double *overlaps = b[7].buf, *containing = b[11].buf;
+    const int64_t *facts = b[8].buf, *lang_mismatch = b[10].buf;
+    const float *lex = b[9].buf;
+    float *out = b[12].buf;
+    good = PyMem_Malloc((size_t)n + 1);
+    next = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_ssize_t));
+    if (good == NULL || next == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t max_len = 0, long_lines = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int64_t len = facts[i * NFACTS + 5];
+        max_len = len > max_len ? len : max_len;
+        long_lines += len >= 100;
+    }
+    const float max_chars = max_len > 0 ? (float)max_len : 1.0f;
+    const float long_share = n > 0 ? (float)((double)long_lines / (double)n) : 0.0f;
+    const float log_site_pages = (float)log1p((double)site_pages);
+    const float log_lines = (float)log1p((double)n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int64_t *cl = classes + i * NCLASS, *fa = facts + i * NFACTS;
+        float *row = out + i * WIDTH;
+        const float nonspace = (float)(cl[0] > 1 ? cl[0] : 1);
+        const float letters = (float)cl[1], digits = (float)cl[2], cased = (float)cl[3];
+        const float len = (float)fa[5];
+        const float log_words = log1pf((float)sizes[i]);
+        row[F_LOG_CHARS] = log1pf(len);
+        row[F_LOG_WORDS] = log_words;
+        row[F_LETTER] = letters / nonspace;
+        row[F_DIGIT] = digits / nonspace;
+        const float symbols = nonspace - letters - digits;
+        row[F_SYMBOL] = (symbols > 0.0f ? symbols : 0.0f) / nonspace;
+        row[F_UPPER] =
+            cased > 0.0f ? (float)((double)cl[4] / (double)(cased > 1.0f ? cased : 1.0f)) : 0.0f;
+        const float expm = expm1f(log_words);
+        const double words_n = (double)(expm > 1.0f ? expm : 1.0f);
+        const double title = (double)cl[9] / words_n;
+        row[F_TITLE] = (float)(title < 1.0 ? title : 1.0);
+        row[F_TERMINAL] = (float)fa[0];
+        row[F_COLON] = (float)fa[1];
+        row[F_COMMA] = (float)fa[2];
+        row[F_SENT_MARKS] = (float)log1p((double)cl[5]);
+        row[F_COMMAS] = (float)log1p((double)cl[6]);
+        row[F_SW_RATIO] = sizes[i] > 0 ? (float)((double)nsw[i] / (double)sizes[i]) : 0.0f;
+        row[F_LOG_SW] = log1pf((float)nsw[i]);
+        row[F_SCRIPT_MISMATCH] = (float)(sid[i] >= 0 && sid[i] != page_script);
+        row[F_NO_SCRIPT] = (float)(sid[i] < 0);
+        row[F_LANG_MISMATCH] = (float)(lang_mismatch[i] != 0);
+        row[F_REL_POS] = n > 1 ? (float)i / (float)(n - 1) : 0.0f;
+        row[F_FROM_START] = log1pf((float)i);
+        row[F_FROM_END] = log1pf((float)(n - 1) - (float)i);
+        row[F_PAGE_REPEATS] = log1pf((float)(repeats[i] - 1));
+        row[F_SITE_FRAC] = site_pages > 0 ? (float)(containing[i] / (double)site_pages) : 0.0f;
+        row[F_SITE_COUNT] = log1pf((float)containing[i]);
+        row[F_SITE_PAGES] = log_site_pages;
+        for (int k = 0; k < 4; k++) {
+            row[F_LEX_MEAN + k] = with_lexicon ? lex[i * 4 + k] : 0.0f;
+        }
+        row[F_URLISH] = (float)fa[3];
+        row[F_SEPARATORS] = (float)log1p((double)cl[7]);
+        row[F_BULLET] = (float)fa[6];
+        row[F_COPYRIGHT] = (float)(cl[8] > 0);
+        row[F_CHARS_VS_MAX] = len / max_chars;
+        row[F_MEAN_WORD_LEN] =
+            sizes[i] > 0 ? (float)((double)word_chars[i] / (double)sizes[i]) : 0.0f;
+        row[F_PAGE_LINES] = log_lines;
+        row[F_PAGE_HAS_SW] = has_stopwords ? 1.0f : 0.0f;
+        row[F_PAGE_LONG_SHARE] = long_share;
+        row[F_OVERLAP_PREV] = (float)overlaps[2 * i];
+        row[F_OVERLAP_NEXT] = (float)overlaps[2 * i + 1];
+        int64_t total = 0;
+        for (int k = 0; k < NSCRIPT; k++) {
+            total += scripts[i * NSCRIPT + k];
+        }
+        const int64_t in_page = page_script >= 0 ? scripts[i * NSCRIPT + page_script] : 0;
+        row[F_PAGE_SCRIPT_SHARE] = total > 0 ? (float)((double)in_page / (double)total) : 1.0f;
+        row[F_SPACED_SEPARATORS] = log1pf((float)fa[4]);
+    }
+    /* The neighbours' features (-1 past the page's edges). */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float *row = out + i * WIDTH + N_LINE;
+        for (int o = 0; o < N_OFFSETS; o++) {
+            const Py_ssize_t j = i + OFFSETS[o];
+            for (int c = 0; c < N_CONTEXT; c++) {
+                row[o * N_CONTEXT + c] = (j >= 0 && j < n) ? out[j * WIDTH + CONTEXT[c]] : -1.0f;
+            }
+        }
+    }
+    /* Window statistics of the "good" lines (long with stopwords, or of some length ending a
+     * sentence), as features._windows. */
+    const float long80 = (float)log1p(80.0), long60 = (float)log1p(60.0), tenth = (float)0.1;
+    Py_ssize_t total_good = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float *row = out + i * WIDTH;
+        good[i] = (row[F_LOG_CHARS] >= long80 && row[F_SW_RATIO] >= tenth) ||
+                  (row[F_LOG_CHARS] >= long60 && row[F_TERMINAL] > 0.0f);
+        total_good += good[i];
+    }
+    const float none = (float)log1p((double)(n + 1));
+    for (Py_ssize_t i = n - 1, following = -1; i >= 0; i--) { /* the first good line after i */
+        next[i] = following;
+        if (good[i]) {
+            following = i;
+        }
+    }
+    Py_ssize_t before_count = 0, last_good = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float *w = out + i * WIDTH + N_LINE + N_CONTEXT * N_OFFSETS;
+        const int radii[2] = {3, 10};
+        for (int r = 0; r < 2; r++) {
+            const Py_ssize_t lo = i - radii[r] > 0 ? i - radii[r] : 0;
+            const Py_ssize_t hi = i + radii[r] + 1 < n ? i + radii[r] + 1 : n;
+            Py_ssize_t count = 0;
+            for (Py_ssize_t j = lo; j < hi; j++) {
+                count += good[j];
+            }
+            w[r] = (float)((double)count / (double)(hi - lo));
+        }
+        float peak = 0.0f;
+        for (Py_ssize_t j = i - 5; j <= i + 5; j++) {
+            if (j >= 0 && j < n && out[j * WIDTH + F_LOG_CHARS] > peak) {
+                peak = out[j * WIDTH + F_LOG_CHARS];
+            }
+        }
+        w[2] = peak;
+        if (total_good == 0) {
+            w[3] = w[4] = none;
+            w[5] = w[6] = 0.0f;
+            continue;
+        }
+        /* before_count: good lines before i; last_good: the last of them. */
+        const Py_ssize_t next_good = next[i];
+        const Py_ssize_t after_count = total_good - before_count - good[i];
+        w[3] = (float)log1p((double)(last_good >= 0 ? i - last_good : n + 1));
+        w[4] = (float)log1p((double)(next_good >= 0 ? next_good - i : n + 1));
+        w[5] = (float)((double)before_count / (double)total_good);
+        w[6] = (float)((double)after_count / (double)total_good);
+        if (good[i]) {
+            before_count++;
+            last_good = i;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(good);
+    PyMem_Free(next);
+    for (int k = 0; k < 13; k++) {
+        if (b[k].obj != NULL) {
+            PyBuffer_Release(&b[k]);
+        }
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
     {"hash_strings", hash_strings, METH_VARARGS, "FNV-1a hashes of words, as scan gives them."},
+    {"assemble", assemble, METH_VARARGS, "The feature matrix of a page from its counts."},
+    {"lookup", lookup, METH_VARARGS, "Entry indices of hashes in an open-addressing table."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -150,7 +150,10 @@ def page_script_counts(
     W_TERM,
     W_CLOSER,
     W_WORDCH,
-) = (1 << k for k in range(8))
+    W_BULLET,
+) = (1 << k for k in range(9))
+# List markers a line may start with (a digit, `str.isdigit`, also marks a list item).
+BULLETS = frozenset("-–—•*·►▸▶✓✔›»>")
 
 
 @cache
@@ -158,8 +161,8 @@ def word_table() -> npt.NDArray[np.uint16]:
     """Bits of every code point for the C scanner (`gharbal.extract._scan`): the word rule of
     `gharbal.normalise.text.WORD_PATTERN` (a Han or kana character is a word of its own; a word
     starts with ``[^\\W_]`` and goes on with that or a joiner or mark), ``\\p{N}``, regex ``\\w``,
-    `str.isspace`, sentence-final marks and closing quotes. Made from the same regex classes the
-    Python path matches with, so both paths agree (a test checks)."""
+    `str.isspace`, sentence-final marks, closing quotes, list markers and `str.isdigit`. Made from
+    the same regex classes and str methods the Python path uses, so both agree (a test checks)."""
     points = np.arange(0x110000, dtype=np.uint32)
     points[0xD800:0xE000] = 0  # surrogates cannot be encoded; they are in no class
     every = points.tobytes().decode("utf-32-le")
@@ -176,6 +179,13 @@ def word_table() -> npt.NDArray[np.uint16]:
     for c in range(0x3001):  # the last white space character is U+3000
         if chr(c).isspace():
             table[c] |= W_PYSPACE
+    # str.isdigit: decimal digits and the other digits (superscripts, circled, ...), all numbers.
+    for m in regex.finditer(r"\p{N}+", every):
+        for c in range(m.start(), m.end()):
+            if chr(c).isdigit():
+                table[c] |= W_BULLET
+    for ch in BULLETS:
+        table[ord(ch)] |= W_BULLET
     for chars, bit in ((TERMINAL, W_TERM), (CLOSERS, W_CLOSER)):
         for ch in chars:
             table[ord(ch)] |= bit

@@ -29,15 +29,16 @@ import numpy.typing as npt
 import regex
 
 from gharbal.document import Line
-from gharbal.extract.charclasses import COMMAS as _COMMAS
-from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
 from gharbal.extract.charclasses import (
+    BULLETS,
     bmp_tables,
     dominant_script,
     merge_japanese,
     page_script_counts,
     word_table,
 )
+from gharbal.extract.charclasses import COMMAS as _COMMAS
+from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.identify.language import detect
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
@@ -47,7 +48,6 @@ from gharbal.normalise.unicode import normalise
 Matrix = npt.NDArray[np.float32]
 
 _URLISH = regex.compile(r"(?i:https?://|www\.)|@[\w-]+\.\w|\.(?:com|org|net)\b")
-_BULLETS = frozenset("-–—•*·►▸▶✓✔›»>")
 _DIGITS_RE = regex.compile(r"\p{N}+")
 # Separators between spaces: "Caption - Site", "Home | News", "Photo / Agency", "a • b".
 _SPACED_SEPARATOR = regex.compile(r"\s[-|/•·–—]\s")
@@ -248,7 +248,8 @@ class _Counts:
     stopwords: npt.NDArray[np.int64]  # of them in the page language's stopword list
     repeats: npt.NDArray[np.int64]  # lines of the page with the same line form (itself included)
     overlaps: npt.NDArray[np.float64]  # (n, 2) share of its distinct words in the line before/after
-    facts: npt.NDArray[np.int64]  # (n, 5) terminal, ends ":", ends ",", URL-like, spaced separators
+    # (n, 7) terminal, ends ":", ends ",", URL-like, spaced separators, length, list marker or digit
+    facts: npt.NDArray[np.int64]
     lexicon: Matrix | None  # (n, 4) `lexicon_columns` (None without a lexicon)
     forms: Sequence[list[str]]  # each line's words in matching form
     line_forms: Sequence[str]  # each line's `line_form`
@@ -300,13 +301,15 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
     for m in _SPACED_SEPARATOR.finditer(joined):
         separators[joined.count("\n", 0, m.start() + 1)] += 1
     lasts = [t[-1:] for t in texts]
-    facts = np.zeros((n, 5), dtype=np.int64)
+    facts = np.zeros((n, 7), dtype=np.int64)
     if n:
         facts[:, 0] = [ends_sentence(t) for t in texts]
         facts[:, 1] = [c in ":：" for c in lasts]
         facts[:, 2] = [c in _COMMAS for c in lasts]
         facts[:, 3] = [i in urlish for i in range(n)]
         facts[:, 4] = separators
+        facts[:, 5] = [len(t) for t in texts]
+        facts[:, 6] = [c in BULLETS or c.isdigit() for c in (t[:1] for t in texts)]
     return _Counts(
         classes=classes,
         line_scripts=line_scripts,
@@ -338,7 +341,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     lex_sizes = np.empty(n, dtype=np.int64)
     form_hash = np.empty(n, dtype=np.uint64)
     overlaps = np.empty((n, 2))
-    facts = np.empty((n, 5), dtype=np.int64)
+    facts = np.empty((n, 7), dtype=np.int64)
     nw, nlex = scan.scan(
         text, folded, n, bits, script_of, word_table(), classes, line_scripts, sizes,
         word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts,
@@ -353,14 +356,15 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     nsw = np.zeros(n, dtype=np.int64)
     has = sizes > 0
     if nw and profile.stopwords:
-        member = _HashSet.of_words(profile.stopwords).contains(hashes)
+        member = _stopword_table(profile.stopwords).find(hashes) >= 0
         nsw[has] = np.add.reduceat(member.astype(np.int64), (np.cumsum(sizes) - sizes)[has])
     _, inverse, counts = np.unique(form_hash, return_inverse=True, return_counts=True)
     folded_lines = folded.split("\n")
     forms = _LazyForms(folded_lines)
     lex = None
     if lexicon:
-        values = _HashSet.of_lexicon(lexicon).values(lex_hash[:nlex])
+        table = _lexicon_table(lexicon)
+        values = table.values[table.find(lex_hash[:nlex])]
         lex = _lexicon_stats(values, lex_sizes)
     return _Counts(
         classes=classes,
@@ -433,69 +437,68 @@ def hash_words(items: Sequence[str]) -> npt.NDArray[np.uint64]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _HashSet:
-    """Words as sorted hashes, looked up with ``searchsorted`` (with a value each, for the lexicon)."""
+class _HashTable:
+    """Words (by `hash_words`) to entry numbers, in an open-addressing table the C scanner looks up
+    (``_scan.lookup``: linear probing from ``(h ^ h >> 32) & (cap - 1)``)."""
 
-    keys: npt.NDArray[np.uint64]
-    vals: npt.NDArray[np.float64]
+    def __init__(self, words_: Sequence[str]) -> None:
+        hashes = hash_words(words_).tolist()
+        cap = 1 << max(3, (2 * len(hashes)).bit_length())
+        keys = np.zeros(cap, dtype=np.uint64)
+        slots = np.full(cap, -1, dtype=np.int64)
+        mask = cap - 1
+        for entry, h in enumerate(hashes):
+            at = (h ^ (h >> 32)) & mask
+            while slots[at] >= 0 and keys[at] != h:
+                at = (at + 1) & mask
+            if slots[at] < 0:  # a repeated word keeps its first entry
+                keys[at], slots[at] = h, entry
+        self.keys, self.slots = keys, slots
 
-    @classmethod
-    def build(cls, items: Mapping[str, float]) -> _HashSet:
-        words_ = list(items)
-        keys = hash_words(words_)
-        order = np.argsort(keys, kind="stable")
-        vals = np.fromiter(items.values(), dtype=np.float64, count=len(words_))
-        return cls(keys[order], vals[order])
-
-    @staticmethod
-    @cache
-    def of_words(words_: frozenset[str]) -> _HashSet:
-        return _HashSet.build(dict.fromkeys(sorted(words_), 1.0))
-
-    @staticmethod
-    def of_lexicon(lexicon: Mapping[str, float]) -> _HashSet:
-        # Keyed by the mapping object (kept alive in the entry, so its id is not reused).
-        hit = _LEXICONS.get(id(lexicon))
-        if hit is None or hit[0] is not lexicon:
-            if len(_LEXICONS) >= 8:
-                _LEXICONS.clear()
-            hit = _LEXICONS[id(lexicon)] = (lexicon, _HashSet.build(lexicon))
-        return hit[1]
-
-    def _find(
-        self, hashes: npt.NDArray[np.uint64]
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
-        if not self.keys.size:
-            return np.zeros(hashes.size, dtype=np.intp), np.zeros(hashes.size, dtype=bool)
-        pos = np.minimum(np.searchsorted(self.keys, hashes), self.keys.size - 1)
-        return pos, self.keys[pos] == hashes
-
-    def contains(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
-        return self._find(hashes)[1]
-
-    def values(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
-        pos, found = self._find(hashes)
-        out: npt.NDArray[np.float64] = np.where(found, self.vals[pos], 0.0)
+    def find(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """Entry number of each hash, -1 where absent."""
+        assert _native is not None
+        out = np.empty(hashes.size, dtype=np.int64)
+        _native.lookup(self.keys, self.slots, hashes, out)
         return out
 
 
-_LEXICONS: dict[int, tuple[Mapping[str, float], _HashSet]] = {}
+@cache
+def _stopword_table(words_: frozenset[str]) -> _HashTable:
+    return _HashTable(sorted(words_))
+
+
+class _LexiconTable(_HashTable):
+    def __init__(self, lexicon: Mapping[str, float]) -> None:
+        super().__init__(list(lexicon))
+        # Entry k's value; a last entry 0.0 for absent words (index -1).
+        self.values = np.fromiter(
+            chain(lexicon.values(), (0.0,)), dtype=np.float64, count=len(lexicon) + 1
+        )
+
+
+def _lexicon_table(lexicon: Mapping[str, float]) -> _LexiconTable:
+    # Keyed by the mapping object, which the entry keeps alive (so that its id is not reused).
+    hit = _LEXICONS.get(id(lexicon))
+    if hit is None or hit[0] is not lexicon:
+        if len(_LEXICONS) >= 8:
+            _LEXICONS.clear()
+        hit = _LEXICONS[id(lexicon)] = (lexicon, _LexiconTable(lexicon))
+    return hit[1]
+
+
+_LEXICONS: dict[int, tuple[Mapping[str, float], _LexiconTable]] = {}
 
 
 @cache
-def _language_index(
-    candidates: tuple[str, ...],
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-    """`_stopword_index` as sorted word hashes and a bit mask of candidate languages each."""
+def _language_index(candidates: tuple[str, ...]) -> tuple[_HashTable, npt.NDArray[np.uint64]]:
+    """`_stopword_index` as a hash table and a bit mask of the candidate languages of each word."""
     index = _stopword_index(candidates)
     items = sorted(index)
-    keys = hash_words(items)
     masks = np.fromiter(
         (sum(1 << k for k in index[w]) for w in items), dtype=np.uint64, count=len(items)
     )
-    order = np.argsort(keys, kind="stable")
-    return keys[order], masks[order]
+    return _HashTable(items), masks
 
 
 def _guess_language_hashed(hashes: npt.NDArray[np.uint64], script: str | None) -> str | None:
@@ -504,11 +507,11 @@ def _guess_language_hashed(hashes: npt.NDArray[np.uint64], script: str | None) -
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     assert len(candidates) <= 64
-    keys, masks = _language_index(candidates)
+    table, masks = _language_index(candidates)
     cover = [0] * len(candidates)
-    if hashes.size and keys.size:
-        pos = np.minimum(np.searchsorted(keys, hashes), keys.size - 1)
-        hit = masks[pos[keys[pos] == hashes]]
+    if hashes.size:
+        found = table.find(hashes)
+        hit = masks[found[found >= 0]]
         bits = (hit[:, None] >> np.arange(len(candidates), dtype=np.uint64)) & np.uint64(1)
         cover = bits.sum(axis=0).tolist()
     best, best_cover = None, 0
@@ -526,38 +529,84 @@ def measure_page(
 ) -> PageFeatures:
     """The feature matrix of a page's lines (rows in line order, columns `FEATURE_NAMES`).
 
-    ``native``: count with the C scanner when it is built (same numbers as without; a test checks)."""
+    ``native``: measure with the C scanner when it is built (the same numbers as without: a test
+    checks)."""
     n = len(lines)
     texts = [ln.text for ln in lines]
-    if native and _native is not None:
-        counted = _count_native(texts, lexicon, _native)
-    else:
-        counted = _count_python(texts, lexicon)
+    scan = _native if native else None
+    counted = _count_native(texts, lexicon, scan) if scan else _count_python(texts, lexicon)
     classes, line_scripts, profile = counted.classes, counted.line_scripts, counted.profile
-    sizes, facts = counted.sizes, counted.facts
-    has = sizes > 0
-    base = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.float32, count=n)
-    max_chars = float(lengths.max()) if n else 1.0
-    long_share = float((lengths >= 100).mean()) if n else 0.0
-    site_pages = max(site.pages - 1, 0) if site is not None else 0
-    page_lang = profile.lang
-    page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
-    nsw = counted.stopwords
-    nw_safe = np.maximum(sizes, 1)
-    sw_ratio = np.where(has, nsw / nw_safe, 0.0)
+    sizes, nsw = counted.sizes, counted.stopwords
+    sw_ratio = np.where(sizes > 0, nsw / np.maximum(sizes, 1), 0.0)
     script_total = line_scripts.sum(axis=1)
     script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
     sid = np.where(script_total >= 3, script_arg, -1)
     scripts: list[str | None] = [_SCRIPTS[k] if k >= 0 else None for k in sid.tolist()]
+    page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
     langs: list[str | None] = [None] * n
-    if page_lang is not None:
+    mismatch = np.zeros(n, dtype=np.int64)
+    if profile.lang is not None:
         # Looked up with CLD2 only where the line's own words do not already show the language.
         ask = (classes[:, 1] >= _LID_MIN_LETTERS) & (sw_ratio <= _LID_MAX_STOPWORDS)
         for i in np.flatnonzero(ask & (sid == page_script_id)).tolist():
-            langs[i] = detect(texts[i]).lang
+            lang = langs[i] = detect(texts[i]).lang
+            mismatch[i] = lang is not None and lang != profile.lang
     site_containing = [max(site.lines[i] - 1, 0) for i in range(n)] if site is not None else [0] * n
-    containing = np.asarray(site_containing, dtype=np.float64)
+    site_pages = max(site.pages - 1, 0) if site is not None else 0
+    page = _Page(
+        counted, sid, page_script_id, mismatch, np.asarray(site_containing, np.float64), site_pages
+    )
+    if scan is not None:
+        matrix = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)
+        scan.assemble(
+            n, classes, line_scripts, sid, sizes, counted.word_chars, nsw, counted.repeats,
+            counted.overlaps, counted.facts,
+            counted.lexicon if counted.lexicon is not None else np.zeros(0, np.float32),
+            mismatch, page.containing, site_pages, page_script_id,
+            int(bool(profile.stopwords)), matrix,
+        )  # fmt: skip
+    else:
+        matrix = _assemble_python(page)
+    return PageFeatures(
+        profile=profile,
+        forms=counted.forms,
+        matrix=matrix,
+        repeats=counted.repeats.tolist(),
+        site_pages_containing=site_containing,
+        line_script=scripts,
+        line_lang=langs,
+        line_forms=counted.line_forms,
+    )
+
+
+@dataclass(slots=True)
+class _Page:
+    """What the feature matrix is made of: the counts, each line's script (index, -1 for none),
+    the page's script, CLD2's disagreements with the page language, site statistics."""
+
+    counted: _Counts
+    sid: npt.NDArray[np.int64]
+    page_script_id: int
+    lang_mismatch: npt.NDArray[np.int64]
+    containing: npt.NDArray[np.float64]
+    site_pages: int
+
+
+def _assemble_python(page: _Page) -> Matrix:
+    """The feature matrix with numpy (what ``_scan.assemble`` computes in C, bit for bit)."""
+    counted, sid, page_script_id = page.counted, page.sid, page.page_script_id
+    classes, line_scripts, facts = counted.classes, counted.line_scripts, counted.facts
+    sizes, nsw, site_pages = counted.sizes, counted.stopwords, page.site_pages
+    n = sizes.size
+    has = sizes > 0
+    base = np.zeros((n, len(LINE_FEATURES)), dtype=np.float32)
+    lengths = facts[:, 5].astype(np.float32)
+    max_chars = float(lengths.max()) if n else 1.0
+    long_share = float((lengths >= 100).mean()) if n else 0.0
+    nw_safe = np.maximum(sizes, 1)
+    sw_ratio = np.where(has, nsw / nw_safe, 0.0)
+    script_total = line_scripts.sum(axis=1)
+    containing = page.containing
     if n:
         cols = np.column_stack(
             [
@@ -569,12 +618,12 @@ def measure_page(
                 nsw,
                 (sid >= 0) & (sid != page_script_id),
                 sid < 0,
-                [lang is not None and lang != page_lang for lang in langs],
+                page.lang_mismatch,
                 counted.repeats - 1,
                 containing / site_pages if site_pages else np.zeros(n),
                 containing,
                 facts[:, 3],
-                [c in _BULLETS or c.isdigit() for c in (t[:1] for t in texts)],
+                facts[:, 6],
                 np.where(has, counted.word_chars / nw_safe, 0.0),
             ]
         ).astype(np.float32)
@@ -600,10 +649,10 @@ def measure_page(
         base[:, 19] = np.log1p(n - 1 - idx)
         base[:, 23] = math.log1p(site_pages)
         base[:, 29] = np.log1p(classes[:, 7])
-        base[:, 31] = np.maximum(base[:, 31], (classes[:, 8] > 0).astype(np.float32))
+        base[:, 31] = (classes[:, 8] > 0).astype(np.float32)
         base[:, 32] = lengths / (max_chars or 1.0)
         base[:, 34] = math.log1p(n)
-        base[:, 35] = 1.0 if profile.stopwords else 0.0
+        base[:, 35] = 1.0 if counted.profile.stopwords else 0.0
         base[:, 36] = long_share
         # Share of a line's words found in the line before / after (captions repeating alt
         # texts, headlines repeated in breadcrumbs).
@@ -617,17 +666,7 @@ def measure_page(
         base[:, _IDX["spaced_separators"]] = np.log1p(facts[:, 4].astype(np.float32))
     if counted.lexicon is not None:
         base[:, _LEX] = counted.lexicon
-    matrix = np.concatenate([base, _context(base), _windows(base)], axis=1)
-    return PageFeatures(
-        profile=profile,
-        forms=counted.forms,
-        matrix=matrix,
-        repeats=counted.repeats.tolist(),
-        site_pages_containing=site_containing,
-        line_script=scripts,
-        line_lang=langs,
-        line_forms=counted.line_forms,
-    )
+    return np.concatenate([base, _context(base), _windows(base)], axis=1)
 
 
 _LEX = [_IDX[name] for name in ("lex_mean", "lex_max", "lex_min", "lex_first")]
