@@ -67,9 +67,9 @@ MODEL_OUT = ROOT / "src" / "gharbal" / "data" / "models"
 
 PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.1,
+    "learning_rate": 0.15,
     "num_leaves": 31,
-    "max_depth": 8,
+    "max_depth": 7,
     "min_data_in_leaf": 100,
     "feature_fraction": 0.7,
     "bagging_fraction": 0.8,
@@ -82,7 +82,9 @@ PARAMS: dict[str, Any] = {
     "seed": 7,
     "verbose": -1,
 }
-ROUNDS = 150
+# 80 trees of depth <= 7 per stage (lines_gbt_v2): the same site-grouped CV F1 as 150 trees of depth
+# 8 (v1) and the accuracy gate passed, at less than half the evaluation cost (model card).
+ROUNDS = 80
 
 
 @dataclass
@@ -414,7 +416,7 @@ def main() -> None:
     ap.add_argument("--lexicon-size", type=int, default=3000)
     ap.add_argument("--threshold", type=float, default=0.6, help="chosen by CV (0.4-0.6)")
     ap.add_argument("--thresholds", type=float, nargs="*", default=[0.4, 0.5, 0.6])
-    ap.add_argument("--name", default="lines_gbt_v1")
+    ap.add_argument("--name", default="lines_gbt_v2")
     ap.add_argument("--rounds", type=int, default=ROUNDS, help="trees per stage")
     ap.add_argument("--max-depth", type=int, default=PARAMS["max_depth"])
     ap.add_argument("--num-leaves", type=int, default=PARAMS["num_leaves"])

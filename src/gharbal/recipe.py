@@ -52,7 +52,7 @@ class LinesConfig(_Model):
     enabled: bool = True
     method: Literal["model", "heuristic"] = "model"
     model: str = Field(
-        default="lines_gbt_v1", pattern=r"^[a-z0-9_]+$", description="shipped model file name"
+        default="lines_gbt_v2", pattern=r"^[a-z0-9_]+$", description="shipped model file name"
     )
     threshold: float | None = Field(
         default=None, gt=0, lt=1, description="keep probability cut (default: the model's own)"

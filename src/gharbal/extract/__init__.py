@@ -18,7 +18,7 @@ from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
 from gharbal.extract.lines import clean_lines, split_lines
 from gharbal.extract.model import LineModel, load_model
-from gharbal.extract.title import find_title_and_body, strip_header
+from gharbal.extract.title import find_title_and_body, lines_with_words, strip_header
 from gharbal.recipe import ExtractConfig
 from gharbal.step import DocumentStep
 
@@ -69,7 +69,7 @@ def extract_page(
 
             profile, feats = heuristic_clean(lines, cfg.lines)
             forms: Sequence[list[str]] = [f.forms for f in feats]
-            stopwords = profile.stopwords
+            stopwords, lines_with = profile.stopwords, lines_with_words(forms)
             score = "extract.lines_v1.kept_ratio"
         else:
             model = model or load_model(cfg.lines.model)
@@ -83,9 +83,10 @@ def extract_page(
                 cfg.lines.site_features,
             )
             forms, stopwords = measured.forms, measured.profile.stopwords
+            lines_with = measured.lines_with
             score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
-            found = find_title_and_body(lines, forms, stopwords, cfg.title)
+            found = find_title_and_body(lines, forms, stopwords, cfg.title, lines_with)
             if found is not None:
                 t, body = found
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""

@@ -757,10 +757,59 @@ done:
     return result;
 }
 
+/* lines_with(word_hash, starts, sizes, among, queries, out): out[q] = how many of the lines
+ * `among` hold the word hashed queries[q] (line i's words are word_hash[starts[i]:starts[i] +
+ * sizes[i]], as scan lays them out). */
+static PyObject *lines_with(PyObject *self, PyObject *args) {
+    Py_buffer b[6];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const Py_ssize_t words = b[0].len / 8, n = b[1].len / 8, m = b[3].len / 8, q = b[4].len / 8;
+    if (b[2].len != b[1].len || b[5].len < q * 8) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lines_with: sizes differ");
+        goto done;
+    }
+    const uint64_t *hash = b[0].buf, *queries = b[4].buf;
+    const int64_t *starts = b[1].buf, *sizes = b[2].buf, *among = b[3].buf;
+    int64_t *out = b[5].buf;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        const int64_t i = among[k];
+        if (i < 0 || i >= n || starts[i] < 0 || sizes[i] < 0 || starts[i] + sizes[i] > words) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lines_with: bad line");
+            goto done;
+        }
+    }
+    for (Py_ssize_t j = 0; j < q; j++) {
+        int64_t count = 0;
+        for (Py_ssize_t k = 0; k < m; k++) {
+            const uint64_t *w = hash + starts[among[k]];
+            for (int64_t e = 0; e < sizes[among[k]]; e++) {
+                if (w[e] == queries[j]) {
+                    count++;
+                    break;
+                }
+            }
+        }
+        out[j] = count;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (int k = 0; k < 6; k++) {
+        if (b[k].obj != NULL) {
+            PyBuffer_Release(&b[k]);
+        }
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
     {"hash_strings", hash_strings, METH_VARARGS, "FNV-1a hashes of words, as scan gives them."},
     {"assemble", assemble, METH_VARARGS, "The feature matrix of a page from its counts."},
+    {"lines_with", lines_with, METH_VARARGS, "How many of some lines hold each word."},
     {"lookup", lookup, METH_VARARGS, "Entry indices of hashes in an open-addressing table."},
     {NULL, NULL, 0, NULL},
 };

@@ -40,6 +40,7 @@ from gharbal.extract.charclasses import (
 from gharbal.extract.charclasses import COMMAS as _COMMAS
 from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
 from gharbal.extract.punctuation import ends_sentence
+from gharbal.extract.title import LinesWith, lines_with_words
 from gharbal.identify.language import detect
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
 from gharbal.normalise.text import match_form, words
@@ -162,6 +163,8 @@ class PageFeatures:
     line_script: list[str | None]
     line_lang: list[str | None]
     line_forms: Sequence[str]
+    # For each word, in how many of the given lines it occurs (`gharbal.extract.title`).
+    lines_with: LinesWith
 
 
 def line_form(text: str) -> str:
@@ -253,6 +256,7 @@ class _Counts:
     lexicon: Matrix | None  # (n, 4) `lexicon_columns` (None without a lexicon)
     forms: Sequence[list[str]]  # each line's words in matching form
     line_forms: Sequence[str]  # each line's `line_form`
+    lines_with: LinesWith
 
 
 def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts:
@@ -324,6 +328,7 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
         lexicon=lexicon_columns([f.split() for f in line_forms], lexicon) if lexicon else None,
         forms=forms,
         line_forms=line_forms,
+        lines_with=lines_with_words(forms),
     )
 
 
@@ -380,7 +385,27 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         lexicon=lex,
         forms=forms,
         line_forms=_LazyLineForms(forms, texts, classes[:, 2] > 0),
+        lines_with=_HashedLines(scan, hashes, sizes).count,
     )
+
+
+class _HashedLines:
+    """`LinesWith` from the page's word hashes (no tokenising)."""
+
+    def __init__(
+        self, scan: ModuleType, hashes: npt.NDArray[np.uint64], sizes: npt.NDArray[np.int64]
+    ) -> None:
+        self._scan, self._hashes, self._sizes = scan, hashes, sizes
+        self._starts = np.cumsum(sizes) - sizes
+
+    def count(self, words_: Sequence[str], among: Sequence[int]) -> list[int]:
+        out = np.empty(len(words_), dtype=np.int64)
+        self._scan.lines_with(
+            self._hashes, self._starts, self._sizes, np.asarray(among, dtype=np.int64),
+            hash_words(words_), out,
+        )  # fmt: skip
+        counts: list[int] = out.tolist()
+        return counts
 
 
 class _LazyForms(Sequence[list[str]]):
@@ -576,6 +601,7 @@ def measure_page(
         line_script=scripts,
         line_lang=langs,
         line_forms=counted.line_forms,
+        lines_with=counted.lines_with,
     )
 
 

@@ -117,14 +117,18 @@ def _group(name: str) -> str:
 
 
 @cache
-def _column_groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
-    """(reason groups, group of each column): the same for every page of a model, made once
-    (read-only)."""
+def _column_groups(
+    names: tuple[str, ...],
+) -> tuple[tuple[str, ...], npt.NDArray[np.int64], tuple[int, ...]]:
+    """(reason groups, the columns ordered by group, where each group's columns start in that
+    order and the last ends): the same for every page of a model, made once (read-only)."""
     groups = tuple(sorted({_group(n) for n in names}))
     index = {g: i for i, g in enumerate(groups)}
     of_column = np.asarray([index[_group(n)] for n in names], dtype=np.int64)
-    of_column.setflags(write=False)
-    return groups, of_column
+    order = np.argsort(of_column, kind="stable")
+    order.setflags(write=False)
+    bounds = tuple(np.searchsorted(of_column[order], np.arange(len(groups) + 1)).tolist())
+    return groups, order, bounds
 
 
 # The line's own features that reasons quote, taken out of the matrix once per page.
@@ -215,36 +219,60 @@ def clean_lines(
     for i in kept:
         lines[i].verdict = Verdict.KEEP
     if removed.size:
-        # Explanations come from stage 1 (the line and its neighbours' own features); a line that
-        # stage 1 would have kept was removed by stage 2's view of the page: "context".
-        contrib = contrib_all[removed]
-        groups, of_column = _column_groups(model.feature_names)
-        per_group = np.zeros((removed.size, len(groups)))
-        for g in range(len(groups)):
-            per_group[:, g] = contrib[:, of_column == g].sum(axis=1)
-        stage1_kept = s1[removed] >= logit_cut
-        if site is not None and site_rule is not None and "site" in groups:
-            by_rule = np.isneginf(raw[removed])
-            per_group[by_rule] = 0.0
-            per_group[by_rule, groups.index("site")] = -1.0
-        if "context" in groups:
-            per_group[stage1_kept, groups.index("context")] = -np.inf
-        worst = per_group.argmin(axis=1)
-        # A removed line in another script or language is always named so: a fact to check.
-        has_script, has_lang = "script" in groups, "lang" in groups
-        quoted = feats.matrix[removed][:, _QUOTED].tolist()
-        for j, i in enumerate(removed.tolist()):
-            group = groups[worst[j]]
-            script, lang = feats.line_script[i], feats.line_lang[i]
-            if has_script and script is not None and not _same_script(script, feats.profile.script):
-                group = "script"
-            if has_lang and lang is not None and lang != feats.profile.lang:
-                group = "lang"
-            reason, detail = _reason(group, i, feats, model.lexicon, len(lines), kept, quoted[j])
-            if group == "context" and s1[i] >= logit_cut:
-                own_p = 1.0 / (1.0 + math.exp(-float(s1[i])))
-                detail = (
-                    f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
-                )
-            lines[i].remove(reason, detail)
+        _explain(
+            lines, feats, model, removed, kept, s1, contrib_all, raw, logit_cut, site, site_rule
+        )
     return feats
+
+
+def _explain(
+    lines: list[Line],
+    feats: PageFeatures,
+    model: LineModel,
+    removed: npt.NDArray[np.intp],
+    kept: list[int],
+    s1: npt.NDArray[np.float64],
+    contrib_all: npt.NDArray[np.float64],
+    raw: npt.NDArray[np.float64],
+    logit_cut: float,
+    site: SiteCounts | None,
+    site_rule: tuple[int, float] | None,
+) -> None:
+    """Each removed line's reason and detail. Explanations come from stage 1 (the line and its
+    neighbours' own features); a line that stage 1 would have kept was removed by stage 2's view of
+    the page: "context"."""
+    groups, order, bounds = _column_groups(model.feature_names)
+    # Contributions summed per group (columns ordered by group: one slice each).
+    contrib = contrib_all[removed][:, order]
+    per_group = np.empty((removed.size, len(groups)))
+    for g in range(len(groups)):
+        per_group[:, g] = contrib[:, bounds[g] : bounds[g + 1]].sum(axis=1)
+    own_scores = s1[removed]
+    stage1_kept = own_scores >= logit_cut
+    if site is not None and site_rule is not None and "site" in groups:
+        by_rule = np.isneginf(raw[removed])
+        per_group[by_rule] = 0.0
+        per_group[by_rule, groups.index("site")] = -1.0
+    if "context" in groups:
+        per_group[stage1_kept, groups.index("context")] = -np.inf
+    worst = per_group.argmin(axis=1).tolist()
+    # A removed line in another script or language is always named so: a fact to check.
+    has_script, has_lang = "script" in groups, "lang" in groups
+    page_script, page_lang = feats.profile.script, feats.profile.lang
+    line_script, line_lang = feats.line_script, feats.line_lang
+    quoted = feats.matrix[:, _QUOTED][removed].tolist()
+    n = len(lines)
+    for j, (i, own) in enumerate(zip(removed.tolist(), own_scores.tolist(), strict=True)):
+        group = groups[worst[j]]
+        script, lang = line_script[i], line_lang[i]
+        if has_script and script is not None and not _same_script(script, page_script):
+            group = "script"
+        if has_lang and lang is not None and lang != page_lang:
+            group = "lang"
+        if group == "context" and own >= logit_cut:
+            own_p = 1.0 / (1.0 + math.exp(-own))
+            reason = "extract.context"
+            detail = f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
+        else:
+            reason, detail = _reason(group, i, feats, model.lexicon, n, kept, quoted[j])
+        lines[i].remove(reason, detail)

@@ -40,7 +40,7 @@ _native = _load_native()
 NATIVE_TREES = _native is not None
 
 FORMAT = "gharbal-line-model"
-DEFAULT_MODEL = "lines_gbt_v1"
+DEFAULT_MODEL = "lines_gbt_v2"
 STAGE2_OFFSETS = (-3, -2, -1, 1, 2, 3)
 STAGE2_NAMES = (
     "s1",

@@ -11,7 +11,7 @@ Signals are general: no site names or fixed strings.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from gharbal.document import Line, Verdict
 from gharbal.extract.punctuation import ends_sentence
@@ -31,6 +31,21 @@ def _content(forms: list[str], stopwords: frozenset[str]) -> set[str]:
     return {w for w in forms if w not in stopwords and not w.isdigit() and len(w) > 1}
 
 
+LinesWith = Callable[[Sequence[str], Sequence[int]], list[int]]
+
+
+def lines_with_words(forms: Sequence[list[str]]) -> LinesWith:
+    """For each word, in how many of the given lines it occurs (from the lines' word forms)."""
+
+    def count(words: Sequence[str], among: Sequence[int]) -> list[int]:
+        seen: Counter[str] = Counter()
+        for i in among:
+            seen.update(set(forms[i]))
+        return [seen[w] for w in words]
+
+    return count
+
+
 def find_title(
     lines: list[Line], forms: Sequence[list[str]], stopwords: frozenset[str], cfg: TitleConfig
 ) -> int | None:
@@ -40,9 +55,16 @@ def find_title(
 
 
 def find_title_and_body(
-    lines: list[Line], forms: Sequence[list[str]], stopwords: frozenset[str], cfg: TitleConfig
+    lines: list[Line],
+    forms: Sequence[list[str]],
+    stopwords: frozenset[str],
+    cfg: TitleConfig,
+    lines_with: LinesWith | None = None,
 ) -> tuple[int, int] | None:
-    """(index of the headline, index of the first substantial body line), or None."""
+    """(index of the headline, index of the first substantial body line), or None.
+
+    ``lines_with`` counts the lines holding each word (by default from ``forms``; the C scanner
+    counts from word hashes without tokenising the body)."""
     kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
     if not kept:
         return None
@@ -56,24 +78,28 @@ def find_title_and_body(
         ),
         kept[0],
     )
-    body_lines = [i for i in kept if i >= first]
-    # In how many body lines each word occurs: a candidate's words are looked up in the body
-    # without the candidate itself (counted once here, not once per candidate).
-    in_body: Counter[str] = Counter()
-    for i in body_lines:
-        in_body.update(set(forms[i]))
-    body = set(body_lines)
-    best: tuple[float, int] | None = None
+    candidates: list[tuple[int, set[str]]] = []
     for i in range(max(0, first - cfg.window), first + 1):
         text = lines[i].text
         if not 2 <= len(forms[i]) <= cfg.max_words or text[-1] in _NOT_TITLE_END:
             continue
         own = _content(forms[i], stopwords)
-        if len(own) < 2:
-            continue
-        mine = set(forms[i]) if i in body else set()
-        shared = sum(1 for w in own if in_body[w] - (w in mine) > 0)
-        overlap = shared / len(own)
+        if len(own) >= 2:
+            candidates.append((i, own))
+    if not candidates:
+        return None
+    # In how many body lines each candidate word occurs; a candidate's words are looked up in the
+    # body without the candidate itself.
+    body_lines = [i for i in kept if i >= first]
+    body = set(body_lines)
+    asked = sorted(set().union(*(own for _, own in candidates)))
+    in_body = dict(
+        zip(asked, (lines_with or lines_with_words(forms))(asked, body_lines), strict=True)
+    )
+    best: tuple[float, int] | None = None
+    for i, own in candidates:
+        itself = 1 if i in body else 0
+        overlap = sum(1 for w in own if in_body[w] > itself) / len(own)
         if overlap >= _MIN_OVERLAP and (best is None or overlap >= best[0]):
             best = (overlap, i)
     return None if best is None else (best[1], first)
