@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from gharbal.normalise import match_form, normalise, normalise_with_offsets, words
 from gharbal.normalise.arabic import DIACRITICS, TATWEEL
-from gharbal.normalise.unicode import DEFAULT, MatchOptions, _plan, _round, _table
+from gharbal.normalise.unicode import (
+    DEFAULT,
+    MatchOptions,
+    _normalise_pieces,
+    _plan,
+    _round,
+    _table,
+)
 
 ANY_TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60)
 ARABIC_LETTERS = "ابتثجحخدذرسشصضطظعغفقكلمنهويءأإآةىیکۀپچژگ"
@@ -123,3 +130,29 @@ def test_word_tokens_are_the_word_tokens_among_tokens(text: str) -> None:
     assert Analysis.of(text).words == word_tokens(text)
     # every non-space character, once and in order
     assert "".join(tokens(text)) == "".join(regex.findall(r"\S", text))
+
+
+# Mostly ASCII with what could join across a cut: combining marks after ASCII letters, fullwidth
+# and compatibility forms, ligatures, Hangul jamo, dotted capital I, final sigma, Arabic with
+# diacritics and tatweel, joiners and bidi marks, NUL.
+MOSTLY_ASCII = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,-\n\t"),
+        st.sampled_from(
+            "\u0301\u0308\u0327\u0338\u0345\u0344ＡＢ１ﬁﬀ\u00a0…–—’“”İıΣσς\u1100\u1161\u11a8"
+            "ابت\u064e\u0651ـ\u200c\u200d\u200f\u202bé\u00adⅫ²㏩\x00"
+        ),
+    ),
+    max_size=120,
+)
+
+
+@given(MOSTLY_ASCII, OPTIONS)
+@settings(max_examples=800, deadline=None)
+def test_pieces_equal_whole_text_rounds(text: str, options: MatchOptions) -> None:
+    """Normalising only the non-ASCII runs of a mostly-ASCII text gives the whole text's form."""
+    pieced = _normalise_pieces(text, options, share=1.0)
+    if "\x00" in text:
+        assert pieced is None
+    else:
+        assert pieced == _reference(text, options)

@@ -140,6 +140,22 @@ static int cmp_u64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Sorts a[0:n] (insertion sort for the short lines most pages are made of). */
+static void sort_u64(uint64_t *a, Py_ssize_t n) {
+    if (n > 24) {
+        qsort(a, (size_t)n, sizeof(uint64_t), cmp_u64);
+        return;
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        const uint64_t v = a[i];
+        Py_ssize_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--) {
+            a[j] = a[j - 1];
+        }
+        a[j] = v;
+    }
+}
+
 /* How many of the sorted distinct values a[0:na] are in the sorted distinct b[0:nb]. */
 static Py_ssize_t common(const uint64_t *a, Py_ssize_t na, const uint64_t *b, Py_ssize_t nb) {
     Py_ssize_t i = 0, j = 0, c = 0;
@@ -439,7 +455,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         for (Py_ssize_t li = 0; li < n; li++) {
             uint64_t *u = uniq + pos;
             memcpy(u, word_hash + pos, (size_t)sizes[li] * sizeof(uint64_t));
-            qsort(u, (size_t)sizes[li], sizeof(uint64_t), cmp_u64);
+            sort_u64(u, sizes[li]);
             Py_ssize_t m = 0;
             for (Py_ssize_t k = 0; k < sizes[li]; k++) {
                 if (m == 0 || u[m - 1] != u[k]) {
@@ -515,43 +531,134 @@ done:
     return result;
 }
 
-/* lookup(keys, slots, hashes, out): out[k] = the entry index of hashes[k] in an open-addressing
- * table (keys uint64 [cap], slots int64 [cap] holding an entry index or -1 for an empty slot, cap a
- * power of two, linear probing from (h ^ h >> 32) & (cap - 1), as features._HashTable builds it),
- * or -1 if absent. */
+/* Open-addressing tables of word hashes (features._HashTable): keys uint64 [cap], slots int64 [cap]
+ * holding an entry number or -1 for an empty slot, cap a power of two, linear probing from
+ * (h ^ h >> 32) & (cap - 1). */
+typedef struct {
+    const uint64_t *keys;
+    const int64_t *slots;
+    uint64_t mask;
+} Table;
+
+static int table_of(const Py_buffer *keys, const Py_buffer *slots, Table *t) {
+    const Py_ssize_t cap = keys->len / 8;
+    if (cap == 0 || (cap & (cap - 1)) != 0 || slots->len != cap * 8) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: bad lookup table");
+        return 0;
+    }
+    t->keys = keys->buf;
+    t->slots = slots->buf;
+    t->mask = (uint64_t)cap - 1;
+    return 1;
+}
+
+/* The entry number of h, or -1. */
+static inline int64_t find(const Table *t, uint64_t h) {
+    uint64_t at = (h ^ (h >> 32)) & t->mask;
+    for (uint64_t probes = 0; probes <= t->mask && t->slots[at] >= 0; probes++) {
+        if (t->keys[at] == h) {
+            return t->slots[at];
+        }
+        at = (at + 1) & t->mask;
+    }
+    return -1;
+}
+
+static void release_n(Py_buffer *b, int count) {
+    for (int k = 0; k < count; k++) {
+        if (b[k].obj != NULL) {
+            PyBuffer_Release(&b[k]);
+        }
+    }
+}
+
+/* lookup(keys, slots, hashes, out): out[k] = the entry number of hashes[k], or -1. */
 static PyObject *lookup(PyObject *self, PyObject *args) {
-    Py_buffer keys, slots, hashes, out;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*", &keys, &slots, &hashes, &out)) {
+    Py_buffer b[4];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &b[0], &b[1], &b[2], &b[3])) {
         return NULL;
     }
     PyObject *result = NULL;
-    const Py_ssize_t cap = keys.len / 8, count = hashes.len / 8;
-    if (cap == 0 || (cap & (cap - 1)) != 0 || slots.len != cap * 8 || out.len < count * 8) {
-        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: bad lookup table or output");
+    Table t;
+    const Py_ssize_t count = b[2].len / 8;
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[3], count, 8, "out")) {
         goto done;
     }
-    const uint64_t *k = keys.buf, *h = hashes.buf;
-    const int64_t *sl = slots.buf;
-    int64_t *o = out.buf;
-    const uint64_t mask = (uint64_t)cap - 1;
+    const uint64_t *h = b[2].buf;
+    int64_t *o = b[3].buf;
     for (Py_ssize_t i = 0; i < count; i++) {
-        uint64_t at = (h[i] ^ (h[i] >> 32)) & mask;
-        int64_t found = -1;
-        for (Py_ssize_t probes = 0; probes < cap && sl[at] >= 0; probes++) {
-            if (k[at] == h[i]) {
-                found = sl[at];
-                break;
-            }
-            at = (at + 1) & mask;
-        }
-        o[i] = found;
+        o[i] = find(&t, h[i]);
     }
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&keys);
-    PyBuffer_Release(&slots);
-    PyBuffer_Release(&hashes);
-    PyBuffer_Release(&out);
+    release_n(b, 4);
+    return result;
+}
+
+/* count_found(keys, slots, hashes, sizes, out): out[line] = how many of the line's words (the
+ * next sizes[line] hashes) are in the table. */
+static PyObject *count_found(PyObject *self, PyObject *args) {
+    Py_buffer b[5];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4])) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Table t;
+    const Py_ssize_t count = b[2].len / 8, n = b[3].len / 8;
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], n, 8, "out")) {
+        goto done;
+    }
+    const uint64_t *h = b[2].buf;
+    const int64_t *sizes = b[3].buf;
+    int64_t *o = b[4].buf;
+    Py_ssize_t at = 0;
+    for (Py_ssize_t li = 0; li < n; li++) {
+        if (sizes[li] < 0 || at + sizes[li] > count) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: count_found: bad sizes");
+            goto done;
+        }
+        int64_t found = 0;
+        for (int64_t k = 0; k < sizes[li]; k++, at++) {
+            found += find(&t, h[at]) >= 0;
+        }
+        o[li] = found;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_n(b, 5);
+    return result;
+}
+
+/* cover(keys, slots, masks, hashes, out): out[k] = how many of the hashes are in the table with
+ * bit k set in their entry's mask (masks uint64 [entries], out int64 [64]). */
+static PyObject *cover(PyObject *self, PyObject *args) {
+    Py_buffer b[5];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4])) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Table t;
+    const Py_ssize_t entries = b[2].len / 8, count = b[3].len / 8;
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 8, "out")) {
+        goto done;
+    }
+    const uint64_t *masks = b[2].buf, *h = b[3].buf;
+    int64_t *o = b[4].buf;
+    memset(o, 0, 64 * sizeof(int64_t));
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const int64_t e = find(&t, h[i]);
+        if (e >= 0 && e < entries) {
+            for (uint64_t m = masks[e]; m != 0; m &= m - 1) {
+                o[__builtin_ctzll(m)]++;
+            }
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_n(b, 5);
     return result;
 }
 
@@ -805,11 +912,59 @@ done:
     return result;
 }
 
+/* repeats(form_hash, out): out[i] = how many lines have line i's form hash (itself included). */
+static PyObject *repeats(PyObject *self, PyObject *args) {
+    Py_buffer b[2];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "y*w*", &b[0], &b[1])) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const Py_ssize_t n = b[0].len / 8;
+    uint64_t *sorted = NULL;
+    if (!sized(&b[1], n, 8, "out")) {
+        goto done;
+    }
+    sorted = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
+    if (sorted == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const uint64_t *h = b[0].buf;
+    int64_t *o = b[1].buf;
+    memcpy(sorted, h, (size_t)n * sizeof(uint64_t));
+    sort_u64(sorted, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t lo = 0, hi = n; /* first >= h[i] */
+        while (lo < hi) {
+            const Py_ssize_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid] < h[i]) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Py_ssize_t end = lo;
+        while (end < n && sorted[end] == h[i]) {
+            end++;
+        }
+        o[i] = end - lo;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(sorted);
+    release_n(b, 2);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
     {"hash_strings", hash_strings, METH_VARARGS, "FNV-1a hashes of words, as scan gives them."},
     {"assemble", assemble, METH_VARARGS, "The feature matrix of a page from its counts."},
     {"lines_with", lines_with, METH_VARARGS, "How many of some lines hold each word."},
+    {"count_found", count_found, METH_VARARGS, "Words of each line found in a table."},
+    {"cover", cover, METH_VARARGS, "Words found in a table, per bit of their masks."},
+    {"repeats", repeats, METH_VARARGS, "How many lines share each line's form."},
     {"lookup", lookup, METH_VARARGS, "Entry indices of hashes in an open-addressing table."},
     {NULL, NULL, 0, NULL},
 };

@@ -359,11 +359,11 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     lang = _guess_language_hashed(hashes, script)
     profile = PageProfile(script, lang, stopwords_for(lang) if lang else frozenset())
     nsw = np.zeros(n, dtype=np.int64)
-    has = sizes > 0
     if nw and profile.stopwords:
-        member = _stopword_table(profile.stopwords).find(hashes) >= 0
-        nsw[has] = np.add.reduceat(member.astype(np.int64), (np.cumsum(sizes) - sizes)[has])
-    _, inverse, counts = np.unique(form_hash, return_inverse=True, return_counts=True)
+        table = _stopword_table(profile.stopwords)
+        scan.count_found(table.keys, table.slots, hashes, sizes, nsw)
+    repeats = np.empty(n, dtype=np.int64)
+    scan.repeats(form_hash, repeats)
     folded_lines = folded.split("\n")
     forms = _LazyForms(folded_lines)
     lex = None
@@ -379,7 +379,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         sizes=sizes,
         word_chars=word_chars,
         stopwords=nsw,
-        repeats=counts[inverse].astype(np.int64),
+        repeats=repeats,
         overlaps=overlaps,
         facts=facts,
         lexicon=lex,
@@ -533,12 +533,11 @@ def _guess_language_hashed(hashes: npt.NDArray[np.uint64], script: str | None) -
         return candidates[0] if candidates else None
     assert len(candidates) <= 64
     table, masks = _language_index(candidates)
-    cover = [0] * len(candidates)
+    counts = np.zeros(64, dtype=np.int64)
     if hashes.size:
-        found = table.find(hashes)
-        hit = masks[found[found >= 0]]
-        bits = (hit[:, None] >> np.arange(len(candidates), dtype=np.uint64)) & np.uint64(1)
-        cover = bits.sum(axis=0).tolist()
+        assert _native is not None
+        _native.cover(table.keys, table.slots, masks, hashes, counts)
+    cover = counts[: len(candidates)].tolist()
     best, best_cover = None, 0
     for lang, covered in zip(candidates, cover, strict=True):
         if covered > best_cover:
