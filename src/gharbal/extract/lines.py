@@ -134,54 +134,83 @@ def _column_groups(
 # The line's own features that reasons quote, taken out of the matrix once per page.
 _QUOTED = [_COLUMN[name] for name in ("letter_ratio", "stopword_ratio", "log_chars", "log_words")]
 _QUOTED.append(_COLUMN["terminal"])
+_REASONS = {
+    "site": "extract.chrome.site_repeated",
+    "page_repeat": "extract.chrome.page_repeated",
+    "vocabulary": "extract.chrome.vocabulary",
+    "links": "extract.chrome.links",
+    "script": "extract.script_mismatch",
+    "lang": "extract.lang_mismatch",
+    "non_text": "extract.non_text",
+    "stopwords": "extract.low_stopwords",
+    "position": "extract.outside_main",
+    "context": "extract.context",
+}
 
 
-def _reason(
+def _details(
     group: str,
-    i: int,
+    rows: list[int],
     feats: PageFeatures,
     lexicon: dict[str, float],
     n: int,
     kept: list[int],
-    quoted: list[float],
-) -> tuple[str, str]:
-    letter_ratio, stopword_ratio, log_chars, log_words, terminal = quoted
+    quoted: list[list[float]],
+) -> list[tuple[str, str]]:
+    """(reason, detail) of each removed line of ``rows`` (indices in the page) whose reason group
+    is ``group``; ``quoted[k]`` are row k's quoted features (`_QUOTED`)."""
+    reason = _REASONS.get(group, "extract.context")
     if group == "site":
-        return "extract.chrome.site_repeated", f"x{feats.site_pages_containing[i]}"
+        return [(reason, f"x{feats.site_pages_containing[i]}") for i in rows]
     if group == "page_repeat":
-        return "extract.chrome.page_repeated", f"x{feats.repeats[i]} in the page"
+        return [(reason, f"x{feats.repeats[i]} in the page") for i in rows]
     if group == "vocabulary":
-        chrome = sorted(
-            {w for w in feats.line_forms[i].split() if lexicon.get(w, 0.0) > 0.5},
-            key=lambda w: (-lexicon[w], w),
-        )
-        return "extract.chrome.vocabulary", ", ".join(chrome[:4]) or "no article words"
+        out = []
+        for i in rows:
+            chrome = sorted(
+                {w for w in feats.line_forms[i].split() if lexicon.get(w, 0.0) > 0.5},
+                key=lambda w: (-lexicon[w], w),
+            )
+            out.append((reason, ", ".join(chrome[:4]) or "no article words"))
+        return out
     if group == "links":
-        return "extract.chrome.links", "link, separator or list marker"
+        return [(reason, "link, separator or list marker")] * len(rows)
     if group == "script":
-        return (
-            "extract.script_mismatch",
-            f"{feats.line_script[i]} (page {feats.profile.script})",
-        )
+        page = feats.profile.script
+        return [(reason, f"{feats.line_script[i]} (page {page})") for i in rows]
     if group == "lang":
-        return "extract.lang_mismatch", f"{feats.line_lang[i]} (page {feats.profile.lang})"
+        page = feats.profile.lang
+        return [(reason, f"{feats.line_lang[i]} (page {page})") for i in rows]
     if group == "non_text":
-        return "extract.non_text", f"letters {letter_ratio:.0%} of characters"
+        return [(reason, f"letters {q[0]:.0%} of characters") for q in quoted]
     if group == "stopwords":
-        return (
-            "extract.low_stopwords",
-            f"stopwords {stopword_ratio:.2f} ({feats.profile.lang or 'no list'})",
-        )
+        lang = feats.profile.lang or "no list"
+        return [(reason, f"stopwords {q[1]:.2f} ({lang})") for q in quoted]
     if group == "short":
-        chars = round(math.expm1(log_chars))
-        words = round(math.expm1(log_words))
-        if terminal > 0:
-            return "extract.short", f"{chars} chars, {words} words"
-        return "extract.short.no_punct", f"{chars} chars, {words} words, no final punctuation"
+        out = []
+        for q in quoted:
+            chars, words = round(math.expm1(q[2])), round(math.expm1(q[3]))
+            if q[4] > 0:
+                out.append(("extract.short", f"{chars} chars, {words} words"))
+            else:
+                out.append(
+                    (
+                        "extract.short.no_punct",
+                        f"{chars} chars, {words} words, no final punctuation",
+                    )
+                )
+        return out
     if group == "position":
-        where = "before" if not kept or i < kept[0] else "after" if i > kept[-1] else "inside"
-        return "extract.outside_main", f"{where} the main block ({i + 1}/{n})"
-    return "extract.context", "the lines around it are boilerplate"
+        first, last = (kept[0], kept[-1]) if kept else (n, n)
+        return [
+            (
+                reason,
+                f"{'before' if not kept or i < first else 'after' if i > last else 'inside'}"
+                f" the main block ({i + 1}/{n})",
+            )
+            for i in rows
+        ]
+    return [(reason, "the lines around it are boilerplate")] * len(rows)
 
 
 def clean_lines(
@@ -255,24 +284,40 @@ def _explain(
         per_group[by_rule, groups.index("site")] = -1.0
     if "context" in groups:
         per_group[stage1_kept, groups.index("context")] = -np.inf
-    worst = per_group.argmin(axis=1).tolist()
+    worst = per_group.argmin(axis=1)
     # A removed line in another script or language is always named so: a fact to check.
-    has_script, has_lang = "script" in groups, "lang" in groups
-    page_script, page_lang = feats.profile.script, feats.profile.lang
-    line_script, line_lang = feats.line_script, feats.line_lang
+    rows = removed.tolist()
+    if "script" in groups:
+        page_script = feats.profile.script
+        foreign = [
+            (s := feats.line_script[i]) is not None and not _same_script(s, page_script)
+            for i in rows
+        ]
+        worst[np.asarray(foreign, dtype=bool)] = groups.index("script")
+    if "lang" in groups:
+        page_lang = feats.profile.lang
+        foreign = [(lang := feats.line_lang[i]) is not None and lang != page_lang for i in rows]
+        worst[np.asarray(foreign, dtype=bool)] = groups.index("lang")
     quoted = feats.matrix[:, _QUOTED][removed].tolist()
     n = len(lines)
-    for j, (i, own) in enumerate(zip(removed.tolist(), own_scores.tolist(), strict=True)):
-        group = groups[worst[j]]
-        script, lang = line_script[i], line_lang[i]
-        if has_script and script is not None and not _same_script(script, page_script):
-            group = "script"
-        if has_lang and lang is not None and lang != page_lang:
-            group = "lang"
-        if group == "context" and own >= logit_cut:
-            own_p = 1.0 / (1.0 + math.exp(-own))
-            reason = "extract.context"
-            detail = f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
-        else:
-            reason, detail = _reason(group, i, feats, model.lexicon, n, kept, quoted[j])
-        lines[i].remove(reason, detail)
+    out: list[tuple[str, str]] = [("", "")] * len(rows)
+    for g in np.unique(worst).tolist():
+        at = np.flatnonzero(worst == g).tolist()
+        group = groups[g]
+        details = _details(
+            group, [rows[k] for k in at], feats, model.lexicon, n, kept, [quoted[k] for k in at]
+        )
+        for k, found in zip(at, details, strict=True):
+            out[k] = found
+    if "context" in groups:
+        # Removed by stage 2 although its own features (stage 1) said keep.
+        context = groups.index("context")
+        for k in np.flatnonzero((worst == context) & stage1_kept).tolist():
+            own_p = 1.0 / (1.0 + math.exp(-float(own_scores[k])))
+            out[k] = (
+                "extract.context",
+                f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate",
+            )
+    for i, (reason, detail) in zip(rows, out, strict=True):
+        line = lines[i]
+        line.verdict, line.reason, line.detail = Verdict.REMOVE, reason, detail
