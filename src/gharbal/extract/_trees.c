@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -249,9 +250,106 @@ done:
     return result;
 }
 
+/* stage2(s1, x, width, out): out = [x | stage-2 features of the stage-1 raw scores s1], one row a
+ * line (x float32 [rows * width], out float32 [rows * (width + 15)]), as model.stage2_features
+ * computes them with numpy, in the same precision (same bits; a test checks). */
+#define EDGE_SCORE (-8.0f)
+static PyObject *stage2(PyObject *self, PyObject *args) {
+    Py_buffer s1b, xb, outb;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*y*nw*", &s1b, &xb, &width, &outb)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    float *p = NULL;
+    double *csum = NULL;
+    Py_ssize_t *next = NULL;
+    const Py_ssize_t n = s1b.len / (Py_ssize_t)sizeof(double), w2 = width + 15;
+    if (width < 0 || xb.len != n * width * (Py_ssize_t)sizeof(float) ||
+        outb.len != n * w2 * (Py_ssize_t)sizeof(float)) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: stage2: wrong sizes");
+        goto done;
+    }
+    p = PyMem_Malloc((size_t)(n + 1) * sizeof(float));
+    csum = PyMem_Malloc((size_t)(n + 1) * sizeof(double));
+    next = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
+    if (p == NULL || csum == NULL || next == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *s1 = s1b.buf;
+    const float *x = xb.buf;
+    float *out = outb.buf;
+    csum[0] = 0.0;
+    Py_ssize_t kept = 0, first = -1, last = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const float s = (float)s1[i];
+        p[i] = (float)(1.0 / (1.0 + exp(-(double)s)));
+        csum[i + 1] = csum[i] + (double)p[i];
+        if (p[i] >= 0.5f) {
+            kept++;
+            last = i;
+            if (first < 0) {
+                first = i;
+            }
+        }
+    }
+    for (Py_ssize_t i = n - 1, following = -1; i >= 0; i--) {
+        next[i] = following;
+        if (p[i] >= 0.5f) {
+            following = i;
+        }
+    }
+    static const int offsets[6] = {-3, -2, -1, 1, 2, 3};
+    const float page_mean = n > 0 ? (float)(csum[n] / (double)n) : 0.0f;
+    const float share = n > 0 ? (float)((double)kept / (double)n) : 0.0f;
+    const float none = (float)log1p((double)(n + 1));
+    Py_ssize_t previous = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float *row = out + i * w2;
+        memcpy(row, x + i * width, (size_t)width * sizeof(float));
+        float *f = row + width;
+        f[0] = (float)s1[i];
+        for (int k = 0; k < 6; k++) {
+            const Py_ssize_t j = i + offsets[k];
+            f[1 + k] = (j >= 0 && j < n) ? (float)s1[j] : EDGE_SCORE;
+        }
+        const int radii[2] = {3, 10};
+        for (int r = 0; r < 2; r++) {
+            const Py_ssize_t lo = i - radii[r] > 0 ? i - radii[r] : 0;
+            const Py_ssize_t hi = i + radii[r] + 1 < n ? i + radii[r] + 1 : n;
+            f[7 + r] = (float)((csum[hi] - csum[lo]) / (double)(hi - lo));
+        }
+        f[9] = page_mean;
+        f[10] = share;
+        if (kept == 0) {
+            f[11] = f[12] = 1.0f;
+            f[13] = f[14] = none;
+        } else {
+            f[11] = (float)(i < first);
+            f[12] = (float)(i > last);
+            f[13] = (float)log1p((double)(previous >= 0 ? i - previous : n + 1));
+            f[14] = (float)log1p((double)(next[i] >= 0 ? next[i] - i : n + 1));
+        }
+        if (p[i] >= 0.5f) {
+            previous = i;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(p);
+    PyMem_Free(csum);
+    PyMem_Free(next);
+    PyBuffer_Release(&s1b);
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&outb);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "Raw scores of the rows of x (see gharbal.extract.model)."},
     {"explain", explain, METH_VARARGS, "Raw scores and path contributions of the rows of x."},
+    {"stage2", stage2, METH_VARARGS, "Rows of x with the stage-2 features of their scores."},
     {NULL, NULL, 0, NULL},
 };
 

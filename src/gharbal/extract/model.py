@@ -75,7 +75,8 @@ def stage2_features(scores: npt.ArrayLike) -> npt.NDArray[np.float32]:
     cols.append(window_mean(p, 10))
     kept = np.flatnonzero(p >= 0.5)
     idx = np.arange(n)
-    cols.append(np.full(n, p.mean() if n else 0.0, np.float32))
+    # The page's mean, added left to right in double precision (as the C path adds it).
+    cols.append(np.full(n, float(np.cumsum(p, dtype=np.float64)[-1]) / n if n else 0.0, np.float32))
     cols.append(np.full(n, kept.size / n if n else 0.0, np.float32))
     if kept.size:
         cols.append((idx < kept[0]).astype(np.float32))
@@ -92,6 +93,19 @@ def stage2_features(scores: npt.ArrayLike) -> npt.NDArray[np.float32]:
         cols.extend([np.ones(n, np.float32), np.ones(n, np.float32)])
         cols.extend([np.full(n, math.log1p(n + 1), np.float32)] * 2)
     return np.stack(cols, axis=1).astype(np.float32)
+
+
+def with_stage2(
+    x: npt.NDArray[np.float32], s1: Floats, native: bool = True
+) -> npt.NDArray[np.float32]:
+    """``x`` with the stage-2 features of the stage-1 scores ``s1`` appended to each row (in C
+    when the extension is built, else `stage2_features`: the same bits)."""
+    if native and _native is not None:
+        xc = np.ascontiguousarray(x, dtype=np.float32)
+        out = np.empty((xc.shape[0], xc.shape[1] + len(STAGE2_NAMES)), dtype=np.float32)
+        _native.stage2(np.ascontiguousarray(s1, dtype=np.float64), xc, xc.shape[1], out)
+        return out
+    return np.concatenate([x, stage2_features(s1)], axis=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,14 +338,13 @@ class LineModel:
         return float(self.stage1.value[self.stage1.roots].sum())
 
     def scores(
-        self, x: npt.NDArray[np.float32], s1: Floats | None = None
+        self, x: npt.NDArray[np.float32], s1: Floats | None = None, native: bool = True
     ) -> tuple[Floats, npt.NDArray[np.float32]]:
         """(stage-2 raw scores, stage-2 matrix) for the feature matrix ``x`` of one page
         (``s1``: stage-1 raw scores, if already computed)."""
         if s1 is None:
-            s1 = self.stage1.raw_score(x)
-        x2 = np.concatenate([x, stage2_features(s1)], axis=1)
-        return self.stage2.raw_score(x2), x2
+            s1 = self.stage1.raw_score(x, native)
+        return self.stage2.raw_score(x2 := with_stage2(x, s1, native), native), x2
 
     def predict_proba(self, x: npt.NDArray[np.float32]) -> Floats:
         """Probability that each line (row of ``x``, one page) is main content."""

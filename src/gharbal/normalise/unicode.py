@@ -141,11 +141,14 @@ _PIECES_FROM = 512
 _PIECES_SHARE = 0.25
 
 
-def _non_ascii_runs(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every run of non-ASCII characters (numpy over the code points: a regular
-    expression steps through a long page ten times slower)."""
+def _non_ascii_runs(text: str, share: float) -> list[tuple[int, int]] | None:
+    """(start, end) of every run of non-ASCII characters, or None if they are more than ``share``
+    of the text (numpy over the code points: a regular expression steps through a long page ten
+    times slower)."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     at = np.flatnonzero(points > 127)
+    if at.size > share * len(text):
+        return None
     if not at.size:
         return []
     cuts = np.flatnonzero(np.diff(at) > 1)
@@ -165,10 +168,8 @@ def _normalise_pieces(text: str, options: MatchOptions, share: float) -> str | N
     boundary, and every step maps ASCII to ASCII, so the boundary stays one in every round (the
     character before a run is kept with it: a combining mark may compose with it). A property test
     checks it against the rounds over the whole text."""
-    if "\x00" in text:
-        return None
-    spans = _non_ascii_runs(text)
-    if sum(end - start for start, end in spans) > share * len(text):
+    spans = _non_ascii_runs(text, share) if "\x00" not in text else None
+    if spans is None:
         return None
     if not spans:
         return text.lower() if options.casefold else text

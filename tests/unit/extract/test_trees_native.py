@@ -14,7 +14,14 @@ import pytest
 
 from gharbal.extract.features import measure_page
 from gharbal.extract.lines import split_lines
-from gharbal.extract.model import NATIVE_TREES, Forest, export_lightgbm, load_model
+from gharbal.extract.model import (
+    NATIVE_TREES,
+    STAGE2_NAMES,
+    Forest,
+    export_lightgbm,
+    load_model,
+    with_stage2,
+)
 
 if not NATIVE_TREES:
     if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":
@@ -105,3 +112,20 @@ def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
             _trees.walk(bad, heap.threshold, heap.leaf_value, heap.depth, x, 4, out)
     with pytest.raises(ValueError, match="wrong size"):
         _trees.walk(heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out[:1])
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 5, 40])
+def test_stage2_features_same_bits(rows: int) -> None:
+    """Stage 2's inputs (neighbours' scores, window and page means, main-block position) from C
+    and from numpy, with scores on both sides of the cut, extreme ones, and none kept at all."""
+    rng = np.random.default_rng(rows)
+    x = rng.normal(size=(rows, 7)).astype(np.float32)
+    for scores in (
+        rng.normal(scale=4.0, size=rows),
+        np.full(rows, -3.0),  # no line kept
+        np.concatenate([[40.0, -40.0, 1e-9, -1e-9, 0.0][:rows], rng.normal(size=max(rows - 5, 0))]),
+    ):
+        c = with_stage2(x, scores, native=True)
+        py = with_stage2(x, scores, native=False)
+        assert c.shape == (rows, 7 + len(STAGE2_NAMES))
+        assert c.tobytes() == py.tobytes()
