@@ -172,11 +172,11 @@ static Py_ssize_t common(const uint64_t *a, Py_ssize_t na, const uint64_t *b, Py
 }
 
 typedef struct {
-    Py_buffer b[13];
+    Py_buffer b[14];
 } Bufs;
 
 static void release_all(Bufs *bs) {
-    for (int k = 0; k < 13; k++) {
+    for (int k = 0; k < 14; k++) {
         if (bs->b[k].obj != NULL) {
             PyBuffer_Release(&bs->b[k]);
         }
@@ -191,23 +191,24 @@ static int sized(const Py_buffer *b, Py_ssize_t count, Py_ssize_t item, const ch
     return 1;
 }
 
-/* scan(text, folded, n, cls, script, wt, classes, scripts, sizes, word_chars, word_hash,
- *      lex_hash, lex_sizes, form_hash, overlaps, facts) -> (words, lex_tokens)
+/* scan(text, folded, n, han, japanese, cls, script, wt, classes, scripts, page_scripts, sizes,
+ *      word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts) -> (words, lex_tokens)
  * text: the page's n lines joined by "\n"; folded: its matching form (as many lines). Outputs
- * (int64 unless said): classes [n,10], scripts [n,16] (not merged for Japanese), sizes [n] (words),
+ * (int64 unless said): classes [n,10], scripts [n,16] and page_scripts [16] (Han and kana merged
+ * as Japanese where both occur; han, japanese: their script indices), sizes [n] (words),
  * word_chars [n], word_hash uint64 [>= len(folded)] (every word of the page, in order), lex_hash
  * uint64 [>= len(folded) + len(text)] (the words of each line form, see features.line_form),
  * lex_sizes [n], form_hash uint64 [n], overlaps float64 [n,2] (share of the line's distinct words in
  * the line before / after), facts [n,7] (see NFACTS). */
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text_obj, *folded_obj;
-    Py_ssize_t n;
+    Py_ssize_t n, han, japanese;
     Bufs bs;
     memset(&bs, 0, sizeof bs);
     Py_buffer *b = bs.b;
-    if (!PyArg_ParseTuple(args, "UUny*y*y*w*w*w*w*w*w*w*w*w*w*", &text_obj, &folded_obj, &n,
-                          &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7], &b[8], &b[9],
-                          &b[10], &b[11], &b[12])) {
+    if (!PyArg_ParseTuple(args, "UUnnny*y*y*w*w*w*w*w*w*w*w*w*w*w*", &text_obj, &folded_obj, &n,
+                          &han, &japanese, &b[0], &b[1], &b[2], &b[3], &b[4], &b[13], &b[5],
+                          &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &b[12])) {
         return NULL;
     }
     PyObject *result = NULL;
@@ -223,7 +224,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         !sized(&b[6], n, 8, "word_chars") || !sized(&b[7], f.len, 8, "word_hash") ||
         !sized(&b[8], f.len + t.len, 8, "lex_hash") || !sized(&b[9], n, 8, "lex_sizes") ||
         !sized(&b[10], n, 8, "form_hash") || !sized(&b[11], 2 * n, 8, "overlaps") ||
-        !sized(&b[12], n * NFACTS, 8, "facts")) {
+        !sized(&b[12], n * NFACTS, 8, "facts") || !sized(&b[13], NSCRIPT, 8, "page_scripts") ||
+        han < 0 || han >= NSCRIPT || japanese < 0 || japanese >= NSCRIPT) {
         goto done;
     }
     int64_t *classes = b[3].buf, *scripts = b[4].buf, *sizes = b[5].buf, *word_chars = b[6].buf;
@@ -295,6 +297,24 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             fa[6] = (wbits(&tb, at(&t, s)) & W_BULLET) != 0;
         }
         fa[5] = e - s;
+    }
+    /* The page's script counts; then Han and kana counted as one script, Japanese, where both
+     * occur (on the page, and on each line), as charclasses.merge_japanese does. */
+    {
+        int64_t *page = b[13].buf;
+        memset(page, 0, NSCRIPT * sizeof(int64_t));
+        for (Py_ssize_t li = 0; li < n; li++) {
+            for (int k = 0; k < NSCRIPT; k++) {
+                page[k] += scripts[li * NSCRIPT + k];
+            }
+        }
+        for (Py_ssize_t li = -1; li < n; li++) {
+            int64_t *c = li < 0 ? page : scripts + li * NSCRIPT;
+            if (c[japanese] > 0 && c[han] > 0) {
+                c[japanese] += c[han];
+                c[han] = 0;
+            }
+        }
     }
     /* Spaced separators, found left to right without overlap over the whole text as
      * regex.finditer does, each counted on the line of its separator. */

@@ -33,7 +33,6 @@ from gharbal.extract.charclasses import (
     BULLETS,
     bmp_tables,
     dominant_script,
-    merge_japanese,
     page_script_counts,
     word_table,
 )
@@ -47,6 +46,7 @@ from gharbal.normalise.text import match_form, words
 from gharbal.normalise.unicode import normalise
 
 Matrix = npt.NDArray[np.float32]
+_HAN, _JAPANESE = _SCRIPTS.index("Han"), _SCRIPTS.index("Japanese")
 
 _URLISH = regex.compile(r"(?i:https?://|www\.)|@[\w-]+\.\w|\.(?:com|org|net)\b")
 _DIGITS_RE = regex.compile(r"\p{N}+")
@@ -347,13 +347,11 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     form_hash = np.empty(n, dtype=np.uint64)
     overlaps = np.empty((n, 2))
     facts = np.empty((n, 7), dtype=np.int64)
+    page_scripts = np.empty(len(_SCRIPTS), dtype=np.int64)
     nw, nlex = scan.scan(
-        text, folded, n, bits, script_of, word_table(), classes, line_scripts, sizes,
-        word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts,
+        text, folded, n, _HAN, _JAPANESE, bits, script_of, word_table(), classes, line_scripts,
+        page_scripts, sizes, word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts,
     )  # fmt: skip
-    page_scripts = line_scripts.sum(axis=0)
-    merge_japanese(page_scripts)
-    merge_japanese(line_scripts)
     hashes = word_hash[:nw]
     script = dominant_script(page_scripts)
     lang = _guess_language_hashed(hashes, script)

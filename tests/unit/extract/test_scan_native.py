@@ -103,14 +103,16 @@ def test_scanner_checks_its_arguments() -> None:
     small = np.zeros(1, dtype=np.int64)
     with pytest.raises(ValueError, match="too small"):
         _scan.scan(
-            "a\nb", "a\nb", 2, bits, scripts, word_table(), small, small, small, small,
+            "a\nb", "a\nb", 2, 8, 11, bits, scripts, word_table(), small, small,
+            np.zeros(16, np.int64), small, small,
             np.zeros(3, np.uint64), np.zeros(6, np.uint64), small, np.zeros(2, np.uint64),
             np.zeros(4), np.zeros(14, np.int64),
         )  # fmt: skip
     with pytest.raises(ValueError, match="n lines"):
         _scan.scan(
-            "a\nb", "a\nb", 3, bits, scripts, word_table(), np.zeros(30, np.int64),
-            np.zeros(48, np.int64), np.zeros(3, np.int64), np.zeros(3, np.int64),
+            "a\nb", "a\nb", 3, 8, 11, bits, scripts, word_table(), np.zeros(30, np.int64),
+            np.zeros(48, np.int64), np.zeros(16, np.int64), np.zeros(3, np.int64),
+            np.zeros(3, np.int64),
             np.zeros(3, np.uint64), np.zeros(6, np.uint64), np.zeros(3, np.int64),
             np.zeros(3, np.uint64), np.zeros(6), np.zeros(21, np.int64),
         )  # fmt: skip
