@@ -70,6 +70,7 @@ def extract_page(
             profile, feats = heuristic_clean(lines, cfg.lines)
             forms: Sequence[list[str]] = [f.forms for f in feats]
             stopwords, lines_with = profile.stopwords, lines_with_words(forms)
+            word_counts = None
             score = "extract.lines_v1.kept_ratio"
         else:
             model = model or load_model(cfg.lines.model)
@@ -83,10 +84,10 @@ def extract_page(
                 cfg.lines.site_features,
             )
             forms, stopwords = measured.forms, measured.profile.stopwords
-            lines_with = measured.lines_with
+            lines_with, word_counts = measured.lines_with, measured.word_counts
             score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
-            found = find_title_and_body(lines, forms, stopwords, cfg.title, lines_with)
+            found = find_title_and_body(lines, forms, stopwords, cfg.title, lines_with, word_counts)
             if found is not None:
                 t, body = found
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""

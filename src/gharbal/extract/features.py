@@ -165,6 +165,7 @@ class PageFeatures:
     line_forms: Sequence[str]
     # For each word, in how many of the given lines it occurs (`gharbal.extract.title`).
     lines_with: LinesWith
+    word_counts: list[int]  # words of each line (len of its forms)
 
 
 def line_form(text: str) -> str:
@@ -599,6 +600,7 @@ def measure_page(
         line_lang=langs,
         line_forms=counted.line_forms,
         lines_with=counted.lines_with,
+        word_counts=sizes.tolist(),
     )
 
 

@@ -60,11 +60,13 @@ def find_title_and_body(
     stopwords: frozenset[str],
     cfg: TitleConfig,
     lines_with: LinesWith | None = None,
+    word_counts: Sequence[int] | None = None,
 ) -> tuple[int, int] | None:
     """(index of the headline, index of the first substantial body line), or None.
 
     ``lines_with`` counts the lines holding each word (by default from ``forms``; the C scanner
-    counts from word hashes without tokenising the body)."""
+    counts from word hashes without tokenising the body); ``word_counts``: each line's number of
+    words, if known (saves tokenising lines of the wrong length)."""
     kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
     if not kept:
         return None
@@ -80,8 +82,10 @@ def find_title_and_body(
     )
     candidates: list[tuple[int, set[str]]] = []
     for i in range(max(0, first - cfg.window), first + 1):
-        text = lines[i].text
-        if not 2 <= len(forms[i]) <= cfg.max_words or text[-1] in _NOT_TITLE_END:
+        if lines[i].text[-1] in _NOT_TITLE_END:
+            continue
+        count = word_counts[i] if word_counts is not None else len(forms[i])
+        if not 2 <= count <= cfg.max_words:
             continue
         own = _content(forms[i], stopwords)
         if len(own) >= 2:
