@@ -95,6 +95,11 @@ class TitleConfig(_Model):
         description="remove short non-sentence lines between the headline and the body "
         "(bylines, dates, captions, share bars)",
     )
+    strip_above: bool = Field(
+        default=True,
+        description="remove short non-sentence lines kept above the headline (ticker items, "
+        "teasers of other articles, breadcrumbs)",
+    )
 
 
 class HtmlConfig(_Model):

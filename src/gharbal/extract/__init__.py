@@ -18,7 +18,12 @@ from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
 from gharbal.extract.lines import clean_lines, split_lines
 from gharbal.extract.model import LineModel, load_model
-from gharbal.extract.title import find_title_and_body, lines_with_words, strip_header
+from gharbal.extract.title import (
+    find_title_and_body,
+    lines_with_words,
+    strip_above,
+    strip_header,
+)
 from gharbal.recipe import ExtractConfig
 from gharbal.step import DocumentStep
 
@@ -94,6 +99,8 @@ def extract_page(
                 doc.title = lines[t].text
                 if cfg.title.strip_header:
                     strip_header(lines, t, body)
+                if cfg.title.strip_above:
+                    strip_above(lines, t)
         doc.scores[score] = round(sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4)
     if doc.title is None and html_title is not None:
         doc.title = html_title

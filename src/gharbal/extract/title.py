@@ -116,3 +116,14 @@ def strip_header(lines: list[Line], title: int, body: int) -> None:
         ln = lines[i]
         if ln.verdict is Verdict.KEEP and len(ln.text) < 80 and not ends_sentence(ln.text):
             ln.remove("extract.outside_main", "between the headline and the body")
+
+
+def strip_above(lines: list[Line], title: int) -> None:
+    """Remove the short non-sentence lines still kept above the headline: ticker items, teaser
+    headlines of other articles, breadcrumbs (the article starts at its headline). Measured on
+    the dev set's site-grouped CV: +0.002 F1 without site statistics, +0.001 on the accuracy
+    gate, no change with site statistics (docs/extraction.md)."""
+    for i in range(title):
+        ln = lines[i]
+        if ln.verdict is Verdict.KEEP and len(ln.text) < 80 and not ends_sentence(ln.text):
+            ln.remove("extract.outside_main", "above the headline")
