@@ -166,6 +166,7 @@ class PageFeatures:
     # For each word, in how many of the given lines it occurs (`gharbal.extract.title`).
     lines_with: LinesWith
     word_counts: list[int]  # words of each line (len of its forms)
+    line_texts: list[str]
 
 
 def line_form(text: str) -> str:
@@ -601,6 +602,7 @@ def measure_page(
         line_forms=counted.line_forms,
         lines_with=counted.lines_with,
         word_counts=sizes.tolist(),
+        line_texts=texts,
     )
 
 

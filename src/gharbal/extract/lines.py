@@ -188,8 +188,9 @@ def _details(
         return [(reason, f"stopwords {q[1]:.2f} ({lang})") for q in quoted]
     if group == "short":
         out = []
-        for q in quoted:
-            chars, words = round(math.expm1(q[2])), round(math.expm1(q[3]))
+        texts, counts = feats.line_texts, feats.word_counts
+        for i, q in zip(rows, quoted, strict=True):
+            chars, words = len(texts[i]), counts[i]
             if q[4] > 0:
                 out.append(("extract.short", f"{chars} chars, {words} words"))
             else:
