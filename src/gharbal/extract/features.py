@@ -38,6 +38,7 @@ from gharbal.extract.charclasses import (
 )
 from gharbal.extract.charclasses import COMMAS as _COMMAS
 from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
+from gharbal.extract.native import optional_extension
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.extract.title import LinesWith, lines_with_words
 from gharbal.identify.language import detect
@@ -225,17 +226,8 @@ def _line_hits(pattern: regex.Pattern[str], texts: Sequence[str]) -> set[int]:
     return hits
 
 
-def _load_native() -> ModuleType | None:
-    """The C scanner (`gharbal.extract._scan`, built at install time when a C compiler is there);
-    None where it is not: pages are then measured with regex and numpy, same numbers."""
-    try:
-        from gharbal.extract import _scan
-    except ImportError:  # pragma: no cover - depends on the install
-        return None
-    return _scan
-
-
-_native = _load_native()
+# The C scanner (`gharbal.extract._scan`), or None where it was not built.
+_native = optional_extension("_scan")
 NATIVE_SCAN = _native is not None
 
 

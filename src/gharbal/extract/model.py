@@ -17,26 +17,16 @@ import math
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from gharbal.extract.features import FEATURE_NAMES, shifted, window_mean
+from gharbal.extract.native import optional_extension
 
-
-def _load_native() -> ModuleType | None:
-    """The C evaluator (`gharbal.extract._trees`), built at install time when a C compiler is
-    there (setup.py); None where it is not: the trees then run in numpy, same results."""
-    try:
-        from gharbal.extract import _trees
-    except ImportError:  # pragma: no cover - depends on the install
-        return None
-    return _trees
-
-
-_native = _load_native()
+# The C evaluator (`gharbal.extract._trees`), or None where it was not built.
+_native = optional_extension("_trees")
 NATIVE_TREES = _native is not None
 
 FORMAT = "gharbal-line-model"
