@@ -7,10 +7,13 @@ stopword list of the page's language, script and language of the line versus the
 repetition in the page and across the pages of its site, and a learned multilingual chrome lexicon
 (words that mark boilerplate on many different sites; shipped with the model, no site names).
 
-A page is measured column by column: character classes and scripts for the whole page at once
-(`gharbal.extract.charclasses`), the words of all lines as one flat list cut into lines with
-``reduceat``, the rest array arithmetic (numpy); what is left per line is its tokenisation and a few
-list comprehensions.
+A page is measured in two steps: counting (`_Counts`: character classes, scripts, words, stopwords,
+repeats, overlaps, line ends, lexicon scores), then the matrix made of the counts. Both steps run
+in C when the optional extension `gharbal.extract._scan` is built (`_count_native`, words compared
+by 64-bit hashes; ``_scan.assemble``); otherwise in Python and numpy, column by column over the
+page (`_count_python`: character classes from `gharbal.extract.charclasses`, words as one flat
+list cut into lines with ``reduceat``; `_assemble_python`). The Python path is the reference: both
+give the same bits (tests/unit/extract/test_scan_native.py).
 """
 
 from __future__ import annotations
