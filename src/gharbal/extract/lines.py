@@ -38,7 +38,7 @@ from gharbal.extract.features import (
     SiteCounts,
     measure_page,
 )
-from gharbal.extract.model import LineModel, load_model
+from gharbal.extract.model import LineModel, group_sums, load_model
 
 # Feature name (before any ``@offset``) -> reason group.
 _GROUPS: dict[str, str] = {
@@ -272,11 +272,7 @@ def _explain(
     neighbours' own features); a line that stage 1 would have kept was removed by stage 2's view of
     the page: "context"."""
     groups, order, bounds = _column_groups(model.feature_names)
-    # Contributions summed per group (columns ordered by group: one slice each).
-    contrib = contrib_all[removed][:, order]
-    per_group = np.empty((removed.size, len(groups)))
-    for g in range(len(groups)):
-        per_group[:, g] = contrib[:, bounds[g] : bounds[g + 1]].sum(axis=1)
+    per_group = group_sums(contrib_all, removed, order, bounds)
     own_scores = s1[removed]
     stage1_kept = own_scores >= logit_cut
     if site is not None and site_rule is not None and "site" in groups:
@@ -302,11 +298,12 @@ def _explain(
     quoted = feats.matrix[:, _QUOTED][removed].tolist()
     n = len(lines)
     out: list[tuple[str, str]] = [("", "")] * len(rows)
-    for g in np.unique(worst).tolist():
-        at = np.flatnonzero(worst == g).tolist()
-        group = groups[g]
+    by_group: dict[int, list[int]] = {}
+    for k, g in enumerate(worst.tolist()):
+        by_group.setdefault(g, []).append(k)
+    for g, at in sorted(by_group.items()):
         details = _details(
-            group, [rows[k] for k in at], feats, model.lexicon, n, kept, [quoted[k] for k in at]
+            groups[g], [rows[k] for k in at], feats, model.lexicon, n, kept, [quoted[k] for k in at]
         )
         for k, found in zip(at, details, strict=True):
             out[k] = found

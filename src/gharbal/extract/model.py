@@ -98,6 +98,35 @@ def with_stage2(
     return np.concatenate([x, stage2_features(s1)], axis=1)
 
 
+def group_sums(
+    contrib: Floats,
+    rows: npt.NDArray[np.intp],
+    order: npt.NDArray[np.int64],
+    bounds: tuple[int, ...],
+    native: bool = True,
+) -> Floats:
+    """Per-feature contributions of the given rows summed per group of columns: group g is
+    columns ``order[bounds[g]:bounds[g + 1]]``, added left to right (``cumsum``; ``sum`` would add
+    pairwise, in an order that depends on the array's shape). In C when built: the same bits."""
+    groups = len(bounds) - 1
+    if native and _native is not None and contrib.shape[1]:
+        out = np.empty((rows.size, groups), dtype=np.float64)
+        _native.group_sums(
+            np.ascontiguousarray(contrib, dtype=np.float64),
+            np.ascontiguousarray(rows, dtype=np.int64),
+            np.ascontiguousarray(order, dtype=np.int64),
+            np.asarray(bounds, dtype=np.int64),
+            out,
+        )
+        return out
+    ordered = contrib[rows][:, order]
+    out = np.zeros((rows.size, groups), dtype=np.float64)
+    for g in range(groups):
+        if bounds[g + 1] > bounds[g] and rows.size:
+            out[:, g] = np.cumsum(ordered[:, bounds[g] : bounds[g + 1]], axis=1)[:, -1]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Forest:
     """A sum of binary trees in flat arrays: node ``k`` tests ``x[feature[k]] <= threshold[k]``

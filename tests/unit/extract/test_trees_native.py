@@ -19,6 +19,7 @@ from gharbal.extract.model import (
     STAGE2_NAMES,
     Forest,
     export_lightgbm,
+    group_sums,
     load_model,
     with_stage2,
 )
@@ -129,3 +130,19 @@ def test_stage2_features_same_bits(rows: int) -> None:
         py = with_stage2(x, scores, native=False)
         assert c.shape == (rows, 7 + len(STAGE2_NAMES))
         assert c.tobytes() == py.tobytes()
+
+
+def test_group_sums_same_bits() -> None:
+    """Contributions summed per reason group: C gives numpy's pairwise sums (groups of 1 to 150
+    columns, so every branch of numpy's summation is taken)."""
+    rng = np.random.default_rng(3)
+    for width in (1, 7, 8, 9, 84, 150, 300):
+        contrib = rng.normal(size=(20, width)) * rng.choice([1e-6, 1.0, 1e6], size=(20, width))
+        order = rng.permutation(width).astype(np.int64)
+        cuts = sorted(rng.choice(np.arange(1, width), size=min(3, width - 1), replace=False))
+        bounds = (0, *(int(c) for c in cuts), width)
+        rows = rng.choice(20, size=12).astype(np.intp)
+        c = group_sums(contrib, rows, order, bounds, native=True)
+        py = group_sums(contrib, rows, order, bounds, native=False)
+        assert c.tobytes() == py.tobytes()
+    assert group_sums(contrib, rows[:0], order, bounds).shape == (0, len(bounds) - 1)
