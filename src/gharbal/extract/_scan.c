@@ -107,30 +107,24 @@ static int url_start(const Text *t, Py_ssize_t i, Py_ssize_t end) {
     return j + 3 <= end && at(t, j) == ':' && at(t, j + 1) == '/' && at(t, j + 2) == '/';
 }
 
-/* Does _URLISH match somewhere in t[start:end] (one line)? */
-static int urlish(const Tables *tb, const Text *t, Py_ssize_t start, Py_ssize_t end) {
-    for (Py_ssize_t i = start; i < end; i++) {
-        Py_UCS4 c = at(t, i);
-        if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') && url_start(t, i, end)) {
-            return 1;
+/* Does _URLISH match at position i of a line ending at end? */
+static int url_at(const Tables *tb, const Text *t, Py_ssize_t i, Py_ssize_t end) {
+    const Py_UCS4 c = at(t, i);
+    if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') && url_start(t, i, end)) {
+        return 1;
+    }
+    if (c == '@') { /* @[\w-]+\.\w */
+        Py_ssize_t j = i + 1;
+        while (j < end && ((wbits(tb, at(t, j)) & W_WORDCH) || at(t, j) == '-')) {
+            j++;
         }
-        if (c == '@') { /* @[\w-]+\.\w */
-            Py_ssize_t j = i + 1;
-            while (j < end && ((wbits(tb, at(t, j)) & W_WORDCH) || at(t, j) == '-')) {
-                j++;
-            }
-            if (j > i + 1 && j + 1 < end && at(t, j) == '.' && (wbits(tb, at(t, j + 1)) & W_WORDCH)) {
-                return 1;
-            }
-        }
-        if (c == '.' && i + 4 <= end) { /* \.(?:com|org|net)\b */
-            Py_UCS4 a = at(t, i + 1), b = at(t, i + 2), d = at(t, i + 3);
-            int tld = (a == 'c' && b == 'o' && d == 'm') || (a == 'o' && b == 'r' && d == 'g') ||
-                      (a == 'n' && b == 'e' && d == 't');
-            if (tld && (i + 4 == end || !(wbits(tb, at(t, i + 4)) & W_WORDCH))) {
-                return 1;
-            }
-        }
+        return j > i + 1 && j + 1 < end && at(t, j) == '.' && (wbits(tb, at(t, j + 1)) & W_WORDCH);
+    }
+    if (c == '.' && i + 4 <= end) { /* \.(?:com|org|net)\b */
+        const Py_UCS4 a = at(t, i + 1), b = at(t, i + 2), d = at(t, i + 3);
+        const int tld = (a == 'c' && b == 'o' && d == 'm') || (a == 'o' && b == 'r' && d == 'g') ||
+                        (a == 'n' && b == 'e' && d == 't');
+        return tld && (i + 4 == end || !(wbits(tb, at(t, i + 4)) & W_WORDCH));
     }
     return 0;
 }
@@ -261,25 +255,35 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         goto done;
     }
 
-    /* Pass 1, the text: character classes, scripts, line ends, URL-like lines. */
+    /* Pass 1, the text: character classes, scripts, line ends, URL-like lines (counted in local
+     * variables the compiler keeps in registers, stored at the end of each line). */
     for (Py_ssize_t li = 0; li < n; li++) {
         Py_ssize_t s = line_start[li], e = line_start[li + 1] - 1;
-        int64_t *cl = classes + li * NCLASS, *sc = scripts + li * NSCRIPT;
-        int prev_letter = 0;
+        int64_t acc[NCLASS] = {0};
+        int64_t per_script[NSCRIPT + 1] = {0};
+        int prev_letter = 0, url = 0;
         for (Py_ssize_t i = s; i < e; i++) {
-            Py_UCS4 c = at(&t, i);
-            uint16_t cb = cbits(&tb, c);
-            cl[0] += !(cb & C_SPACE);
-            for (int bit = 1; bit < 9; bit++) {
-                cl[bit] += (cb >> bit) & 1;
-            }
-            cl[9] += (cb & C_UPPER) && !prev_letter;
+            const Py_UCS4 c = at(&t, i);
+            const uint16_t cb = cbits(&tb, c);
+            acc[0] += !(cb & C_SPACE);
+            acc[1] += (cb >> 1) & 1;
+            acc[2] += (cb >> 2) & 1;
+            acc[3] += (cb >> 3) & 1;
+            acc[4] += (cb >> 4) & 1;
+            acc[5] += (cb >> 5) & 1;
+            acc[6] += (cb >> 6) & 1;
+            acc[7] += (cb >> 7) & 1;
+            acc[8] += (cb >> 8) & 1;
+            acc[9] += (cb & C_UPPER) && !prev_letter;
             prev_letter = (cb & C_LETTER) != 0;
-            int sid = c <= 0xFFFF ? tb.script[c] : NSCRIPT;
-            if (sid < NSCRIPT) {
-                sc[sid]++;
+            const unsigned sid = c <= 0xFFFF ? tb.script[c] : NSCRIPT;
+            per_script[sid < NSCRIPT ? sid : NSCRIPT]++;
+            if (!url && (c == 'h' || c == 'H' || c == 'w' || c == 'W' || c == '@' || c == '.')) {
+                url = url_at(&tb, &t, i, e);
             }
         }
+        memcpy(classes + li * NCLASS, acc, sizeof acc);
+        memcpy(scripts + li * NSCRIPT, per_script, NSCRIPT * sizeof(int64_t));
         int64_t *fa = facts + li * NFACTS;
         if (e > s) {
             Py_UCS4 last = at(&t, e - 1);
@@ -293,7 +297,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             fa[0] = end > s && (wbits(&tb, at(&t, end - 1)) & W_TERM);
             fa[1] = last == ':' || last == 0xFF1A;
             fa[2] = (cbits(&tb, last) & C_COMMA) != 0;
-            fa[3] = urlish(&tb, &t, s, e);
+            fa[3] = url;
             fa[6] = (wbits(&tb, at(&t, s)) & W_BULLET) != 0;
         }
         fa[5] = e - s;
@@ -317,23 +321,21 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
     }
     /* Spaced separators, found left to right without overlap over the whole text as
-     * regex.finditer does, each counted on the line of its separator. */
-    {
-        Py_ssize_t li = 0;
-        Py_ssize_t i = 0;
-        while (i + 2 < t.len) {
-            Py_UCS4 c0 = at(&t, i), c1 = at(&t, i + 1), c2 = at(&t, i + 2);
-            if (is_regex_space(&tb, c0) && is_sep(c1) && is_regex_space(&tb, c2)) {
-                Py_ssize_t line = li + (c0 == '\n');
-                if (line < n) {
-                    facts[line * NFACTS + 4]++;
+     * regex.finditer does (a match starts at or after the end of the one before), each counted
+     * on the line of its separator; looked for at each separator character. */
+    if (t.len >= 3) {
+        Py_ssize_t newlines = at(&t, 0) == '\n'; /* newlines before position i */
+        Py_ssize_t free_from = 0;                /* where the next match may start */
+        for (Py_ssize_t i = 1; i + 1 < t.len; i++) {
+            const Py_UCS4 c = at(&t, i);
+            if (is_sep(c) && i - 1 >= free_from && is_regex_space(&tb, at(&t, i - 1)) &&
+                is_regex_space(&tb, at(&t, i + 1))) {
+                if (newlines < n) {
+                    facts[newlines * NFACTS + 4]++;
                 }
-                li += (c0 == '\n') + (c1 == '\n') + (c2 == '\n');
-                i += 3;
-            } else {
-                li += c0 == '\n';
-                i++;
+                free_from = i + 2;
             }
+            newlines += c == '\n';
         }
     }
 
