@@ -177,12 +177,31 @@ static void release_all(Bufs *bs) {
     }
 }
 
-static int sized(const Py_buffer *b, Py_ssize_t count, Py_ssize_t item, const char *what) {
-    if (b->len < count * item) {
+/* Does b hold at least count x per items of item bytes? (Checked by division: no product of the
+ * caller's numbers can overflow.) */
+static int sized(const Py_buffer *b, Py_ssize_t count, Py_ssize_t per, Py_ssize_t item,
+                 const char *what) {
+    if (count < 0 || per < 0 || (per > 0 && count > b->len / item / per)) {
         PyErr_Format(PyExc_ValueError, "gharbal.extract._scan: %s is too small", what);
         return 0;
     }
     return 1;
+}
+
+/* Do any two of the buffers share memory? (Outputs written in one place and read back in another
+ * must not.) */
+static int overlapping(Py_buffer *const *bs, int count) {
+    for (int i = 0; i < count; i++) {
+        const char *a = bs[i]->buf;
+        for (int j = i + 1; j < count; j++) {
+            const char *c = bs[j]->buf;
+            if (bs[i]->len > 0 && bs[j]->len > 0 && a < c + bs[j]->len && c < a + bs[i]->len) {
+                PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: output buffers overlap");
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* scan(text, folded, n, han, japanese, cls, script, wt, classes, scripts, page_scripts, sizes,
@@ -212,14 +231,24 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Text f = {PyUnicode_KIND(folded_obj), PyUnicode_DATA(folded_obj),
               PyUnicode_GET_LENGTH(folded_obj)};
     Tables tb = {b[0].buf, b[1].buf, b[2].buf};
-    if (n < 0 || !sized(&b[0], 0x10000, 2, "cls") || !sized(&b[1], 0x10000, 1, "script") ||
-        !sized(&b[2], 0x110000, 2, "wt") || !sized(&b[3], n * NCLASS, 8, "classes") ||
-        !sized(&b[4], n * NSCRIPT, 8, "scripts") || !sized(&b[5], n, 8, "sizes") ||
-        !sized(&b[6], n, 8, "word_chars") || !sized(&b[7], f.len, 8, "word_hash") ||
-        !sized(&b[8], f.len + t.len, 8, "lex_hash") || !sized(&b[9], n, 8, "lex_sizes") ||
-        !sized(&b[10], n, 8, "form_hash") || !sized(&b[11], 2 * n, 8, "overlaps") ||
-        !sized(&b[12], n * NFACTS, 8, "facts") || !sized(&b[13], NSCRIPT, 8, "page_scripts") ||
-        han < 0 || han >= NSCRIPT || japanese < 0 || japanese >= NSCRIPT) {
+    Py_buffer *const outputs[] = {&b[3], &b[4], &b[5], &b[6], &b[7], &b[8],
+                                  &b[9], &b[10], &b[11], &b[12], &b[13]};
+    if (n < 0 || n > t.len + 1) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: text does not have n lines");
+        goto done;
+    }
+    if (!sized(&b[0], 0x10000, 1, 2, "cls") || !sized(&b[1], 0x10000, 1, 1, "script") ||
+        !sized(&b[2], 0x110000, 1, 2, "wt") || !sized(&b[3], n, NCLASS, 8, "classes") ||
+        !sized(&b[4], n, NSCRIPT, 8, "scripts") || !sized(&b[5], n, 1, 8, "sizes") ||
+        !sized(&b[6], n, 1, 8, "word_chars") || !sized(&b[7], f.len, 1, 8, "word_hash") ||
+        !sized(&b[8], f.len + t.len, 1, 8, "lex_hash") || !sized(&b[9], n, 1, 8, "lex_sizes") ||
+        !sized(&b[10], n, 1, 8, "form_hash") || !sized(&b[11], n, 2, 8, "overlaps") ||
+        !sized(&b[12], n, NFACTS, 8, "facts") || !sized(&b[13], NSCRIPT, 1, 8, "page_scripts") ||
+        han < 0 || han >= NSCRIPT || japanese < 0 || japanese >= NSCRIPT ||
+        overlapping(outputs, (int)(sizeof outputs / sizeof outputs[0]))) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: bad script index");
+        }
         goto done;
     }
     int64_t *classes = b[3].buf, *scripts = b[4].buf, *sizes = b[5].buf, *word_chars = b[6].buf;
@@ -243,17 +272,18 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < t.len; i++) {
             if (at(&t, i) == '\n') {
                 if (lines == n) {
+                    lines = n + 1; /* more lines than n */
                     break;
                 }
                 line_start[lines++] = i + 1;
             }
         }
     }
-    line_start[lines] = t.len + 1;
     if (lines != n || (n == 0 && t.len != 0)) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: text does not have n lines");
         goto done;
     }
+    line_start[n] = t.len + 1;
 
     /* Pass 1, the text: character classes, scripts, line ends, URL-like lines (counted in local
      * variables the compiler keeps in registers, stored at the end of each line). */
@@ -340,17 +370,25 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
 
     /* Pass 2, the matching form: words, their hashes, line forms. */
-    Py_ssize_t nw = 0, nlex = 0;
+    Py_ssize_t nw = 0, nlex = 0, li_folded = 0;
     {
         Py_ssize_t li = 0, i = 0;
         for (Py_ssize_t k = 0; k < n; k++) {
             sizes[k] = word_chars[k] = lex_sizes[k] = 0;
             form_hash[k] = FNV_OFFSET;
         }
-        while (i < f.len && li < n) {
+        if (n == 0 && f.len > 0) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: folded has more lines");
+            goto done;
+        }
+        while (i < f.len) {
             Py_UCS4 c = at(&f, i);
             if (c == '\n') {
-                li++, i++;
+                if (++li >= n) {
+                    PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: folded has more lines");
+                    goto done;
+                }
+                i++;
                 continue;
             }
             uint16_t wb = wbits(&tb, c);
@@ -396,6 +434,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             form_hash[li] = hf;
             i = e;
         }
+        li_folded = li;
+    }
+    if (n > 0 && li_folded != n - 1) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: folded has fewer lines");
+        goto done;
     }
     /* Lines without words are compared as written; their lexicon words are its space-separated
      * pieces (str.split). Those lines are put in their place in lex_hash, which so far holds the
@@ -604,7 +647,7 @@ static PyObject *lookup(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     Table t;
     const Py_ssize_t count = b[2].len / 8;
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[3], count, 8, "out")) {
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[3], count, 1, 8, "out")) {
         goto done;
     }
     const uint64_t *h = b[2].buf;
@@ -629,7 +672,7 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     Table t;
     const Py_ssize_t count = b[2].len / 8, n = b[3].len / 8;
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], n, 8, "out")) {
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], n, 1, 8, "out")) {
         goto done;
     }
     const uint64_t *h = b[2].buf;
@@ -637,7 +680,7 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     int64_t *o = b[4].buf;
     Py_ssize_t at = 0;
     for (Py_ssize_t li = 0; li < n; li++) {
-        if (sizes[li] < 0 || at + sizes[li] > count) {
+        if (sizes[li] < 0 || sizes[li] > count - at) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: count_found: bad sizes");
             goto done;
         }
@@ -664,7 +707,7 @@ static PyObject *cover(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     Table t;
     const Py_ssize_t entries = b[2].len / 8, count = b[3].len / 8;
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 8, "out")) {
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 1, 8, "out")) {
         goto done;
     }
     const uint64_t *masks = b[2].buf, *h = b[3].buf;
@@ -719,14 +762,14 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
     unsigned char *good = NULL;
     Py_ssize_t *next = NULL;
     const int with_lexicon = b[9].len > 0;
-    if (n < 0 || page_script >= NSCRIPT || !sized(&b[0], n * NCLASS, 8, "classes") ||
-        !sized(&b[1], n * NSCRIPT, 8, "line_scripts") || !sized(&b[2], n, 8, "sid") ||
-        !sized(&b[3], n, 8, "sizes") || !sized(&b[4], n, 8, "word_chars") ||
-        !sized(&b[5], n, 8, "stopwords") || !sized(&b[6], n, 8, "repeats") ||
-        !sized(&b[7], 2 * n, 8, "overlaps") || !sized(&b[8], n * NFACTS, 8, "facts") ||
-        (with_lexicon && !sized(&b[9], 4 * n, 4, "lexicon")) ||
-        !sized(&b[10], n, 8, "lang_mismatch") || !sized(&b[11], n, 8, "containing") ||
-        !sized(&b[12], n * WIDTH, 4, "out")) {
+    if (n < 0 || page_script >= NSCRIPT || !sized(&b[0], n, NCLASS, 8, "classes") ||
+        !sized(&b[1], n, NSCRIPT, 8, "line_scripts") || !sized(&b[2], n, 1, 8, "sid") ||
+        !sized(&b[3], n, 1, 8, "sizes") || !sized(&b[4], n, 1, 8, "word_chars") ||
+        !sized(&b[5], n, 1, 8, "stopwords") || !sized(&b[6], n, 1, 8, "repeats") ||
+        !sized(&b[7], n, 2, 8, "overlaps") || !sized(&b[8], n, NFACTS, 8, "facts") ||
+        (with_lexicon && !sized(&b[9], n, 4, 4, "lexicon")) ||
+        !sized(&b[10], n, 1, 8, "lang_mismatch") || !sized(&b[11], n, 1, 8, "containing") ||
+        !sized(&b[12], n, WIDTH, 4, "out")) {
         goto done;
     }
     const int64_t *classes = b[0].buf, *scripts = b[1].buf, *sid = b[2].buf, *sizes = b[3].buf;
@@ -906,7 +949,8 @@ static PyObject *lines_with(PyObject *self, PyObject *args) {
     int64_t *out = b[5].buf;
     for (Py_ssize_t k = 0; k < m; k++) {
         const int64_t i = among[k];
-        if (i < 0 || i >= n || starts[i] < 0 || sizes[i] < 0 || starts[i] + sizes[i] > words) {
+        if (i < 0 || i >= n || starts[i] < 0 || sizes[i] < 0 || starts[i] > words ||
+            sizes[i] > words - starts[i]) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lines_with: bad line");
             goto done;
         }
@@ -944,7 +988,7 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     const Py_ssize_t n = b[0].len / 8;
     uint64_t *sorted = NULL;
-    if (!sized(&b[1], n, 8, "out")) {
+    if (!sized(&b[1], n, 1, 8, "out")) {
         goto done;
     }
     sorted = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));

@@ -77,6 +77,9 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, int all_nodes
     const Py_ssize_t per_tree = all_nodes ? s->inner + s->leaves : s->leaves;
     s->trees = b->values.len / (Py_ssize_t)(per_tree * sizeof(double));
     s->rows = rows_of->len / (Py_ssize_t)sizeof(double);
+    if (s->rows > 0 && width > b->x.len / (Py_ssize_t)sizeof(float) / s->rows) {
+        return check(0, "rows"); /* (a check by division: no product can overflow) */
+    }
     return check(b->values.len == s->trees * per_tree * (Py_ssize_t)sizeof(double), "values") &&
            check(b->feature.len == s->trees * s->slots * (Py_ssize_t)sizeof(int64_t), "features") &&
            check(b->threshold.len == s->trees * s->slots * (Py_ssize_t)sizeof(float),
@@ -113,6 +116,8 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t t = 0; t < trees; t++) {
+        /* The first tree's value is stored, the others added (as numpy's cumsum: a sum of -0.0
+         * leaves stays -0.0). */
         const int64_t *tf = feature + t * slots;
         const float *tt = threshold + t * slots;
         const double *tl = leaf + t * leaves;
@@ -128,10 +133,13 @@ static PyObject *walk(PyObject *self, PyObject *args) {
                 p2 = 2 * p2 + 1 + (x2[tf[p2]] > tt[p2]);
                 p3 = 2 * p3 + 1 + (x3[tf[p3]] > tt[p3]);
             }
-            out[r] += tl[p0 - inner];
-            out[r + 1] += tl[p1 - inner];
-            out[r + 2] += tl[p2 - inner];
-            out[r + 3] += tl[p3 - inner];
+            if (t == 0) {
+                out[r] = tl[p0 - inner], out[r + 1] = tl[p1 - inner];
+                out[r + 2] = tl[p2 - inner], out[r + 3] = tl[p3 - inner];
+            } else {
+                out[r] += tl[p0 - inner], out[r + 1] += tl[p1 - inner];
+                out[r + 2] += tl[p2 - inner], out[r + 3] += tl[p3 - inner];
+            }
         }
         for (; r < rows; r++) {
             const float *row = x + r * width;
@@ -139,7 +147,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
             for (int d = 0; d < depth; d++) {
                 pos = 2 * pos + 1 + (row[tf[pos]] > tt[pos]);
             }
-            out[r] += tl[pos - inner];
+            out[r] = t == 0 ? tl[pos - inner] : out[r] + tl[pos - inner];
         }
     }
     Py_END_ALLOW_THREADS
@@ -179,6 +187,14 @@ static PyObject *explain(PyObject *self, PyObject *args) {
      * accumulator per level and feature, filled tree by tree in tree order; the levels are then
      * added in order: the same sums, in the same order, as the numpy path. */
     enum { BLOCK = 4 };
+    if (rows == 0 || trees == 0) { /* nothing to walk (raw stays as it is, contributions 0) */
+        for (Py_ssize_t r = 0; r < rows; r++) {
+            raw[r] = 0.0;
+            memset(out + r * width, 0, (size_t)width * sizeof(double));
+        }
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
     const Py_ssize_t per_row = (Py_ssize_t)depth * width;
     level = PyMem_Malloc((size_t)(BLOCK * per_row) * sizeof(double) + 1);
     if (level == NULL) {
@@ -213,7 +229,11 @@ static PyObject *explain(PyObject *self, PyObject *args) {
                     l3[d * width + f3] += tv[n3] - tv[p3];
                     p0 = n0, p1 = n1, p2 = n2, p3 = n3;
                 }
-                sum[0] += tv[p0], sum[1] += tv[p1], sum[2] += tv[p2], sum[3] += tv[p3];
+                if (t == 0) {
+                    sum[0] = tv[p0], sum[1] = tv[p1], sum[2] = tv[p2], sum[3] = tv[p3];
+                } else {
+                    sum[0] += tv[p0], sum[1] += tv[p1], sum[2] += tv[p2], sum[3] += tv[p3];
+                }
                 continue;
             }
             for (Py_ssize_t j = 0; j < k; j++) {
@@ -225,7 +245,7 @@ static PyObject *explain(PyObject *self, PyObject *args) {
                     lj[d * width + f] += tv[next] - tv[p];
                     p = next;
                 }
-                sum[j] += tv[p];
+                sum[j] = t == 0 ? tv[p] : sum[j] + tv[p];
             }
         }
         for (Py_ssize_t j = 0; j < k; j++) {
@@ -265,7 +285,10 @@ static PyObject *stage2(PyObject *self, PyObject *args) {
     double *csum = NULL;
     Py_ssize_t *next = NULL;
     const Py_ssize_t n = s1b.len / (Py_ssize_t)sizeof(double), w2 = width + 15;
-    if (width < 0 || xb.len != n * width * (Py_ssize_t)sizeof(float) ||
+    if (width < 0 || width > PY_SSIZE_T_MAX / 2 ||
+        (n > 0 && width > xb.len / (Py_ssize_t)sizeof(float) / n) ||
+        xb.len != n * width * (Py_ssize_t)sizeof(float) ||
+        (n > 0 && w2 > outb.len / (Py_ssize_t)sizeof(float) / n) ||
         outb.len != n * w2 * (Py_ssize_t)sizeof(float)) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: stage2: wrong sizes");
         goto done;
@@ -363,6 +386,7 @@ static PyObject *group_sums(PyObject *self, PyObject *args) {
     const double *contrib = b[0].buf;
     const int64_t *rows = b[1].buf, *order = b[2].buf, *bounds = b[3].buf;
     int ok = width > 0 && groups >= 0 && b[0].len == total * width * 8 &&
+             (groups == 0 || m <= PY_SSIZE_T_MAX / 8 / groups) &&
              b[4].len == m * (groups > 0 ? groups : 0) * 8 && bounds[0] == 0 &&
              (groups < 0 || bounds[groups] == width);
     for (Py_ssize_t g = 0; ok && g < groups; g++) {

@@ -305,7 +305,7 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
     facts = np.zeros((n, 7), dtype=np.int64)
     if n:
         facts[:, 0] = [ends_sentence(t) for t in texts]
-        facts[:, 1] = [c in ":：" for c in lasts]
+        facts[:, 1] = [c in (":", "：") for c in lasts]
         facts[:, 2] = [c in _COMMAS for c in lasts]
         facts[:, 3] = [i in urlish for i in range(n)]
         facts[:, 4] = separators

@@ -116,3 +116,44 @@ def test_scanner_checks_its_arguments() -> None:
             np.zeros(3, np.uint64), np.zeros(6, np.uint64), np.zeros(3, np.int64),
             np.zeros(3, np.uint64), np.zeros(6), np.zeros(21, np.int64),
         )  # fmt: skip
+
+
+def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
+    """Sizes that would overflow, overlapping outputs, and texts whose line counts disagree raise
+    instead of reading or writing past a buffer."""
+    from gharbal.extract import _scan
+    from gharbal.extract.charclasses import bmp_tables, word_table
+
+    bits, scripts = bmp_tables()
+
+    def call(text: str, folded: str, n: int, shared: bool = False) -> None:
+        m = max(n, 1) if n < 1000 else 0
+        sizes = np.zeros(m, np.int64)
+        _scan.scan(
+            text, folded, n, 8, 11, bits, scripts, word_table(), np.zeros((m, 10), np.int64),
+            np.zeros((m, 16), np.int64), np.zeros(16, np.int64), sizes, np.zeros(m, np.int64),
+            np.zeros(len(folded) + 1, np.uint64), np.zeros(len(folded) + len(text) + 1, np.uint64),
+            sizes if shared else np.zeros(m, np.int64), np.zeros(m, np.uint64),
+            np.zeros((m, 2)), np.zeros((m, 7), np.int64),
+        )  # fmt: skip
+
+    call("ab\ncd", "ab\ncd", 2)  # the good call
+    for text, folded, n, shared, message in (
+        ("a\n" * 64, "a\n" * 64, 2**61, False, "n lines"),
+        ("ab\ncd", "ab\ncd", 2, True, "overlap"),
+        ("ab\ncd ef\ngh", "ab\ncd ef\ngh", 2, False, "n lines"),
+        ("ab\ncd", "ab\nc\nd", 2, False, "more lines"),
+        ("ab\ncd", "abcd", 2, False, "fewer lines"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            call(text, folded, n, shared)
+    keys, slots = np.zeros(8, np.uint64), np.full(8, -1, np.int64)
+    with pytest.raises(ValueError, match="bad sizes"):
+        _scan.count_found(
+            keys, slots, np.zeros(1, np.uint64), np.array([1, 2**63 - 1]), np.zeros(2, np.int64)
+        )
+    with pytest.raises(ValueError, match="bad line"):
+        _scan.lines_with(
+            np.zeros(1, np.uint64), np.array([2**62]), np.array([2**62]), np.array([0]),
+            np.array([5], np.uint64), np.zeros(1, np.int64),
+        )  # fmt: skip

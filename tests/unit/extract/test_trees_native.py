@@ -146,3 +146,38 @@ def test_group_sums_same_bits() -> None:
         py = group_sums(contrib, rows, order, bounds, native=False)
         assert c.tobytes() == py.tobytes()
     assert group_sums(contrib, rows[:0], order, bounds).shape == (0, len(bounds) - 1)
+
+
+def test_overflowing_sizes_are_refused() -> None:
+    from gharbal.extract import _trees
+
+    with pytest.raises(ValueError, match="wrong size"):
+        _trees.walk(
+            np.array([10**9]), np.zeros(1, np.float32), np.zeros(2), 1,
+            np.zeros(0, np.float32), 2**62, np.zeros(1),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="wrong sizes"):
+        _trees.stage2(np.zeros(2), np.zeros(0, np.float32), 2**61, np.zeros(30, np.float32))
+
+
+def test_sum_of_negative_zero_leaves_keeps_its_sign() -> None:
+    """Scores are added as numpy's cumsum adds them, from the first tree's value: trees whose
+    leaves are all -0.0 give -0.0 on both paths."""
+    forest = Forest.from_dict(
+        {
+            "depth": 1,
+            "roots": [0, 3],
+            "feature": [0, -1, -1, 0, -1, -1],
+            "threshold": [0.5, 0.0, 0.0, 0.5, 0.0, 0.0],
+            "left": [1, 1, 2, 4, 4, 5],
+            "right": [2, 1, 2, 5, 4, 5],
+            "value": [-0.0] * 6,
+        }
+    )
+    x = np.array([[0.0], [1.0]], dtype=np.float32)
+    c, py = forest.raw_score(x, native=True), forest.raw_score(x, native=False)
+    assert c.tobytes() == py.tobytes()
+    assert np.signbit(c).all()
+    assert (
+        forest.explain(x, native=True)[0].tobytes() == forest.explain(x, native=False)[0].tobytes()
+    )
