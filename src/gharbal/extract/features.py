@@ -171,6 +171,10 @@ class PageFeatures:
     lines_with: LinesWith
     word_counts: list[int]  # words of each line (len of its forms)
     line_texts: list[str]
+    # Lines written in another script than the page (Han and Japanese count as one), or that CLD2
+    # puts in another language than the page's.
+    foreign_script: npt.NDArray[np.bool_]
+    foreign_lang: npt.NDArray[np.bool_]
 
 
 def line_form(text: str) -> str:
@@ -598,6 +602,13 @@ def measure_page(
         lines_with=counted.lines_with,
         word_counts=sizes.tolist(),
         line_texts=texts,
+        foreign_script=(sid >= 0)
+        & (sid != page_script_id)
+        & ~(
+            ((sid == _HAN) & (page_script_id == _JAPANESE))
+            | ((sid == _JAPANESE) & (page_script_id == _HAN))
+        ),
+        foreign_lang=mismatch > 0,
     )
 
 

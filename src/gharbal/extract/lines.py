@@ -91,19 +91,13 @@ _OWN = frozenset(LINE_FEATURES)
 _COLUMN = {name: k for k, name in enumerate(LINE_FEATURES)}
 
 
-def _same_script(line: str, page: str | None) -> bool:
-    """Japanese pages write many lines in Han characters alone: that is not another script."""
-    return line == page or {line, page} == {"Han", "Japanese"}
-
-
 def split_lines(text: str) -> list[Line]:
     """The non-blank lines of ``text`` with their 1-based physical line numbers, stripped."""
-    out = []
-    for no, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped:
-            out.append(Line(no=no, text=stripped))
-    return out
+    return [
+        Line(no, stripped)
+        for no, raw in enumerate(text.splitlines(), 1)
+        if (stripped := raw.strip())
+    ]
 
 
 def _group(name: str) -> str:
@@ -285,37 +279,28 @@ def _explain(
     # A removed line in another script or language is always named so: a fact to check.
     rows = removed.tolist()
     if "script" in groups:
-        page_script = feats.profile.script
-        foreign = [
-            (s := feats.line_script[i]) is not None and not _same_script(s, page_script)
-            for i in rows
-        ]
-        worst[np.asarray(foreign, dtype=bool)] = groups.index("script")
+        worst[feats.foreign_script[removed]] = groups.index("script")
     if "lang" in groups:
-        page_lang = feats.profile.lang
-        foreign = [(lang := feats.line_lang[i]) is not None and lang != page_lang for i in rows]
-        worst[np.asarray(foreign, dtype=bool)] = groups.index("lang")
+        worst[feats.foreign_lang[removed]] = groups.index("lang")
     quoted = feats.matrix[:, _QUOTED][removed].tolist()
     n = len(lines)
-    out: list[tuple[str, str]] = [("", "")] * len(rows)
     by_group: dict[int, list[int]] = {}
     for k, g in enumerate(worst.tolist()):
         by_group.setdefault(g, []).append(k)
-    for g, at in sorted(by_group.items()):
-        details = _details(
-            groups[g], [rows[k] for k in at], feats, model.lexicon, n, kept, [quoted[k] for k in at]
-        )
-        for k, found in zip(at, details, strict=True):
-            out[k] = found
-    if "context" in groups:
-        # Removed by stage 2 although its own features (stage 1) said keep.
-        context = groups.index("context")
-        for k in np.flatnonzero((worst == context) & stage1_kept).tolist():
-            own_p = 1.0 / (1.0 + math.exp(-float(own_scores[k])))
-            out[k] = (
-                "extract.context",
-                f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate",
-            )
-    for i, (reason, detail) in zip(rows, out, strict=True):
-        line = lines[i]
-        line.verdict, line.reason, line.detail = Verdict.REMOVE, reason, detail
+    context = groups.index("context") if "context" in groups else -1
+    for g, at in by_group.items():
+        where = [rows[k] for k in at]
+        details = _details(groups[g], where, feats, model.lexicon, n, kept, [quoted[k] for k in at])
+        if g == context:
+            # Removed by stage 2 although its own features (stage 1) said keep.
+            for j, k in enumerate(at):
+                if stage1_kept[k]:
+                    own_p = 1.0 / (1.0 + math.exp(-float(own_scores[k])))
+                    details[j] = (
+                        "extract.context",
+                        f"own features say keep (p {own_p:.2f}); the lines around it say "
+                        "boilerplate",
+                    )
+        for i, (reason, detail) in zip(where, details, strict=True):
+            line = lines[i]
+            line.verdict, line.reason, line.detail = Verdict.REMOVE, reason, detail
