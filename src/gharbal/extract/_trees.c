@@ -157,24 +157,40 @@ done:
     return result;
 }
 
-/* explain(feature, threshold, node_value, depth, x, width, raw, contrib): raw[r] as walk (from the
- * bottom level of node_value), contrib[r * width + f] the path contributions of feature f. */
+/* explain(feature, threshold, node_value, depth, x, width, raw, contrib, group_of, cols): raw[r] as
+ * walk (from the bottom level of node_value), contrib[r * cols + g] the path contributions of the
+ * features f with group_of[f] == g (group_of: the identity and cols = width for one column a
+ * feature). */
 static PyObject *explain(PyObject *self, PyObject *args) {
     Buffers b;
     memset(&b, 0, sizeof b);
     int depth;
     Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*w*", &b.feature, &b.threshold, &b.values, &depth,
-                          &b.x, &width, &b.raw, &b.out)) {
+    Py_buffer group_buf;
+    Py_ssize_t cols;
+    memset(&group_buf, 0, sizeof group_buf);
+    if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*w*y*n", &b.feature, &b.threshold, &b.values, &depth,
+                          &b.x, &width, &b.raw, &b.out, &group_buf, &cols)) {
         release(&b);
+        if (group_buf.obj != NULL) {
+            PyBuffer_Release(&group_buf);
+        }
         return NULL;
     }
     PyObject *result = NULL;
     double *level = NULL;
     Shape s;
-    if (!shape_of(&b, depth, width, 1, &b.raw, &s) ||
-        !check(b.out.len == s.rows * width * (Py_ssize_t)sizeof(double), "contributions")) {
+    const int64_t *group_of = group_buf.buf;
+    if (!shape_of(&b, depth, width, 1, &b.raw, &s) || cols <= 0 || cols > width ||
+        !check(group_buf.len == width * (Py_ssize_t)sizeof(int64_t), "groups") ||
+        !check(b.out.len == s.rows * cols * (Py_ssize_t)sizeof(double), "contributions")) {
         goto done;
+    }
+    for (Py_ssize_t f = 0; f < width; f++) {
+        if (group_of[f] < 0 || group_of[f] >= cols) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: group out of range");
+            goto done;
+        }
     }
     const Py_ssize_t nodes = s.inner + s.leaves, slots = s.slots;
     const Py_ssize_t trees = s.trees, rows = s.rows;
@@ -190,12 +206,12 @@ static PyObject *explain(PyObject *self, PyObject *args) {
     if (rows == 0 || trees == 0) { /* nothing to walk (raw stays as it is, contributions 0) */
         for (Py_ssize_t r = 0; r < rows; r++) {
             raw[r] = 0.0;
-            memset(out + r * width, 0, (size_t)width * sizeof(double));
+            memset(out + r * cols, 0, (size_t)cols * sizeof(double));
         }
         result = Py_NewRef(Py_None);
         goto done;
     }
-    const Py_ssize_t per_row = (Py_ssize_t)depth * width;
+    const Py_ssize_t per_row = (Py_ssize_t)depth * cols;
     level = PyMem_Malloc((size_t)(BLOCK * per_row) * sizeof(double) + 1);
     if (level == NULL) {
         PyErr_NoMemory();
@@ -223,10 +239,10 @@ static PyObject *explain(PyObject *self, PyObject *args) {
                     const Py_ssize_t n1 = 2 * p1 + 1 + (xr[1][f1] > tt[p1]);
                     const Py_ssize_t n2 = 2 * p2 + 1 + (xr[2][f2] > tt[p2]);
                     const Py_ssize_t n3 = 2 * p3 + 1 + (xr[3][f3] > tt[p3]);
-                    l0[d * width + f0] += tv[n0] - tv[p0];
-                    l1[d * width + f1] += tv[n1] - tv[p1];
-                    l2[d * width + f2] += tv[n2] - tv[p2];
-                    l3[d * width + f3] += tv[n3] - tv[p3];
+                    l0[d * cols + group_of[f0]] += tv[n0] - tv[p0];
+                    l1[d * cols + group_of[f1]] += tv[n1] - tv[p1];
+                    l2[d * cols + group_of[f2]] += tv[n2] - tv[p2];
+                    l3[d * cols + group_of[f3]] += tv[n3] - tv[p3];
                     p0 = n0, p1 = n1, p2 = n2, p3 = n3;
                 }
                 if (t == 0) {
@@ -242,7 +258,7 @@ static PyObject *explain(PyObject *self, PyObject *args) {
                 for (int d = 0; d < depth; d++) {
                     const int64_t f = tf[p];
                     const Py_ssize_t next = 2 * p + 1 + (xr[j][f] > tt[p]);
-                    lj[d * width + f] += tv[next] - tv[p];
+                    lj[d * cols + group_of[f]] += tv[next] - tv[p];
                     p = next;
                 }
                 sum[j] = t == 0 ? tv[p] : sum[j] + tv[p];
@@ -250,14 +266,14 @@ static PyObject *explain(PyObject *self, PyObject *args) {
         }
         for (Py_ssize_t j = 0; j < k; j++) {
             raw[r0 + j] = sum[j];
-            double *o = out + (r0 + j) * width;
+            double *o = out + (r0 + j) * cols;
             const double *lv = level + j * per_row;
-            for (Py_ssize_t f = 0; f < width; f++) {
+            for (Py_ssize_t f = 0; f < cols; f++) {
                 o[f] = 0.0;
             }
             for (int d = 0; d < depth; d++) {
-                for (Py_ssize_t f = 0; f < width; f++) {
-                    o[f] += lv[d * width + f];
+                for (Py_ssize_t f = 0; f < cols; f++) {
+                    o[f] += lv[d * cols + f];
                 }
             }
         }
@@ -267,6 +283,7 @@ static PyObject *explain(PyObject *self, PyObject *args) {
 done:
     PyMem_Free(level);
     release(&b);
+    PyBuffer_Release(&group_buf);
     return result;
 }
 
@@ -369,76 +386,9 @@ done:
     return result;
 }
 
-/* group_sums(contrib, rows, order, bounds, out): out[k, g] = the sum of row rows[k] of contrib
- * (float64 [*, width]) over the columns order[bounds[g]:bounds[g + 1]], added left to right from
- * the first of them (as numpy's cumsum adds: the same bits as model.group_sums without C; an empty
- * group sums to 0). */
-static PyObject *group_sums(PyObject *self, PyObject *args) {
-    Py_buffer b[5];
-    memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4])) {
-        return NULL;
-    }
-    PyObject *result = NULL;
-    double *row = NULL;
-    const Py_ssize_t width = b[2].len / 8, m = b[1].len / 8, groups = b[3].len / 8 - 1;
-    const Py_ssize_t total = width > 0 ? b[0].len / 8 / width : 0;
-    const double *contrib = b[0].buf;
-    const int64_t *rows = b[1].buf, *order = b[2].buf, *bounds = b[3].buf;
-    int ok = width > 0 && groups >= 0 && b[0].len == total * width * 8 &&
-             (groups == 0 || m <= PY_SSIZE_T_MAX / 8 / groups) &&
-             b[4].len == m * (groups > 0 ? groups : 0) * 8 && bounds[0] == 0 &&
-             (groups < 0 || bounds[groups] == width);
-    for (Py_ssize_t g = 0; ok && g < groups; g++) {
-        ok = bounds[g] <= bounds[g + 1];
-    }
-    for (Py_ssize_t c = 0; ok && c < width; c++) {
-        ok = order[c] >= 0 && order[c] < width;
-    }
-    for (Py_ssize_t k = 0; ok && k < m; k++) {
-        ok = rows[k] >= 0 && rows[k] < total;
-    }
-    if (!ok) {
-        PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: group_sums: bad arguments");
-        goto done;
-    }
-    row = PyMem_Malloc((size_t)width * sizeof(double));
-    if (row == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    double *out = b[4].buf;
-    for (Py_ssize_t k = 0; k < m; k++) {
-        const double *src = contrib + rows[k] * width;
-        for (Py_ssize_t c = 0; c < width; c++) {
-            row[c] = src[order[c]];
-        }
-        for (Py_ssize_t g = 0; g < groups; g++) {
-            double sum = 0.0;
-            if (bounds[g + 1] > bounds[g]) {
-                sum = row[bounds[g]];
-                for (int64_t c = bounds[g] + 1; c < bounds[g + 1]; c++) {
-                    sum += row[c];
-                }
-            }
-            out[k * groups + g] = sum;
-        }
-    }
-    result = Py_NewRef(Py_None);
-done:
-    PyMem_Free(row);
-    for (int k = 0; k < 5; k++) {
-        if (b[k].obj != NULL) {
-            PyBuffer_Release(&b[k]);
-        }
-    }
-    return result;
-}
-
 static PyMethodDef methods[] = {
     {"walk", walk, METH_VARARGS, "Raw scores of the rows of x (see gharbal.extract.model)."},
     {"explain", explain, METH_VARARGS, "Raw scores and path contributions of the rows of x."},
-    {"group_sums", group_sums, METH_VARARGS, "Contributions of chosen rows summed per group."},
     {"stage2", stage2, METH_VARARGS, "Rows of x with the stage-2 features of their scores."},
     {NULL, NULL, 0, NULL},
 };

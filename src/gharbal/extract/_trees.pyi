@@ -13,7 +13,8 @@ def explain(
     width: int,
     raw: Any,
     contrib: Any,
+    group_of: Any,
+    cols: int,
     /,
 ) -> None: ...
 def stage2(s1: Any, x: Any, width: int, out: Any, /) -> None: ...
-def group_sums(contrib: Any, rows: Any, order: Any, bounds: Any, out: Any, /) -> None: ...

@@ -38,7 +38,7 @@ from gharbal.extract.features import (
     SiteCounts,
     measure_page,
 )
-from gharbal.extract.model import LineModel, group_sums, load_model
+from gharbal.extract.model import LineModel, load_model
 
 # Feature name (before any ``@offset``) -> reason group.
 _GROUPS: dict[str, str] = {
@@ -111,18 +111,14 @@ def _group(name: str) -> str:
 
 
 @cache
-def _column_groups(
-    names: tuple[str, ...],
-) -> tuple[tuple[str, ...], npt.NDArray[np.int64], tuple[int, ...]]:
-    """(reason groups, the columns ordered by group, where each group's columns start in that
-    order and the last ends): the same for every page of a model, made once (read-only)."""
+def _column_groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
+    """(reason groups, the group of each column): the same for every page of a model, made once
+    (read-only)."""
     groups = tuple(sorted({_group(n) for n in names}))
     index = {g: i for i, g in enumerate(groups)}
     of_column = np.asarray([index[_group(n)] for n in names], dtype=np.int64)
-    order = np.argsort(of_column, kind="stable")
-    order.setflags(write=False)
-    bounds = tuple(np.searchsorted(of_column[order], np.arange(len(groups) + 1)).tolist())
-    return groups, order, bounds
+    of_column.setflags(write=False)
+    return groups, of_column
 
 
 # The line's own features that reasons quote, taken out of the matrix once per page.
@@ -228,7 +224,8 @@ def clean_lines(
     matrix = feats.matrix
     if site is not None and not site_features:
         matrix = measure_page(lines, model.lexicon, None).matrix
-    s1, contrib_all = model.stage1.explain(matrix)
+    groups, of_column = _column_groups(model.feature_names)
+    s1, per_group_all = model.stage1.explain(matrix, group_of=of_column, groups=len(groups))
     raw, _ = model.scores(matrix, s1)
     if site is not None and site_rule is not None and site.pages - 1 >= site_rule[0]:
         others = np.asarray(feats.site_pages_containing, dtype=np.float64)
@@ -244,7 +241,7 @@ def clean_lines(
         lines[i].verdict = Verdict.KEEP
     if removed.size:
         _explain(
-            lines, feats, model, removed, kept, s1, contrib_all, raw, logit_cut, site, site_rule
+            lines, feats, model, removed, kept, s1, per_group_all, raw, logit_cut, site, site_rule
         )
     return feats
 
@@ -256,7 +253,7 @@ def _explain(
     removed: npt.NDArray[np.intp],
     kept: list[int],
     s1: npt.NDArray[np.float64],
-    contrib_all: npt.NDArray[np.float64],
+    per_group_all: npt.NDArray[np.float64],
     raw: npt.NDArray[np.float64],
     logit_cut: float,
     site: SiteCounts | None,
@@ -265,8 +262,9 @@ def _explain(
     """Each removed line's reason and detail. Explanations come from stage 1 (the line and its
     neighbours' own features); a line that stage 1 would have kept was removed by stage 2's view of
     the page: "context"."""
-    groups, order, bounds = _column_groups(model.feature_names)
-    per_group = group_sums(contrib_all, removed, order, bounds)
+    groups, _ = _column_groups(model.feature_names)
+    # Stage 1's contributions summed per reason group (along the trees' paths, `Forest.explain`).
+    per_group = per_group_all[removed]
     own_scores = s1[removed]
     stage1_kept = own_scores >= logit_cut
     if site is not None and site_rule is not None and "site" in groups:

@@ -98,35 +98,6 @@ def with_stage2(
     return np.concatenate([x, stage2_features(s1)], axis=1)
 
 
-def group_sums(
-    contrib: Floats,
-    rows: npt.NDArray[np.intp],
-    order: npt.NDArray[np.int64],
-    bounds: tuple[int, ...],
-    native: bool = True,
-) -> Floats:
-    """Per-feature contributions of the given rows summed per group of columns: group g is
-    columns ``order[bounds[g]:bounds[g + 1]]``, added left to right (``cumsum``; ``sum`` would add
-    pairwise, in an order that depends on the array's shape). In C when built: the same bits."""
-    groups = len(bounds) - 1
-    if native and _native is not None and contrib.shape[1]:
-        out = np.empty((rows.size, groups), dtype=np.float64)
-        _native.group_sums(
-            np.ascontiguousarray(contrib, dtype=np.float64),
-            np.ascontiguousarray(rows, dtype=np.int64),
-            np.ascontiguousarray(order, dtype=np.int64),
-            np.asarray(bounds, dtype=np.int64),
-            out,
-        )
-        return out
-    ordered = contrib[rows][:, order]
-    out = np.zeros((rows.size, groups), dtype=np.float64)
-    for g in range(groups):
-        if bounds[g + 1] > bounds[g] and rows.size:
-            out[:, g] = np.cumsum(ordered[:, bounds[g] : bounds[g + 1]], axis=1)[:, -1]
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class Forest:
     """A sum of binary trees in flat arrays: node ``k`` tests ``x[feature[k]] <= threshold[k]``
@@ -193,26 +164,38 @@ class Forest:
         with the trees' root values (the bias) they add up to the raw score."""
         return self.explain(x)[1]
 
-    def explain(self, x: npt.NDArray[np.float32], native: bool = True) -> tuple[Floats, Floats]:
-        """(raw scores, contributions) in one walk down the trees."""
+    def explain(
+        self,
+        x: npt.NDArray[np.float32],
+        native: bool = True,
+        group_of: npt.NDArray[np.int64] | None = None,
+        groups: int | None = None,
+    ) -> tuple[Floats, Floats]:
+        """(raw scores, contributions) in one walk down the trees. With ``group_of`` (the group of
+        each column, ``groups`` of them) the contributions are summed per group as they are made:
+        shape (rows, groups) instead of (rows, features)."""
         heap = self._compiled()
         n, width = x.shape
-        out = np.zeros(n * width, dtype=np.float64)
+        if group_of is None:
+            group_of, groups = np.arange(width, dtype=np.int64), width
+        cols = int(groups if groups is not None else width)
+        out = np.zeros(n * cols, dtype=np.float64)
         if n == 0 or heap.depth == 0:
-            return self.raw_score(x, native), out.reshape(n, width)
+            return self.raw_score(x, native), out.reshape(n, cols)
         if native and _native is not None and heap.trees:
             xc = np.ascontiguousarray(x, dtype=np.float32)
             raw = np.empty(n, dtype=np.float64)
             _native.explain(
-                heap.feature, heap.threshold, heap.node_value, heap.depth, xc, width, raw, out
-            )
-            return raw, out.reshape(n, width)
+                heap.feature, heap.threshold, heap.node_value, heap.depth, xc, width, raw, out,
+                np.ascontiguousarray(group_of, dtype=np.int64), cols,
+            )  # fmt: skip
+            return raw, out.reshape(n, cols)
         leaves, steps = heap.walk(x, record=True)
-        rows = np.arange(n)[:, None] * width
+        rows = np.arange(n)[:, None] * cols
         for feat, before, after in steps:
             delta = heap.node_value[after] - heap.node_value[before]
-            out += np.bincount((rows + feat).ravel(), delta.ravel(), minlength=n * width)
-        return _sum_in_order(heap.leaf_value[leaves]), out.reshape(n, width)
+            out += np.bincount((rows + group_of[feat]).ravel(), delta.ravel(), minlength=n * cols)
+        return _sum_in_order(heap.leaf_value[leaves]), out.reshape(n, cols)
 
 
 def _sum_in_order(values: Floats) -> Floats:

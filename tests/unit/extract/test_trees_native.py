@@ -19,7 +19,6 @@ from gharbal.extract.model import (
     STAGE2_NAMES,
     Forest,
     export_lightgbm,
-    group_sums,
     load_model,
     with_stage2,
 )
@@ -132,20 +131,21 @@ def test_stage2_features_same_bits(rows: int) -> None:
         assert c.tobytes() == py.tobytes()
 
 
-def test_group_sums_same_bits() -> None:
-    """Contributions summed per reason group: C gives numpy's pairwise sums (groups of 1 to 150
-    columns, so every branch of numpy's summation is taken)."""
-    rng = np.random.default_rng(3)
-    for width in (1, 7, 8, 9, 84, 150, 300):
-        contrib = rng.normal(size=(20, width)) * rng.choice([1e-6, 1.0, 1e6], size=(20, width))
-        order = rng.permutation(width).astype(np.int64)
-        cuts = sorted(rng.choice(np.arange(1, width), size=min(3, width - 1), replace=False))
-        bounds = (0, *(int(c) for c in cuts), width)
-        rows = rng.choice(20, size=12).astype(np.intp)
-        c = group_sums(contrib, rows, order, bounds, native=True)
-        py = group_sums(contrib, rows, order, bounds, native=False)
-        assert c.tobytes() == py.tobytes()
-    assert group_sums(contrib, rows[:0], order, bounds).shape == (0, len(bounds) - 1)
+def test_explanations_per_group_same_bits() -> None:
+    """Contributions summed per group of columns as they are made (how the reasons use them): the
+    same bits in C and numpy, and the per-feature contributions summed per group come close."""
+    model = load_model()
+    x = measure_page(split_lines(PAGE * 3), model.lexicon).matrix
+    rng = np.random.default_rng(5)
+    group_of = np.asarray(rng.integers(0, 6, size=x.shape[1]), dtype=np.int64)
+    raw_c, c = model.stage1.explain(x, native=True, group_of=group_of, groups=6)
+    raw_py, py = model.stage1.explain(x, native=False, group_of=group_of, groups=6)
+    assert c.shape == (x.shape[0], 6)
+    assert c.tobytes() == py.tobytes()
+    assert raw_c.tobytes() == raw_py.tobytes()
+    per_feature = model.stage1.contributions(x)
+    summed = np.stack([per_feature[:, group_of == g].sum(axis=1) for g in range(6)], axis=1)
+    assert np.allclose(summed, c, rtol=1e-9, atol=1e-9)
 
 
 def test_overflowing_sizes_are_refused() -> None:
