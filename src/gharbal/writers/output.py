@@ -110,11 +110,12 @@ class Output:
         for rel in rels:
             dest = self._path(rel)
             parent = dest.rsplit("/", 1)[0]
+            # Made under the lock: an upload thread that finds the directory listed as made must
+            # not put a file there before it exists (it raced here once, on a local file:// URL).
             with self._lock:
-                fresh = parent not in self._made
-                self._made.add(parent)
-            if fresh:
-                self._fs.makedirs(parent, exist_ok=True)
+                if parent not in self._made:
+                    self._fs.makedirs(parent, exist_ok=True)
+                    self._made.add(parent)
             if self._direct:
                 self._fs.put_file(str(self.local / rel), dest)
             else:
