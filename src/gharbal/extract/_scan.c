@@ -165,14 +165,11 @@ static Py_ssize_t common(const uint64_t *a, Py_ssize_t na, const uint64_t *b, Py
     return c;
 }
 
-typedef struct {
-    Py_buffer b[14];
-} Bufs;
-
-static void release_all(Bufs *bs) {
-    for (int k = 0; k < 14; k++) {
-        if (bs->b[k].obj != NULL) {
-            PyBuffer_Release(&bs->b[k]);
+/* Releases the buffers of b[0:count] that were taken (a failed parse leaves the rest empty). */
+static void release_n(Py_buffer *b, int count) {
+    for (int k = 0; k < count; k++) {
+        if (b[k].obj != NULL) {
+            PyBuffer_Release(&b[k]);
         }
     }
 }
@@ -216,9 +213,8 @@ static int overlapping(Py_buffer *const *bs, int count) {
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text_obj, *folded_obj;
     Py_ssize_t n, han, japanese;
-    Bufs bs;
-    memset(&bs, 0, sizeof bs);
-    Py_buffer *b = bs.b;
+    Py_buffer b[14];
+    memset(b, 0, sizeof b);
     if (!PyArg_ParseTuple(args, "UUnnny*y*y*w*w*w*w*w*w*w*w*w*w*w*", &text_obj, &folded_obj, &n,
                           &han, &japanese, &b[0], &b[1], &b[2], &b[3], &b[4], &b[13], &b[5],
                           &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &b[12])) {
@@ -553,7 +549,7 @@ done:
     PyMem_Free(uniq);
     PyMem_Free(ustart);
     PyMem_Free(ucount);
-    release_all(&bs);
+    release_n(b, 14);
     return result;
 }
 
@@ -627,14 +623,6 @@ static inline int64_t find(const Table *t, uint64_t h) {
         at = (at + 1) & t->mask;
     }
     return -1;
-}
-
-static void release_n(Py_buffer *b, int count) {
-    for (int k = 0; k < count; k++) {
-        if (b[k].obj != NULL) {
-            PyBuffer_Release(&b[k]);
-        }
-    }
 }
 
 /* lookup(keys, slots, hashes, out): out[k] = the entry number of hashes[k], or -1. */
@@ -921,11 +909,7 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
 done:
     PyMem_Free(good);
     PyMem_Free(next);
-    for (int k = 0; k < 13; k++) {
-        if (b[k].obj != NULL) {
-            PyBuffer_Release(&b[k]);
-        }
-    }
+    release_n(b, 13);
     return result;
 }
 
@@ -970,11 +954,7 @@ static PyObject *lines_with(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    for (int k = 0; k < 6; k++) {
-        if (b[k].obj != NULL) {
-            PyBuffer_Release(&b[k]);
-        }
-    }
+    release_n(b, 6);
     return result;
 }
 

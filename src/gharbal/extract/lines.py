@@ -122,8 +122,7 @@ def _column_groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], npt.NDArray
 
 
 # The line's own features that reasons quote, taken out of the matrix once per page.
-_QUOTED = [_COLUMN[name] for name in ("letter_ratio", "stopword_ratio", "log_chars", "log_words")]
-_QUOTED.append(_COLUMN["terminal"])
+_QUOTED = [_COLUMN[name] for name in ("letter_ratio", "stopword_ratio", "terminal")]
 _REASONS = {
     "site": "extract.chrome.site_repeated",
     "page_repeat": "extract.chrome.page_repeated",
@@ -181,7 +180,7 @@ def _details(
         texts, counts = feats.line_texts, feats.word_counts
         for i, q in zip(rows, quoted, strict=True):
             chars, words = len(texts[i]), counts[i]
-            if q[4] > 0:
+            if q[2] > 0:
                 out.append(("extract.short", f"{chars} chars, {words} words"))
             else:
                 out.append(
