@@ -51,7 +51,7 @@ from gharbal.extract.model import (
     STAGE2_NAMES,
     LineModel,
     export_lightgbm,
-    stage2_features,
+    with_stage2,
 )
 
 FULL_GOLD = {
@@ -318,11 +318,7 @@ def fit(pages: list[Page], args: argparse.Namespace) -> LineModel:
         b = train_booster(xi, yi, wi, names)
         for i in te:
             oof[i] = b.predict(mats[i], raw_score=True)
-    mats2 = [
-        np.concatenate([m, stage2_features(s)], axis=1)
-        for m, s in zip(mats, oof, strict=True)
-        if s is not None
-    ]
+    mats2 = [with_stage2(m, s) for m, s in zip(mats, oof, strict=True) if s is not None]
     x2, y2, w2 = _stack(pages, mats2)
     stage2 = train_booster(x2, y2, w2, names + list(STAGE2_NAMES))
     return LineModel.from_dict(
