@@ -11,9 +11,9 @@
  * x[feature] > threshold. Every sum is made in the order the numpy code makes it, so both give the
  * same bits:
  *   - a row's raw score adds the trees' leaf values in tree order (numpy: cumsum along the trees);
- *   - a contribution adds, level by level, the change of mean value along each tree's path, first
- *     summed over the trees in order for that level (numpy: one bincount per level), then added to
- *     the running total (numpy: out += level).
+ *   - a row's contributions add, in tree order, those of the leaves it reaches: each leaf's change
+ *     of mean value along its path per group of features, made once per model in numpy
+ *     (_Heap.leaf_contributions; numpy: cumsum along the trees).
  * Arguments are C-contiguous buffers (numpy arrays); sizes are checked here.
  */
 #define PY_SSIZE_T_CLEAN
@@ -25,9 +25,9 @@
 typedef struct {
     Py_buffer feature;   /* int64 [trees * inner] */
     Py_buffer threshold; /* float32 [trees * inner] */
-    Py_buffer values;    /* float64 [trees * leaves] (walk) or [trees * nodes] (explain) */
+    Py_buffer values;    /* float64 [trees * leaves] */
     Py_buffer x;         /* float32 [rows * width] */
-    Py_buffer out;       /* float64 [rows] (walk) or [rows * width] (explain) */
+    Py_buffer out;       /* float64 [rows] (walk) or [rows * cols] (explain) */
     Py_buffer raw;       /* float64 [rows] (explain only) */
 } Buffers;
 
@@ -62,11 +62,11 @@ typedef struct {
     Py_ssize_t inner, leaves, slots, trees, rows;
 } Shape;
 
-/* The forest's and the rows' sizes, from the buffers, checked against each other: `per_tree` is
- * how many values a tree has (its leaves, or all its nodes); the row count is read off `rows_of`
- * (one double a row). Returns 0 with a ValueError set if anything disagrees. */
-static int shape_of(const Buffers *b, int depth, Py_ssize_t width, int all_nodes,
-                    const Py_buffer *rows_of, Shape *s) {
+/* The forest's and the rows' sizes, from the buffers, checked against each other (one leaf value a
+ * leaf); the row count is read off `rows_of` (one double a row). Returns 0 with a ValueError set if
+ * anything disagrees. */
+static int shape_of(const Buffers *b, int depth, Py_ssize_t width, const Py_buffer *rows_of,
+                    Shape *s) {
     if (depth < 0 || depth > 30 || width <= 0) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: bad depth or width");
         return 0;
@@ -74,7 +74,7 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, int all_nodes
     s->inner = ((Py_ssize_t)1 << depth) - 1;
     s->leaves = (Py_ssize_t)1 << depth;
     s->slots = s->inner > 0 ? s->inner : 1;
-    const Py_ssize_t per_tree = all_nodes ? s->inner + s->leaves : s->leaves;
+    const Py_ssize_t per_tree = s->leaves;
     s->trees = b->values.len / (Py_ssize_t)(per_tree * sizeof(double));
     s->rows = rows_of->len / (Py_ssize_t)sizeof(double);
     if (s->rows > 0 && width > b->x.len / (Py_ssize_t)sizeof(float) / s->rows) {
@@ -86,6 +86,58 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, int all_nodes
                  "thresholds") &&
            check(b->x.len == s->rows * width * (Py_ssize_t)sizeof(float), "rows") &&
            features_in_range(b->feature.buf, s->trees * s->slots, width);
+}
+
+enum { WALK_ROWS = 16, WALK_BLOCK = 64 };
+
+/* The walk of walk() and explain(): out[r] = the sum of the trees' leaf values for row r, and with
+ * contrib (not NULL), contrib_out[r * cols + g] = the sum of the trees' leaf contributions
+ * contrib[(t * leaves + leaf) * cols + g]. Rows go in blocks small enough to stay in the
+ * first-level cache while every tree walks them; in a block, WALK_ROWS rows at a time: independent
+ * walks the processor overlaps (a short last group repeats its first row in the empty places,
+ * whose results are not stored). Each row adds its trees in tree order; the first tree's value is
+ * stored, the others added (as numpy's cumsum: a sum of -0.0 values stays -0.0). */
+static void walk_rows(const int64_t *feature, const float *threshold, const double *leaf, int depth,
+                      Py_ssize_t inner, Py_ssize_t leaves, Py_ssize_t slots, Py_ssize_t trees,
+                      const float *x, Py_ssize_t width, Py_ssize_t rows, double *out,
+                      const double *contrib, Py_ssize_t cols, double *contrib_out) {
+    for (Py_ssize_t r0 = 0; r0 < rows; r0 += WALK_BLOCK) {
+        const Py_ssize_t r1 = r0 + WALK_BLOCK < rows ? r0 + WALK_BLOCK : rows;
+        for (Py_ssize_t t = 0; t < trees; t++) {
+            const int64_t *tf = feature + t * slots;
+            const float *tt = threshold + t * slots;
+            const double *tl = leaf + t * leaves;
+            for (Py_ssize_t r = r0; r < r1; r += WALK_ROWS) {
+                const Py_ssize_t k = r1 - r < WALK_ROWS ? r1 - r : WALK_ROWS;
+                const float *xj[WALK_ROWS];
+                Py_ssize_t p[WALK_ROWS];
+                for (int j = 0; j < WALK_ROWS; j++) {
+                    xj[j] = x + (r + (j < k ? j : 0)) * width;
+                    p[j] = 0;
+                }
+                for (int d = 0; d < depth; d++) {
+                    for (int j = 0; j < WALK_ROWS; j++) {
+                        p[j] = 2 * p[j] + 1 + (xj[j][tf[p[j]]] > tt[p[j]]);
+                    }
+                }
+                for (Py_ssize_t j = 0; j < k; j++) {
+                    const Py_ssize_t at = p[j] - inner;
+                    out[r + j] = t == 0 ? tl[at] : out[r + j] + tl[at];
+                    if (contrib != NULL) {
+                        const double *c = contrib + (t * leaves + at) * cols;
+                        double *o = contrib_out + (r + j) * cols;
+                        if (t == 0) {
+                            memcpy(o, c, (size_t)cols * sizeof(double));
+                        } else {
+                            for (Py_ssize_t g = 0; g < cols; g++) {
+                                o[g] += c[g];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /* walk(feature, threshold, leaf_value, depth, x, width, out): out[r] = raw score of row r. */
@@ -101,7 +153,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     }
     PyObject *result = NULL;
     Shape s;
-    if (!shape_of(&b, depth, width, 0, &b.out, &s)) {
+    if (!shape_of(&b, depth, width, &b.out, &s)) {
         goto done;
     }
     const Py_ssize_t inner = s.inner, leaves = s.leaves, slots = s.slots;
@@ -115,41 +167,8 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         out[r] = 0.0;
     }
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t t = 0; t < trees; t++) {
-        /* The first tree's value is stored, the others added (as numpy's cumsum: a sum of -0.0
-         * leaves stays -0.0). */
-        const int64_t *tf = feature + t * slots;
-        const float *tt = threshold + t * slots;
-        const double *tl = leaf + t * leaves;
-        Py_ssize_t r = 0;
-        /* Four rows at a time: four independent walks the processor can overlap (each row
-         * still adds its trees in tree order). */
-        for (; r + 4 <= rows; r += 4) {
-            const float *x0 = x + r * width, *x1 = x0 + width, *x2 = x1 + width, *x3 = x2 + width;
-            Py_ssize_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-            for (int d = 0; d < depth; d++) {
-                p0 = 2 * p0 + 1 + (x0[tf[p0]] > tt[p0]);
-                p1 = 2 * p1 + 1 + (x1[tf[p1]] > tt[p1]);
-                p2 = 2 * p2 + 1 + (x2[tf[p2]] > tt[p2]);
-                p3 = 2 * p3 + 1 + (x3[tf[p3]] > tt[p3]);
-            }
-            if (t == 0) {
-                out[r] = tl[p0 - inner], out[r + 1] = tl[p1 - inner];
-                out[r + 2] = tl[p2 - inner], out[r + 3] = tl[p3 - inner];
-            } else {
-                out[r] += tl[p0 - inner], out[r + 1] += tl[p1 - inner];
-                out[r + 2] += tl[p2 - inner], out[r + 3] += tl[p3 - inner];
-            }
-        }
-        for (; r < rows; r++) {
-            const float *row = x + r * width;
-            Py_ssize_t pos = 0;
-            for (int d = 0; d < depth; d++) {
-                pos = 2 * pos + 1 + (row[tf[pos]] > tt[pos]);
-            }
-            out[r] = t == 0 ? tl[pos - inner] : out[r] + tl[pos - inner];
-        }
-    }
+    walk_rows(feature, threshold, leaf, depth, inner, leaves, slots, trees, x, width, rows, out,
+              NULL, 0, NULL);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -157,133 +176,51 @@ done:
     return result;
 }
 
-/* explain(feature, threshold, node_value, depth, x, width, raw, contrib, group_of, cols): raw[r] as
- * walk (from the bottom level of node_value), contrib[r * cols + g] the path contributions of the
- * features f with group_of[f] == g (group_of: the identity and cols = width for one column a
- * feature). */
+/* explain(feature, threshold, leaf_value, depth, x, width, raw, contrib, leaf_contrib, cols): raw
+ * as walk; contrib[r * cols + g] = the sum over the trees, in tree order, of the contribution to
+ * group g of the leaf row r reaches: leaf_contrib[(t * leaves + leaf) * cols + g] (made once per
+ * model by model._Heap.leaf_contributions). */
 static PyObject *explain(PyObject *self, PyObject *args) {
     Buffers b;
     memset(&b, 0, sizeof b);
     int depth;
-    Py_ssize_t width;
-    Py_buffer group_buf;
-    Py_ssize_t cols;
-    memset(&group_buf, 0, sizeof group_buf);
+    Py_ssize_t width, cols;
+    Py_buffer table;
+    memset(&table, 0, sizeof table);
     if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*w*y*n", &b.feature, &b.threshold, &b.values, &depth,
-                          &b.x, &width, &b.raw, &b.out, &group_buf, &cols)) {
+                          &b.x, &width, &b.raw, &b.out, &table, &cols)) {
         release(&b);
-        if (group_buf.obj != NULL) {
-            PyBuffer_Release(&group_buf);
+        if (table.obj != NULL) {
+            PyBuffer_Release(&table);
         }
         return NULL;
     }
     PyObject *result = NULL;
-    double *level = NULL;
     Shape s;
-    const int64_t *group_of = group_buf.buf;
-    if (!shape_of(&b, depth, width, 1, &b.raw, &s) || cols <= 0 || cols > width ||
-        !check(group_buf.len == width * (Py_ssize_t)sizeof(int64_t), "groups") ||
+    if (!shape_of(&b, depth, width, &b.raw, &s) || !check(cols > 0, "contribution columns") ||
+        !check(s.trees == 0 || cols <= table.len / (Py_ssize_t)sizeof(double) / s.trees / s.leaves,
+               "contribution table") ||
+        !check(table.len == s.trees * s.leaves * cols * (Py_ssize_t)sizeof(double),
+               "contribution table") ||
+        !check(s.rows == 0 || cols <= b.out.len / (Py_ssize_t)sizeof(double) / s.rows,
+               "contributions") ||
         !check(b.out.len == s.rows * cols * (Py_ssize_t)sizeof(double), "contributions")) {
         goto done;
     }
-    for (Py_ssize_t f = 0; f < width; f++) {
-        if (group_of[f] < 0 || group_of[f] >= cols) {
-            PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: group out of range");
-            goto done;
-        }
-    }
-    const Py_ssize_t nodes = s.inner + s.leaves, slots = s.slots;
-    const Py_ssize_t trees = s.trees, rows = s.rows;
-    const int64_t *feature = b.feature.buf;
-    const float *threshold = b.threshold.buf;
-    const double *value = b.values.buf;
-    const float *x = b.x.buf;
-    double *raw = b.raw.buf, *out = b.out.buf;
-    /* Rows in blocks of four (independent walks the processor can overlap). Each row keeps one
-     * accumulator per level and feature, filled tree by tree in tree order; the levels are then
-     * added in order: the same sums, in the same order, as the numpy path. */
-    enum { BLOCK = 4 };
-    if (rows == 0 || trees == 0) { /* nothing to walk (raw stays as it is, contributions 0) */
-        for (Py_ssize_t r = 0; r < rows; r++) {
-            raw[r] = 0.0;
-            memset(out + r * cols, 0, (size_t)cols * sizeof(double));
-        }
+    if (s.trees == 0) { /* nothing to walk: raw 0, contributions 0 */
+        memset(b.raw.buf, 0, (size_t)b.raw.len);
+        memset(b.out.buf, 0, (size_t)b.out.len);
         result = Py_NewRef(Py_None);
         goto done;
     }
-    const Py_ssize_t per_row = (Py_ssize_t)depth * cols;
-    level = PyMem_Malloc((size_t)(BLOCK * per_row) * sizeof(double) + 1);
-    if (level == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r0 = 0; r0 < rows; r0 += BLOCK) {
-        const Py_ssize_t k = rows - r0 < BLOCK ? rows - r0 : BLOCK;
-        memset(level, 0, (size_t)(k * per_row) * sizeof(double));
-        double sum[BLOCK] = {0.0, 0.0, 0.0, 0.0};
-        const float *xr[BLOCK];
-        for (Py_ssize_t j = 0; j < BLOCK; j++) {
-            xr[j] = x + (r0 + (j < k ? j : 0)) * width;
-        }
-        for (Py_ssize_t t = 0; t < trees; t++) {
-            const int64_t *tf = feature + t * slots;
-            const float *tt = threshold + t * slots;
-            const double *tv = value + t * nodes;
-            if (k == BLOCK) {
-                Py_ssize_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-                double *l0 = level, *l1 = level + per_row, *l2 = l1 + per_row, *l3 = l2 + per_row;
-                for (int d = 0; d < depth; d++) {
-                    const int64_t f0 = tf[p0], f1 = tf[p1], f2 = tf[p2], f3 = tf[p3];
-                    const Py_ssize_t n0 = 2 * p0 + 1 + (xr[0][f0] > tt[p0]);
-                    const Py_ssize_t n1 = 2 * p1 + 1 + (xr[1][f1] > tt[p1]);
-                    const Py_ssize_t n2 = 2 * p2 + 1 + (xr[2][f2] > tt[p2]);
-                    const Py_ssize_t n3 = 2 * p3 + 1 + (xr[3][f3] > tt[p3]);
-                    l0[d * cols + group_of[f0]] += tv[n0] - tv[p0];
-                    l1[d * cols + group_of[f1]] += tv[n1] - tv[p1];
-                    l2[d * cols + group_of[f2]] += tv[n2] - tv[p2];
-                    l3[d * cols + group_of[f3]] += tv[n3] - tv[p3];
-                    p0 = n0, p1 = n1, p2 = n2, p3 = n3;
-                }
-                if (t == 0) {
-                    sum[0] = tv[p0], sum[1] = tv[p1], sum[2] = tv[p2], sum[3] = tv[p3];
-                } else {
-                    sum[0] += tv[p0], sum[1] += tv[p1], sum[2] += tv[p2], sum[3] += tv[p3];
-                }
-                continue;
-            }
-            for (Py_ssize_t j = 0; j < k; j++) {
-                Py_ssize_t p = 0;
-                double *lj = level + j * per_row;
-                for (int d = 0; d < depth; d++) {
-                    const int64_t f = tf[p];
-                    const Py_ssize_t next = 2 * p + 1 + (xr[j][f] > tt[p]);
-                    lj[d * cols + group_of[f]] += tv[next] - tv[p];
-                    p = next;
-                }
-                sum[j] = t == 0 ? tv[p] : sum[j] + tv[p];
-            }
-        }
-        for (Py_ssize_t j = 0; j < k; j++) {
-            raw[r0 + j] = sum[j];
-            double *o = out + (r0 + j) * cols;
-            const double *lv = level + j * per_row;
-            for (Py_ssize_t f = 0; f < cols; f++) {
-                o[f] = 0.0;
-            }
-            for (int d = 0; d < depth; d++) {
-                for (Py_ssize_t f = 0; f < cols; f++) {
-                    o[f] += lv[d * cols + f];
-                }
-            }
-        }
-    }
+    walk_rows(b.feature.buf, b.threshold.buf, b.values.buf, depth, s.inner, s.leaves, s.slots,
+              s.trees, b.x.buf, width, s.rows, b.raw.buf, table.buf, cols, b.out.buf);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyMem_Free(level);
     release(&b);
-    PyBuffer_Release(&group_buf);
+    PyBuffer_Release(&table);
     return result;
 }
 

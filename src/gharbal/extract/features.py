@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import chain, repeat
@@ -175,6 +175,8 @@ class PageFeatures:
     # puts in another language than the page's.
     foreign_script: npt.NDArray[np.bool_]
     foreign_lang: npt.NDArray[np.bool_]
+    # Line i -> its words (as in `line_form`) that the lexicon holds, in line order.
+    lexicon_hits: Callable[[int], list[str]]
 
 
 def line_form(text: str) -> str:
@@ -258,6 +260,7 @@ class _Counts:
     forms: Sequence[list[str]]  # each line's words in matching form
     line_forms: Sequence[str]  # each line's `line_form`
     lines_with: LinesWith
+    lexicon_hits: Callable[[int], list[str]]  # see PageFeatures
 
 
 def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts:
@@ -330,6 +333,7 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
         forms=forms,
         line_forms=line_forms,
         lines_with=lines_with_words(forms),
+        lexicon_hits=lambda i: [w for w in line_forms[i].split() if w in lexicon],
     )
 
 
@@ -366,10 +370,13 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     folded_lines = folded.split("\n")
     forms = _LazyForms(folded_lines)
     lex = None
+    hits: Callable[[int], list[str]] = _no_hits
     if lexicon:
         table = _lexicon_table(lexicon)
-        values = table.values[table.find(lex_hash[:nlex])]
+        entries = table.find(lex_hash[:nlex])
+        values = table.values[entries]
         lex = _lexicon_stats(values, lex_sizes)
+        hits = _LexiconHits(table.words, entries, lex_sizes).of
     return _Counts(
         classes=classes,
         line_scripts=line_scripts,
@@ -385,7 +392,36 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         forms=forms,
         line_forms=_LazyLineForms(forms, texts, classes[:, 2] > 0),
         lines_with=_HashedLines(scan, hashes, sizes).count,
+        lexicon_hits=hits,
     )
+
+
+def _no_hits(i: int) -> list[str]:
+    return []
+
+
+class _LexiconHits:
+    """`PageFeatures.lexicon_hits` from the lexicon entry of every line-form word of the page (-1
+    where absent), as the C scanner's hashes found them."""
+
+    def __init__(
+        self, words_: list[str], entries: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
+    ) -> None:
+        self._words, self._entries, self._sizes = words_, entries, sizes
+        self._lists: tuple[list[int], list[int], list[int]] | None = None
+
+    def of(self, i: int) -> list[str]:
+        if self._lists is None:  # made once, when the first line is asked for
+            counts = self._sizes
+            self._lists = (
+                self._entries.tolist(),
+                (np.cumsum(counts) - counts).tolist(),
+                counts.tolist(),
+            )
+        entries, starts, sizes = self._lists
+        start = starts[i]
+        words_ = self._words
+        return [words_[e] for e in entries[start : start + sizes[i]] if e >= 0]
 
 
 class _HashedLines:
@@ -494,7 +530,8 @@ def _stopword_table(words_: frozenset[str]) -> _HashTable:
 
 class _LexiconTable(_HashTable):
     def __init__(self, lexicon: Mapping[str, float]) -> None:
-        super().__init__(list(lexicon))
+        self.words = list(lexicon)
+        super().__init__(self.words)
         # Entry k's value; a last entry 0.0 for absent words (index -1).
         self.values = np.fromiter(
             chain(lexicon.values(), (0.0,)), dtype=np.float64, count=len(lexicon) + 1
@@ -609,6 +646,7 @@ def measure_page(
             | ((sid == _JAPANESE) & (page_script_id == _HAN))
         ),
         foreign_lang=mismatch > 0,
+        lexicon_hits=counted.lexicon_hits,
     )
 
 

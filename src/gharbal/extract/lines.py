@@ -121,8 +121,10 @@ def _column_groups(names: tuple[str, ...]) -> tuple[tuple[str, ...], npt.NDArray
     return groups, of_column
 
 
-# The line's own features that reasons quote, taken out of the matrix once per page.
-_QUOTED = [_COLUMN[name] for name in ("letter_ratio", "stopword_ratio", "terminal")]
+# The line's own features that reasons quote.
+_LETTERS, _STOPWORDS, _TERMINAL = (
+    _COLUMN[name] for name in ("letter_ratio", "stopword_ratio", "terminal")
+)
 _REASONS = {
     "site": "extract.chrome.site_repeated",
     "page_repeat": "extract.chrome.page_repeated",
@@ -144,63 +146,59 @@ def _details(
     lexicon: dict[str, float],
     n: int,
     kept: list[int],
-    quoted: list[list[float]],
-) -> list[tuple[str, str]]:
-    """(reason, detail) of each removed line of ``rows`` (indices in the page) whose reason group
-    is ``group``; ``quoted[k]`` are row k's quoted features (`_QUOTED`)."""
+) -> tuple[str | list[str], list[str]]:
+    """(reason, detail of each line) for the removed lines ``rows`` (indices in the page) whose
+    reason group is ``group``; the reason is one string for all of them, or one per line."""
     reason = _REASONS.get(group, "extract.context")
     if group == "site":
-        return [(reason, f"x{feats.site_pages_containing[i]}") for i in rows]
+        containing = feats.site_pages_containing
+        return reason, [f"x{containing[i]}" for i in rows]
     if group == "page_repeat":
-        return [(reason, f"x{feats.repeats[i]} in the page") for i in rows]
+        return reason, [f"x{feats.repeats[i]} in the page" for i in rows]
     if group == "vocabulary":
         out = []
         for i in rows:
             chrome = sorted(
-                {w for w in feats.line_forms[i].split() if lexicon.get(w, 0.0) > 0.5},
+                {w for w in feats.lexicon_hits(i) if lexicon[w] > 0.5},
                 key=lambda w: (-lexicon[w], w),
             )
-            out.append((reason, ", ".join(chrome[:4]) or "no article words"))
-        return out
+            out.append(", ".join(chrome[:4]) or "no article words")
+        return reason, out
     if group == "links":
-        return [(reason, "link, separator or list marker")] * len(rows)
+        return reason, ["link, separator or list marker"] * len(rows)
     if group == "script":
-        page = feats.profile.script
-        return [(reason, f"{feats.line_script[i]} (page {page})") for i in rows]
+        page, scripts = feats.profile.script, feats.line_script
+        return reason, [f"{scripts[i]} (page {page})" for i in rows]
     if group == "lang":
-        page = feats.profile.lang
-        return [(reason, f"{feats.line_lang[i]} (page {page})") for i in rows]
+        page, langs = feats.profile.lang, feats.line_lang
+        return reason, [f"{langs[i]} (page {page})" for i in rows]
     if group == "non_text":
-        return [(reason, f"letters {q[0]:.0%} of characters") for q in quoted]
+        letters = feats.matrix[rows, _LETTERS].tolist()
+        return reason, [f"letters {q:.0%} of characters" for q in letters]
     if group == "stopwords":
         lang = feats.profile.lang or "no list"
-        return [(reason, f"stopwords {q[1]:.2f} ({lang})") for q in quoted]
+        ratios = feats.matrix[rows, _STOPWORDS].tolist()
+        return reason, [f"stopwords {q:.2f} ({lang})" for q in ratios]
     if group == "short":
-        out = []
         texts, counts = feats.line_texts, feats.word_counts
-        for i, q in zip(rows, quoted, strict=True):
-            chars, words = len(texts[i]), counts[i]
-            if q[2] > 0:
-                out.append(("extract.short", f"{chars} chars, {words} words"))
-            else:
-                out.append(
-                    (
-                        "extract.short.no_punct",
-                        f"{chars} chars, {words} words, no final punctuation",
-                    )
-                )
-        return out
+        ends = (feats.matrix[rows, _TERMINAL] > 0).tolist()
+        return (
+            ["extract.short" if end else "extract.short.no_punct" for end in ends],
+            [
+                f"{len(texts[i])} chars, {counts[i]} words"
+                if end
+                else f"{len(texts[i])} chars, {counts[i]} words, no final punctuation"
+                for i, end in zip(rows, ends, strict=True)
+            ],
+        )
     if group == "position":
         first, last = (kept[0], kept[-1]) if kept else (n, n)
-        return [
-            (
-                reason,
-                f"{'before' if not kept or i < first else 'after' if i > last else 'inside'}"
-                f" the main block ({i + 1}/{n})",
-            )
+        return reason, [
+            f"{'before' if not kept or i < first else 'after' if i > last else 'inside'}"
+            f" the main block ({i + 1}/{n})"
             for i in rows
         ]
-    return [(reason, "the lines around it are boilerplate")] * len(rows)
+    return reason, ["the lines around it are boilerplate"] * len(rows)
 
 
 def clean_lines(
@@ -274,30 +272,31 @@ def _explain(
         per_group[stage1_kept, groups.index("context")] = -np.inf
     worst = per_group.argmin(axis=1)
     # A removed line in another script or language is always named so: a fact to check.
-    rows = removed.tolist()
     if "script" in groups:
         worst[feats.foreign_script[removed]] = groups.index("script")
     if "lang" in groups:
         worst[feats.foreign_lang[removed]] = groups.index("lang")
-    quoted = feats.matrix[:, _QUOTED][removed].tolist()
     n = len(lines)
-    by_group: dict[int, list[int]] = {}
-    for k, g in enumerate(worst.tolist()):
-        by_group.setdefault(g, []).append(k)
     context = groups.index("context") if "context" in groups else -1
-    for g, at in by_group.items():
-        where = [rows[k] for k in at]
-        details = _details(groups[g], where, feats, model.lexicon, n, kept, [quoted[k] for k in at])
+    remove = Verdict.REMOVE
+    for g in np.unique(worst).tolist():
+        at = np.flatnonzero(worst == g)
+        where = removed[at].tolist()
+        reason, details = _details(groups[g], where, feats, model.lexicon, n, kept)
         if g == context:
             # Removed by stage 2 although its own features (stage 1) said keep.
-            for j, k in enumerate(at):
+            for j, k in enumerate(at.tolist()):
                 if stage1_kept[k]:
                     own_p = 1.0 / (1.0 + math.exp(-float(own_scores[k])))
                     details[j] = (
-                        "extract.context",
                         f"own features say keep (p {own_p:.2f}); the lines around it say "
-                        "boilerplate",
+                        "boilerplate"
                     )
-        for i, (reason, detail) in zip(where, details, strict=True):
-            line = lines[i]
-            line.verdict, line.reason, line.detail = Verdict.REMOVE, reason, detail
+        if isinstance(reason, str):
+            for i, detail in zip(where, details, strict=True):
+                line = lines[i]
+                line.verdict, line.reason, line.detail = remove, reason, detail
+        else:
+            for i, why, detail in zip(where, reason, details, strict=True):
+                line = lines[i]
+                line.verdict, line.reason, line.detail = remove, why, detail

@@ -155,7 +155,7 @@ class Forest:
                 heap.feature, heap.threshold, heap.leaf_value, heap.depth, xc, xc.shape[1], out
             )
             return out
-        leaves, _ = heap.walk(x, record=False)
+        leaves = heap.walk(x)
         return _sum_in_order(heap.leaf_value[leaves])
 
     def contributions(self, x: npt.NDArray[np.float32]) -> Floats:
@@ -171,31 +171,39 @@ class Forest:
         group_of: npt.NDArray[np.int64] | None = None,
         groups: int | None = None,
     ) -> tuple[Floats, Floats]:
-        """(raw scores, contributions) in one walk down the trees. With ``group_of`` (the group of
-        each column, ``groups`` of them) the contributions are summed per group as they are made:
-        shape (rows, groups) instead of (rows, features)."""
+        """(raw scores, contributions) in one walk down the trees: each row adds, tree by tree, the
+        contributions of the leaf it reaches (`_Heap.leaf_contributions`). With ``group_of`` (the
+        group of each column, ``groups`` of them) the contributions are summed per group: shape
+        (rows, groups) instead of (rows, features)."""
         heap = self._compiled()
         n, width = x.shape
         if group_of is None:
             group_of, groups = np.arange(width, dtype=np.int64), width
         cols = int(groups if groups is not None else width)
-        out = np.zeros(n * cols, dtype=np.float64)
-        if n == 0 or heap.depth == 0:
-            return self.raw_score(x, native), out.reshape(n, cols)
-        if native and _native is not None and heap.trees:
+        group_of = np.ascontiguousarray(group_of, dtype=np.int64)
+        if group_of.shape != (width,) or (
+            width and not 0 <= group_of.min() <= group_of.max() < cols
+        ):
+            raise ValueError(f"group_of must give each of the {width} columns a group below {cols}")
+        if n == 0 or heap.depth == 0 or not heap.trees:
+            return self.raw_score(x, native), np.zeros((n, cols), dtype=np.float64)
+        table = heap.leaf_contributions(group_of, cols)
+        if native and _native is not None:
             xc = np.ascontiguousarray(x, dtype=np.float32)
             raw = np.empty(n, dtype=np.float64)
+            out = np.empty(n * cols, dtype=np.float64)
             _native.explain(
-                heap.feature, heap.threshold, heap.node_value, heap.depth, xc, width, raw, out,
-                np.ascontiguousarray(group_of, dtype=np.int64), cols,
+                heap.feature, heap.threshold, heap.leaf_value, heap.depth, xc, width, raw, out,
+                table, cols,
             )  # fmt: skip
             return raw, out.reshape(n, cols)
-        leaves, steps = heap.walk(x, record=True)
-        rows = np.arange(n)[:, None] * cols
-        for feat, before, after in steps:
-            delta = heap.node_value[after] - heap.node_value[before]
-            out += np.bincount((rows + group_of[feat]).ravel(), delta.ravel(), minlength=n * cols)
-        return _sum_in_order(heap.leaf_value[leaves]), out.reshape(n, cols)
+        leaves = heap.walk(x)
+        contrib = np.empty((n, cols), dtype=np.float64)
+        # A few hundred rows at a time: (rows, trees, cols) values are added along the trees.
+        for start in range(0, n, 256):
+            part = table.reshape(-1, cols)[leaves[start : start + 256]]
+            contrib[start : start + 256] = np.cumsum(part, axis=1)[:, -1]
+        return _sum_in_order(heap.leaf_value[leaves]), contrib
 
 
 def _sum_in_order(values: Floats) -> Floats:
@@ -218,6 +226,8 @@ class _Heap:
     threshold: npt.NDArray[np.float32]  # (trees * inner,) rounded down to float32
     node_value: Floats  # (trees * nodes,) mean value of every heap node
     leaf_value: Floats  # (trees * leaves,) indexable by the global leaf index
+    # leaf_contributions, made once per grouping of the features (key: the grouping's bytes).
+    _tables: dict[bytes, Floats] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, forest: Forest) -> _Heap:
@@ -260,30 +270,48 @@ class _Heap:
     def trees(self) -> int:
         return self.leaf_value.size >> self.depth
 
-    def walk(
-        self, x: npt.NDArray[np.float32], record: bool
-    ) -> tuple[npt.NDArray[np.int64], list[tuple[npt.NDArray[np.int64], ...]]]:
-        """Global leaf index reached by every (row, tree); with ``record``, the (feature, node
-        before, node after) of every level, as global node indices."""
+    def leaf_contributions(self, group_of: npt.NDArray[np.int64], cols: int) -> Floats:
+        """(trees * leaves * cols,) what reaching each leaf contributes to each group: along the
+        path from the root, the change of the node's mean value credited to the group of the
+        feature split on (Saabas), added in path order. Read-only, made once per grouping."""
+        key = group_of.tobytes() + cols.to_bytes(8, "little")
+        table = self._tables.get(key)
+        if table is None:
+            depth, trees = self.depth, self.trees
+            inner, leaves = (1 << depth) - 1, 1 << depth
+            values = self.node_value.reshape(trees, inner + leaves)
+            features = self.feature.reshape(trees, max(inner, 1))
+            out = np.zeros((trees, leaves, cols), dtype=np.float64)
+            tree = np.arange(trees)[:, None]
+            leaf = np.arange(leaves)[None, :]
+            pos = np.zeros((trees, leaves), dtype=np.int64)
+            for d in range(depth):
+                nxt = 2 * pos + 1 + ((leaf >> (depth - 1 - d)) & 1)
+                group = group_of[features[tree, pos]]
+                out[tree, leaf, group] += values[tree, nxt] - values[tree, pos]
+                pos = nxt
+            table = out.ravel()
+            table.setflags(write=False)
+            self._tables[key] = table
+        return table
+
+    def walk(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+        """Global leaf index reached by every (row, tree)."""
         n, width = x.shape
         inner, leaves = (1 << self.depth) - 1, 1 << self.depth
         trees = self.leaf_value.size // leaves
         xflat = np.ascontiguousarray(x, dtype=np.float32).ravel()
         row_base = (np.arange(n, dtype=np.int64) * width)[:, None]
         inner_base = (np.arange(trees, dtype=np.int64) * inner)[None, :]
-        node_base = (np.arange(trees, dtype=np.int64) * (inner + leaves))[None, :]
         pos = np.zeros((n, trees), dtype=np.int64)
-        steps: list[tuple[npt.NDArray[np.int64], ...]] = []
         for _ in range(self.depth):
             at = inner_base + pos
-            feat = self.feature[at]
-            right = xflat[row_base + feat] > self.threshold[at]
-            nxt = 2 * pos + 1 + right
-            if record:
-                steps.append((feat, node_base + pos, node_base + nxt))
-            pos = nxt
-        leaf = (np.arange(trees, dtype=np.int64) * leaves)[None, :] + (pos - inner)
-        return leaf, steps
+            right = xflat[row_base + self.feature[at]] > self.threshold[at]
+            pos = 2 * pos + 1 + right
+        leaf: npt.NDArray[np.int64] = (np.arange(trees, dtype=np.int64) * leaves)[None, :] + (
+            pos - inner
+        )
+        return leaf
 
 
 @dataclass(frozen=True, slots=True)

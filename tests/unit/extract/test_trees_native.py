@@ -112,6 +112,18 @@ def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
             _trees.walk(bad, heap.threshold, heap.leaf_value, heap.depth, x, 4, out)
     with pytest.raises(ValueError, match="wrong size"):
         _trees.walk(heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out[:1])
+    groups = np.zeros(4, dtype=np.int64)
+    table = heap.leaf_contributions(groups, 2)
+    contrib = np.empty(4)
+    for bad_table, bad_out, cols in ((table[:-1], contrib, 2), (table, contrib[:-1], 2),
+                                     (table, contrib, 3), (table, contrib, 0)):  # fmt: skip
+        with pytest.raises(ValueError, match=r"wrong size"):
+            _trees.explain(
+                heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out, bad_out,
+                bad_table, cols,
+            )  # fmt: skip
+    with pytest.raises(ValueError, match="group"):
+        forest.explain(x, group_of=np.array([0, 1, 2, 2]), groups=2)
 
 
 @pytest.mark.parametrize("rows", [0, 1, 2, 5, 40])
