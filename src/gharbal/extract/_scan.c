@@ -19,7 +19,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
@@ -76,6 +75,25 @@ static inline int is_regex_space(const Tables *tb, Py_UCS4 c) {
     return (c < 0xD800 || c > 0xDFFF) && (cbits(tb, c) & C_SPACE);
 }
 
+/* SPREAD[b]: byte k is bit k of b (eight counters in one word). */
+static uint64_t SPREAD[256];
+/* The characters a URL-like match can start with (see url_at). */
+static unsigned char URL_FIRST[128];
+
+static void init_tables(void) {
+    for (unsigned b = 0; b < 256; b++) {
+        uint64_t v = 0;
+        for (int k = 0; k < 8; k++) {
+            v |= (uint64_t)((b >> k) & 1) << (8 * k);
+        }
+        SPREAD[b] = v;
+    }
+    const char *first = "hHwW@.";
+    for (const char *c = first; *c; c++) {
+        URL_FIRST[(unsigned char)*c] = 1;
+    }
+}
+
 static inline Py_UCS4 lower_ascii(Py_UCS4 c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 /* (?i:https?://|www\.) at i, as regex matches it case-insensitively (the long s matches s). */
@@ -129,40 +147,76 @@ static int url_at(const Tables *tb, const Text *t, Py_ssize_t i, Py_ssize_t end)
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+/* A set of 64-bit word hashes (open addressing, linear probing; 0 marks an empty slot, so the
+ * hash 0 is kept apart). Counting a line's distinct words and those it shares with its neighbour
+ * through it takes a step a word; sorting took a branchy comparison per step of n log n. */
+typedef struct {
+    uint64_t *keys;
+    uint64_t mask;
+    Py_ssize_t capacity; /* slots allocated */
+    int zero;            /* 0 is in the set */
+} HashSet;
+
+/* Empties s with room for count values (slots: a power of two at least twice count); 0 when out
+ * of memory. */
+static int hs_reset(HashSet *s, Py_ssize_t count) {
+    Py_ssize_t slots = 16;
+    while (slots < 2 * count) {
+        slots <<= 1;
+    }
+    if (slots > s->capacity) {
+        uint64_t *keys = PyMem_Realloc(s->keys, (size_t)slots * sizeof(uint64_t));
+        if (keys == NULL) {
+            return 0;
+        }
+        s->keys = keys;
+        s->capacity = slots;
+    }
+    memset(s->keys, 0, (size_t)slots * sizeof(uint64_t));
+    s->mask = (uint64_t)slots - 1;
+    s->zero = 0;
+    return 1;
 }
 
-/* Sorts a[0:n] (insertion sort for the short lines most pages are made of). */
-static void sort_u64(uint64_t *a, Py_ssize_t n) {
-    if (n > 24) {
-        qsort(a, (size_t)n, sizeof(uint64_t), cmp_u64);
-        return;
+/* Adds h; 1 if it was not in the set yet. */
+static inline int hs_add(HashSet *s, uint64_t h) {
+    if (h == 0) {
+        const int added = !s->zero;
+        s->zero = 1;
+        return added;
     }
-    for (Py_ssize_t i = 1; i < n; i++) {
-        const uint64_t v = a[i];
-        Py_ssize_t j = i;
-        for (; j > 0 && a[j - 1] > v; j--) {
-            a[j] = a[j - 1];
+    uint64_t at = (h ^ (h >> 32)) & s->mask;
+    while (s->keys[at] != 0) {
+        if (s->keys[at] == h) {
+            return 0;
         }
-        a[j] = v;
+        at = (at + 1) & s->mask;
     }
+    s->keys[at] = h;
+    return 1;
 }
 
-/* How many of the sorted distinct values a[0:na] are in the sorted distinct b[0:nb]. */
-static Py_ssize_t common(const uint64_t *a, Py_ssize_t na, const uint64_t *b, Py_ssize_t nb) {
-    Py_ssize_t i = 0, j = 0, c = 0;
-    while (i < na && j < nb) {
-        if (a[i] < b[j]) {
-            i++;
-        } else if (a[i] > b[j]) {
-            j++;
-        } else {
-            c++, i++, j++;
-        }
+/* The slot of h, which is in the set and not 0. */
+static inline Py_ssize_t hs_slot(const HashSet *s, uint64_t h) {
+    uint64_t at = (h ^ (h >> 32)) & s->mask;
+    while (s->keys[at] != h) {
+        at = (at + 1) & s->mask;
     }
-    return c;
+    return (Py_ssize_t)at;
+}
+
+static inline int hs_has(const HashSet *s, uint64_t h) {
+    if (h == 0) {
+        return s->zero;
+    }
+    uint64_t at = (h ^ (h >> 32)) & s->mask;
+    while (s->keys[at] != 0) {
+        if (s->keys[at] == h) {
+            return 1;
+        }
+        at = (at + 1) & s->mask;
+    }
+    return 0;
 }
 
 /* Releases the buffers of b[0:count] that were taken (a failed parse leaves the rest empty). */
@@ -222,7 +276,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     PyObject *result = NULL;
     uint64_t *uniq = NULL;
-    Py_ssize_t *line_start = NULL, *ustart = NULL, *ucount = NULL;
+    Py_ssize_t *line_start = NULL;
+    HashSet sets[2] = {{NULL, 0, 0, 0}, {NULL, 0, 0, 0}};
     Text t = {PyUnicode_KIND(text_obj), PyUnicode_DATA(text_obj), PyUnicode_GET_LENGTH(text_obj)};
     Text f = {PyUnicode_KIND(folded_obj), PyUnicode_DATA(folded_obj),
               PyUnicode_GET_LENGTH(folded_obj)};
@@ -281,35 +336,67 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     line_start[n] = t.len + 1;
 
-    /* Pass 1, the text: character classes, scripts, line ends, URL-like lines (counted in local
-     * variables the compiler keeps in registers, stored at the end of each line). */
+    /* Pass 1, the text: character classes, scripts, line ends, URL-like lines, spaced separators
+     * (counted in scalar local variables the compiler keeps in registers, stored at the end of
+     * each line: counting in an array in memory made every character wait for ten stores).
+     * Spaced separators are found left to right without overlap over the whole text as
+     * regex.finditer does (a match starts at or after the end of the one before; a line's
+     * neighbours are the newlines around it, or nothing at the ends of the text), each counted on
+     * the line of its separator. */
+    Py_ssize_t free_from = 0; /* where the next separator match may start */
     for (Py_ssize_t li = 0; li < n; li++) {
         Py_ssize_t s = line_start[li], e = line_start[li + 1] - 1;
-        int64_t acc[NCLASS] = {0};
-        int64_t per_script[NSCRIPT + 1] = {0};
-        int prev_letter = 0, url = 0;
-        for (Py_ssize_t i = s; i < e; i++) {
-            const Py_UCS4 c = at(&t, i);
-            const uint16_t cb = cbits(&tb, c);
-            acc[0] += !(cb & C_SPACE);
-            acc[1] += (cb >> 1) & 1;
-            acc[2] += (cb >> 2) & 1;
-            acc[3] += (cb >> 3) & 1;
-            acc[4] += (cb >> 4) & 1;
-            acc[5] += (cb >> 5) & 1;
-            acc[6] += (cb >> 6) & 1;
-            acc[7] += (cb >> 7) & 1;
-            acc[8] += (cb >> 8) & 1;
-            acc[9] += (cb & C_UPPER) && !prev_letter;
-            prev_letter = (cb & C_LETTER) != 0;
-            const unsigned sid = c <= 0xFFFF ? tb.script[c] : NSCRIPT;
-            per_script[sid < NSCRIPT ? sid : NSCRIPT]++;
-            if (!url && (c == 'h' || c == 'H' || c == 'w' || c == 'W' || c == '@' || c == '.')) {
-                url = url_at(&tb, &t, i, e);
+        int64_t separators = 0, spaces = 0, bit8 = 0, upper_first = 0;
+        int64_t bits[8] = {0}; /* characters of the line with bit k of `cls` set */
+        /* Four copies of the script counts, taken in turn: consecutive characters of one script
+         * would otherwise each wait for the count the one before stored. */
+        int64_t per_script[4][NSCRIPT + 1] = {{0}};
+        unsigned prev_letter = 0;
+        int url = 0;
+        for (Py_ssize_t i0 = s; i0 < e; i0 += 255) {
+            /* Bits 0-7 of every character's class counted in the eight bytes of one word (255
+             * characters at most before they are added up: no byte overflows). */
+            uint64_t packed = 0;
+            const Py_ssize_t i1 = e - i0 > 255 ? i0 + 255 : e;
+            for (Py_ssize_t i = i0; i < i1; i++) {
+                const Py_UCS4 c = at(&t, i);
+                const unsigned cb = cbits(&tb, c);
+                packed += SPREAD[cb & 0xFF];
+                bit8 += (cb >> 8) & 1;
+                upper_first += ((cb >> 4) & 1) & (prev_letter ^ 1);
+                prev_letter = (cb >> 1) & 1;
+                const unsigned sid = c <= 0xFFFF ? tb.script[c] : NSCRIPT;
+                per_script[i & 3][sid < NSCRIPT ? sid : NSCRIPT]++;
+                if (c < 0x80 && URL_FIRST[c] && !url) {
+                    url = url_at(&tb, &t, i, e);
+                }
+                if (c < 0x80 ? (c == '-') | (c == '/') | (c == '|') : is_sep(c)) {
+                    /* The characters before and after: in the line, or the newlines around it. */
+                    const int before = i > s ? is_regex_space(&tb, at(&t, i - 1)) : li > 0;
+                    const int after = i + 1 < e ? is_regex_space(&tb, at(&t, i + 1)) : li + 1 < n;
+                    if (i - 1 >= free_from && before && after) {
+                        separators++;
+                        free_from = i + 2;
+                    }
+                }
+            }
+            for (int k = 0; k < 8; k++) {
+                bits[k] += (int64_t)((packed >> (8 * k)) & 0xFF);
             }
         }
-        memcpy(classes + li * NCLASS, acc, sizeof acc);
-        memcpy(scripts + li * NSCRIPT, per_script, NSCRIPT * sizeof(int64_t));
+        spaces = bits[0];
+        int64_t *cl = classes + li * NCLASS;
+        cl[0] = (e - s) - spaces;
+        for (int k = 1; k < 8; k++) {
+            cl[k] = bits[k];
+        }
+        cl[8] = bit8;
+        cl[9] = upper_first;
+        for (int k = 0; k < NSCRIPT; k++) {
+            scripts[li * NSCRIPT + k] =
+                per_script[0][k] + per_script[1][k] + per_script[2][k] + per_script[3][k];
+        }
+        facts[li * NFACTS + 4] = separators;
         int64_t *fa = facts + li * NFACTS;
         if (e > s) {
             Py_UCS4 last = at(&t, e - 1);
@@ -346,25 +433,6 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             }
         }
     }
-    /* Spaced separators, found left to right without overlap over the whole text as
-     * regex.finditer does (a match starts at or after the end of the one before), each counted
-     * on the line of its separator; looked for at each separator character. */
-    if (t.len >= 3) {
-        Py_ssize_t newlines = at(&t, 0) == '\n'; /* newlines before position i */
-        Py_ssize_t free_from = 0;                /* where the next match may start */
-        for (Py_ssize_t i = 1; i + 1 < t.len; i++) {
-            const Py_UCS4 c = at(&t, i);
-            if (is_sep(c) && i - 1 >= free_from && is_regex_space(&tb, at(&t, i - 1)) &&
-                is_regex_space(&tb, at(&t, i + 1))) {
-                if (newlines < n) {
-                    facts[newlines * NFACTS + 4]++;
-                }
-                free_from = i + 2;
-            }
-            newlines += c == '\n';
-        }
-    }
-
     /* Pass 2, the matching form: words, their hashes, line forms. */
     Py_ssize_t nw = 0, nlex = 0, li_folded = 0;
     {
@@ -388,38 +456,41 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 continue;
             }
             uint16_t wb = wbits(&tb, c);
-            Py_ssize_t e;
-            if (wb & W_HANKANA) {
-                e = i + 1;
-            } else if (wb & W_START) {
-                e = i + 1;
-                while (e < f.len && (wbits(&tb, at(&f, e)) & W_CONT)) {
-                    e++;
-                }
-            } else {
+            if (!(wb & (W_HANKANA | W_START))) {
                 i++;
                 continue;
             }
-            /* A line form replaces runs of \p{N} by "0" when the line has digits. */
+            /* A word: one Han or kana character, or a word start and its continuations, hashed
+             * as it is read. A line form replaces runs of \p{N} by "0" when the line has digits. */
+            const int single = (wb & W_HANKANA) != 0;
             const int digits = classes[li * NCLASS + 2] > 0;
             uint64_t h = FNV_OFFSET, hl = FNV_OFFSET, hf = form_hash[li];
             if (sizes[li] > 0) {
                 hf = fnv(hf, ' ');
             }
             int in_num = 0;
-            for (Py_ssize_t j = i; j < e; j++) {
-                Py_UCS4 d = at(&f, j);
-                h = fnv(h, d);
-                if (digits && (wbits(&tb, d) & W_NUM)) {
+            Py_ssize_t e = i;
+            for (;;) {
+                h = fnv(h, c);
+                if (digits && (wb & W_NUM)) {
                     if (!in_num) {
                         hl = fnv(hl, '0');
                         hf = fnv(hf, '0');
                     }
                     in_num = 1;
                 } else {
-                    hl = fnv(hl, d);
-                    hf = fnv(hf, d);
+                    hl = fnv(hl, c);
+                    hf = fnv(hf, c);
                     in_num = 0;
+                }
+                e++;
+                if (single || e >= f.len) {
+                    break;
+                }
+                c = at(&f, e);
+                wb = wbits(&tb, c);
+                if (!(wb & W_CONT)) {
+                    break;
                 }
             }
             word_hash[nw++] = h;
@@ -503,52 +574,47 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
     }
 
-    /* Overlap of each line's distinct words with the lines before and after. */
+    /* Overlap of each line's distinct words with the lines before and after: the words a line
+     * shares with the one before are counted once, as the share of each of the two lines. */
     uniq = PyMem_Malloc((size_t)(nw > 0 ? nw : 1) * sizeof(uint64_t));
-    ustart = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
-    ucount = PyMem_Malloc((size_t)(n + 1) * sizeof(Py_ssize_t));
-    if (uniq == NULL || ustart == NULL || ucount == NULL) {
+    if (uniq == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     {
-        Py_ssize_t pos = 0;
+        Py_ssize_t pos = 0, prev_m = 0;
         for (Py_ssize_t li = 0; li < n; li++) {
-            uint64_t *u = uniq + pos;
-            memcpy(u, word_hash + pos, (size_t)sizes[li] * sizeof(uint64_t));
-            sort_u64(u, sizes[li]);
+            HashSet *cur = &sets[li & 1];
+            const HashSet *prev = &sets[(li & 1) ^ 1];
+            if (!hs_reset(cur, sizes[li])) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            uint64_t *u = uniq + pos; /* the line's distinct words */
             Py_ssize_t m = 0;
             for (Py_ssize_t k = 0; k < sizes[li]; k++) {
-                if (m == 0 || u[m - 1] != u[k]) {
-                    u[m++] = u[k];
+                if (hs_add(cur, word_hash[pos + k])) {
+                    u[m++] = word_hash[pos + k];
                 }
             }
-            ustart[li] = pos;
-            ucount[li] = m;
+            if (li > 0 && m > 0 && prev_m > 0) {
+                Py_ssize_t shared = 0;
+                for (Py_ssize_t k = 0; k < m; k++) {
+                    shared += hs_has(prev, u[k]);
+                }
+                overlaps[2 * li] = (double)shared / (double)m;
+                overlaps[2 * (li - 1) + 1] = (double)shared / (double)prev_m;
+            }
+            prev_m = m;
             pos += sizes[li];
-        }
-        for (Py_ssize_t li = 0; li < n; li++) {
-            Py_ssize_t m = ucount[li];
-            if (m == 0) {
-                continue;
-            }
-            const uint64_t *u = uniq + ustart[li];
-            if (li > 0) {
-                overlaps[2 * li] =
-                    (double)common(u, m, uniq + ustart[li - 1], ucount[li - 1]) / (double)m;
-            }
-            if (li + 1 < n) {
-                overlaps[2 * li + 1] =
-                    (double)common(u, m, uniq + ustart[li + 1], ucount[li + 1]) / (double)m;
-            }
         }
     }
     result = Py_BuildValue("nn", nw, nlex);
 done:
     PyMem_Free(line_start);
     PyMem_Free(uniq);
-    PyMem_Free(ustart);
-    PyMem_Free(ucount);
+    PyMem_Free(sets[0].keys);
+    PyMem_Free(sets[1].keys);
     release_n(b, 14);
     return result;
 }
@@ -967,38 +1033,36 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     }
     PyObject *result = NULL;
     const Py_ssize_t n = b[0].len / 8;
-    uint64_t *sorted = NULL;
+    HashSet set = {NULL, 0, 0, 0};
+    Py_ssize_t *count = NULL; /* per slot of the set; zero_count for the hash 0 */
     if (!sized(&b[1], n, 1, 8, "out")) {
         goto done;
     }
-    sorted = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(uint64_t));
-    if (sorted == NULL) {
+    if (!hs_reset(&set, n) ||
+        (count = PyMem_Calloc((size_t)set.capacity, sizeof(Py_ssize_t))) == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     const uint64_t *h = b[0].buf;
     int64_t *o = b[1].buf;
-    memcpy(sorted, h, (size_t)n * sizeof(uint64_t));
-    sort_u64(sorted, n);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t lo = 0, hi = n; /* first >= h[i] */
-        while (lo < hi) {
-            const Py_ssize_t mid = lo + (hi - lo) / 2;
-            if (sorted[mid] < h[i]) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+    Py_ssize_t zero_count = 0;
+    for (int pass = 0; pass < 2; pass++) { /* count, then read the counts */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (h[i] == 0) {
+                zero_count += pass == 0;
+                o[i] = zero_count;
+                continue;
             }
+            hs_add(&set, h[i]);
+            const Py_ssize_t at = hs_slot(&set, h[i]);
+            count[at] += pass == 0;
+            o[i] = count[at];
         }
-        Py_ssize_t end = lo;
-        while (end < n && sorted[end] == h[i]) {
-            end++;
-        }
-        o[i] = end - lo;
     }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_Free(sorted);
+    PyMem_Free(set.keys);
+    PyMem_Free(count);
     release_n(b, 2);
     return result;
 }
@@ -1017,4 +1081,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_scan", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scan(void) {
+    init_tables();
+    return PyModule_Create(&module);
+}
