@@ -30,11 +30,14 @@ from gharbal.step import DocumentStep
 
 def join_kept(lines: list[Line]) -> str:
     """Kept lines, separated as in the original: a blank line stays a blank line."""
+    keep = Verdict.KEEP
+    return _join([ln for ln in lines if ln.verdict is keep])
+
+
+def _join(kept: list[Line]) -> str:
     parts: list[str] = []
     prev_no: int | None = None
-    for ln in lines:
-        if ln.verdict is not Verdict.KEEP:
-            continue
+    for ln in kept:
         if prev_no is not None:
             parts.append("\n\n" if ln.no - prev_no > 1 else "\n")
         parts.append(ln.text)
@@ -69,13 +72,14 @@ def extract_page(
     lines = split_lines(doc.text)
     doc.lines = lines
     if cfg.lines.enabled and lines:
+        kept: list[int] | None
         if cfg.lines.method == "heuristic":
             from gharbal.extract.heuristic import clean_lines as heuristic_clean
 
             profile, feats = heuristic_clean(lines, cfg.lines)
             forms: Sequence[list[str]] = [f.forms for f in feats]
             stopwords, lines_with = profile.stopwords, lines_with_words(forms)
-            word_counts = None
+            word_counts = kept = None
             score = "extract.lines_v1.kept_ratio"
         else:
             model = model or load_model(cfg.lines.model)
@@ -90,9 +94,12 @@ def extract_page(
             )
             forms, stopwords = measured.forms, measured.profile.stopwords
             lines_with, word_counts = measured.lines_with, measured.word_counts
+            kept = measured.kept
             score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
-            found = find_title_and_body(lines, forms, stopwords, cfg.title, lines_with, word_counts)
+            found = find_title_and_body(
+                lines, forms, stopwords, cfg.title, lines_with, word_counts, kept
+            )
             if found is not None:
                 t, body = found
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""
@@ -101,10 +108,17 @@ def extract_page(
                     strip_header(lines, t, body)
                 if cfg.title.strip_above:
                     strip_above(lines, t)
-        doc.scores[score] = round(sum(ln.verdict is Verdict.KEEP for ln in lines) / len(lines), 4)
+        # The lines kept in the end: among those the classifier kept (the title and the header
+        # lines around it went since).
+        keep = Verdict.KEEP
+        final = [ln for ln in (lines if kept is None else map(lines.__getitem__, kept))
+                 if ln.verdict is keep]  # fmt: skip
+        doc.scores[score] = round(len(final) / len(lines), 4)
+        doc.text = _join(final)
+    else:
+        doc.text = join_kept(lines)
     if doc.title is None and html_title is not None:
         doc.title = html_title
-    doc.text = join_kept(lines)
     return doc
 
 

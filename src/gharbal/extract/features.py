@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import chain, repeat
 from types import ModuleType
@@ -177,6 +177,8 @@ class PageFeatures:
     foreign_lang: npt.NDArray[np.bool_]
     # Line i -> its words (as in `line_form`) that the lexicon holds, in line order.
     lexicon_hits: Callable[[int], list[str]]
+    # Indices of the lines the classifier kept (set by `gharbal.extract.lines.clean_lines`).
+    kept: list[int] = field(default_factory=list)
 
 
 def line_form(text: str) -> str:

@@ -233,7 +233,7 @@ def clean_lines(
     )
     keep = raw >= logit_cut
     removed = np.flatnonzero(~keep)
-    kept = np.flatnonzero(keep).tolist()
+    kept = feats.kept = np.flatnonzero(keep).tolist()
     for i in kept:
         lines[i].verdict = Verdict.KEEP
     if removed.size:

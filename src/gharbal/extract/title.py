@@ -61,13 +61,16 @@ def find_title_and_body(
     cfg: TitleConfig,
     lines_with: LinesWith | None = None,
     word_counts: Sequence[int] | None = None,
+    kept: list[int] | None = None,
 ) -> tuple[int, int] | None:
     """(index of the headline, index of the first substantial body line), or None.
 
     ``lines_with`` counts the lines holding each word (by default from ``forms``; the C scanner
     counts from word hashes without tokenising the body); ``word_counts``: each line's number of
-    words, if known (saves tokenising lines of the wrong length)."""
-    kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
+    words, if known (saves tokenising lines of the wrong length); ``kept``: the indices of the kept
+    lines, if known."""
+    if kept is None:
+        kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
     if not kept:
         return None
     # The body starts at its first substantial line (a ticker or byline kept above it must not
