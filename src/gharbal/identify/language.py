@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import re
+
 import pycld2
 import regex
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,12 +38,15 @@ from gharbal.step import DocumentStep
 
 MODEL = "cld2_v1"
 # CLD2 refuses C0/C1 control characters and lone surrogates ("input contains invalid UTF-8").
-_CONTROL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\p{Cs}]")
-_LETTERS = regex.compile(r"\p{L}")
+# Plain ranges: ``re``, whose character sets are bitmaps, finds them several times faster than
+# ``regex`` (this runs on every line the extractor asks CLD2 about).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Letters are counted as what is left when everything else is removed (no list of matches).
+_NOT_LETTERS = regex.compile(r"\P{L}+")
 _FOR_LID = MatchOptions(casefold=False, strip_diacritics=True, fold_letters=False, map_digits=False)
 # What the normalisation pass changes for CLD2: Arabic marks and tatweel, presentation forms,
 # invisible controls (text without any is passed as it is, which saves the pass).
-_NEEDS_PASS = regex.compile(
+_NEEDS_PASS = re.compile(
     r"[\u0610-\u061c\u0640\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff"
     r"\ufb50-\ufdff\ufe70-\ufeff\u00ad\u034f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069]"
 )
@@ -62,7 +67,7 @@ def detect(text: str, min_letters: int = 12) -> LangGuess:
     clean = _CONTROL.sub(" ", text)
     if _NEEDS_PASS.search(clean):
         clean = normalise(clean, _FOR_LID)
-    if len(_LETTERS.findall(clean, concurrent=False)) < min_letters:
+    if len(_NOT_LETTERS.sub("", clean)) < min_letters:
         return NO_GUESS
     try:
         reliable, _, details = pycld2.detect(clean, returnVectors=False)
