@@ -22,11 +22,10 @@ footer in the site's home language): `foreign_line` says whether a line is such 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
-
-import re
 
 import pycld2
 import regex
