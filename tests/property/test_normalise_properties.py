@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from types import ModuleType
 
+import pytest
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -156,3 +159,47 @@ def test_pieces_equal_whole_text_rounds(text: str, options: MatchOptions) -> Non
         assert pieced is None
     else:
         assert pieced == _reference(text, options)
+
+
+def _pieces_module() -> ModuleType:
+    from gharbal.normalise import unicode
+
+    if unicode._native is None:
+        if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":
+            raise RuntimeError("gharbal.normalise._pieces was not built (GHARBAL_REQUIRE_NATIVE=1)")
+        pytest.skip("the C folding helpers are not built here")
+    return unicode._native
+
+
+@given(MOSTLY_ASCII, st.floats(min_value=0.0, max_value=1.0), st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_c_pieces_helpers_equal_python(text: str, share: float, lower: bool) -> None:
+    """The C helpers find the same runs as numpy and join the same text as Python."""
+    from gharbal.normalise.unicode import _join_pieces, _non_ascii_runs
+
+    native = _pieces_module()
+    spans = native.runs(text, int(share * len(text)))
+    assert spans == _non_ascii_runs(text, share)
+    if spans:
+        starts = [max(a - 1, 0) for a, _ in spans]
+        ends = [end for _, end in spans]
+        chunks = [
+            text[a:e].upper() + "\U0001f600"[: a % 2] for a, e in zip(starts, ends, strict=True)
+        ]
+        assert native.join(text, starts, ends, chunks, lower) == _join_pieces(
+            text, starts, ends, chunks, lower
+        )
+
+
+def test_c_join_refuses_bad_spans() -> None:
+    native = _pieces_module()
+    with pytest.raises(ValueError, match="bad spans"):
+        native.join("abcdef", [3, 1], [4, 2], ["x", "y"], True)
+    with pytest.raises(ValueError, match="bad spans"):
+        native.join("abc", [1], [9], ["x"], True)
+    with pytest.raises(ValueError, match="above ASCII"):
+        native.join("é abc", [2], [3], ["x"], True)
+    with pytest.raises(ValueError, match="as many"):
+        native.join("abc", [1], [2, 3], ["x"], True)
+    with pytest.raises(TypeError):
+        native.join("abc", [1], [2], [3], True)

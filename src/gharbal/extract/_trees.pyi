@@ -7,13 +7,13 @@ def walk(
 def explain(
     feature: Any,
     threshold: Any,
-    node_value: Any,
+    leaf_value: Any,
     depth: int,
     x: Any,
     width: int,
     raw: Any,
     contrib: Any,
-    group_of: Any,
+    leaf_contrib: Any,
     cols: int,
     /,
 ) -> None: ...

@@ -41,11 +41,11 @@ from gharbal.extract.charclasses import (
 )
 from gharbal.extract.charclasses import COMMAS as _COMMAS
 from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
-from gharbal.extract.native import optional_extension
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.extract.title import LinesWith, lines_with_words
 from gharbal.identify.language import detect
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
+from gharbal.native import optional_extension
 from gharbal.normalise.text import match_form, words
 from gharbal.normalise.unicode import normalise
 
@@ -238,7 +238,7 @@ def _line_hits(pattern: regex.Pattern[str], texts: Sequence[str]) -> set[int]:
 
 
 # The C scanner (`gharbal.extract._scan`), or None where it was not built.
-_native = optional_extension("_scan")
+_native = optional_extension("gharbal.extract._scan")
 NATIVE_SCAN = _native is not None
 
 

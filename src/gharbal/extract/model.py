@@ -23,10 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from gharbal.extract.features import FEATURE_NAMES, shifted, window_mean
-from gharbal.extract.native import optional_extension
+from gharbal.native import optional_extension
 
 # The C evaluator (`gharbal.extract._trees`), or None where it was not built.
-_native = optional_extension("_trees")
+_native = optional_extension("gharbal.extract._trees")
 NATIVE_TREES = _native is not None
 
 FORMAT = "gharbal-line-model"

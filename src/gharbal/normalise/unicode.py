@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import regex
 
+from gharbal.native import optional_extension
 from gharbal.normalise.arabic import DIACRITICS, DIGITS, LETTER_FOLDS, TATWEEL
 
 # Invisible characters that carry no letters: removed for matching.
@@ -141,6 +142,11 @@ _PIECES_FROM = 512
 _PIECES_SHARE = 0.25
 
 
+# The C helpers (`gharbal.normalise._pieces`: finding the runs, joining the pieces), or None where
+# they were not built (the same results from numpy and Python).
+_native = optional_extension("gharbal.normalise._pieces")
+
+
 def _non_ascii_runs(text: str, share: float) -> list[tuple[int, int]] | None:
     """(start, end) of every run of non-ASCII characters, or None if they are more than ``share``
     of the text (numpy over the code points: a regular expression steps through a long page ten
@@ -168,7 +174,12 @@ def _normalise_pieces(text: str, options: MatchOptions, share: float) -> str | N
     boundary, and every step maps ASCII to ASCII, so the boundary stays one in every round (the
     character before a run is kept with it: a combining mark may compose with it). A property test
     checks it against the rounds over the whole text."""
-    spans = _non_ascii_runs(text, share) if "\x00" not in text else None
+    if "\x00" in text:
+        return None
+    if _native is not None:
+        spans = _native.runs(text, int(share * len(text)))
+    else:
+        spans = _non_ascii_runs(text, share)
     if spans is None:
         return None
     if not spans:
@@ -179,15 +190,27 @@ def _normalise_pieces(text: str, options: MatchOptions, share: float) -> str | N
     done = _normalise_rounds("\x00".join(chunks), options).split("\x00")
     if len(done) != len(chunks):  # pragma: no cover - a round never makes or removes a NUL
         return None
+    ends = [end for _, end in spans]
+    if _native is not None:
+        joined: str = _native.join(text, starts, ends, done, options.casefold)
+        return joined
+    return _join_pieces(text, starts, ends, done, options.casefold)
+
+
+def _join_pieces(
+    text: str, starts: list[int], ends: list[int], chunks: list[str], lower: bool
+) -> str:
+    """``text`` with ``text[starts[k]:ends[k]]`` replaced by ``chunks[k]`` and the (ASCII) text
+    between lower-cased if ``lower`` (``_pieces.join`` in C)."""
     pieces: list[str] = []
     prev = 0
-    for a, (_, end), chunk in zip(starts, spans, done, strict=True):
+    for a, end, chunk in zip(starts, ends, chunks, strict=True):
         between = text[prev:a]
-        pieces.append(between.lower() if options.casefold else between)
+        pieces.append(between.lower() if lower else between)
         pieces.append(chunk)
         prev = end
     tail = text[prev:]
-    pieces.append(tail.lower() if options.casefold else tail)
+    pieces.append(tail.lower() if lower else tail)
     return "".join(pieces)
 
 

@@ -1,0 +1,6 @@
+# Stub of the optional C extension (src/gharbal/normalise/_pieces.c).
+
+def runs(text: str, limit: int, /) -> list[tuple[int, int]] | None: ...
+def join(
+    text: str, starts: list[int], ends: list[int], chunks: list[str], lower: bool, /
+) -> str: ...
