@@ -692,6 +692,26 @@ static inline int64_t find(const Table *t, uint64_t h) {
 }
 
 /* lookup(keys, slots, hashes, out): out[k] = the entry number of hashes[k], or -1. */
+/* The last results of find() by the low bits of the hash. A page repeats its words (its stopwords
+ * most), and the larger tables (the stopwords of every language of a script, the lexicon) do not
+ * fit the processor's fastest caches: a repeated word is then found here. */
+enum { MEMO = 1024 };
+typedef struct {
+    uint64_t key[MEMO]; /* 0: empty (the hash 0 is always looked up in the table) */
+    int64_t value[MEMO];
+} Memo;
+
+static inline int64_t find_memo(const Table *t, Memo *m, uint64_t h) {
+    const size_t k = (size_t)(h ^ (h >> 29)) & (MEMO - 1);
+    if (h != 0 && m->key[k] == h) {
+        return m->value[k];
+    }
+    const int64_t v = find(t, h);
+    m->key[k] = h;
+    m->value[k] = v;
+    return v;
+}
+
 static PyObject *lookup(PyObject *self, PyObject *args) {
     Py_buffer b[4];
     memset(b, 0, sizeof b);
@@ -706,8 +726,10 @@ static PyObject *lookup(PyObject *self, PyObject *args) {
     }
     const uint64_t *h = b[2].buf;
     int64_t *o = b[3].buf;
+    Memo memo;
+    memset(memo.key, 0, sizeof memo.key);
     for (Py_ssize_t i = 0; i < count; i++) {
-        o[i] = find(&t, h[i]);
+        o[i] = find_memo(&t, &memo, h[i]);
     }
     result = Py_NewRef(Py_None);
 done:
@@ -733,6 +755,8 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     const int64_t *sizes = b[3].buf;
     int64_t *o = b[4].buf;
     Py_ssize_t at = 0;
+    Memo memo;
+    memset(memo.key, 0, sizeof memo.key);
     for (Py_ssize_t li = 0; li < n; li++) {
         if (sizes[li] < 0 || sizes[li] > count - at) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: count_found: bad sizes");
@@ -740,7 +764,7 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
         }
         int64_t found = 0;
         for (int64_t k = 0; k < sizes[li]; k++, at++) {
-            found += find(&t, h[at]) >= 0;
+            found += find_memo(&t, &memo, h[at]) >= 0;
         }
         o[li] = found;
     }
@@ -759,6 +783,7 @@ static PyObject *cover(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *result = NULL;
+    Py_ssize_t *hits = NULL, *touched = NULL;
     Table t;
     const Py_ssize_t entries = b[2].len / 8, count = b[3].len / 8;
     if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 1, 8, "out")) {
@@ -767,16 +792,32 @@ static PyObject *cover(PyObject *self, PyObject *args) {
     const uint64_t *masks = b[2].buf, *h = b[3].buf;
     int64_t *o = b[4].buf;
     memset(o, 0, 64 * sizeof(int64_t));
+    /* How often each entry occurs, then each entry's count credited to its languages (a page
+     * repeats its stopwords: once per distinct word, not once per occurrence). */
+    hits = PyMem_Calloc((size_t)(entries > 0 ? entries : 1), sizeof(Py_ssize_t));
+    touched = PyMem_Malloc((size_t)(entries > 0 ? entries : 1) * sizeof(Py_ssize_t));
+    if (hits == NULL || touched == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t distinct = 0;
+    Memo memo;
+    memset(memo.key, 0, sizeof memo.key);
     for (Py_ssize_t i = 0; i < count; i++) {
-        const int64_t e = find(&t, h[i]);
-        if (e >= 0 && e < entries) {
-            for (uint64_t m = masks[e]; m != 0; m &= m - 1) {
-                o[__builtin_ctzll(m)]++;
-            }
+        const int64_t e = find_memo(&t, &memo, h[i]);
+        if (e >= 0 && e < entries && hits[e]++ == 0) {
+            touched[distinct++] = (Py_ssize_t)e;
+        }
+    }
+    for (Py_ssize_t k = 0; k < distinct; k++) {
+        for (uint64_t m = masks[touched[k]]; m != 0; m &= m - 1) {
+            o[__builtin_ctzll(m)] += hits[touched[k]];
         }
     }
     result = Py_NewRef(Py_None);
 done:
+    PyMem_Free(hits);
+    PyMem_Free(touched);
     release_n(b, 5);
     return result;
 }
