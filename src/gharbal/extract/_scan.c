@@ -691,7 +691,6 @@ static inline int64_t find(const Table *t, uint64_t h) {
     return -1;
 }
 
-/* lookup(keys, slots, hashes, out): out[k] = the entry number of hashes[k], or -1. */
 /* The last results of find() by the low bits of the hash. A page repeats its words (its stopwords
  * most), and the larger tables (the stopwords of every language of a script, the lexicon) do not
  * fit the processor's fastest caches: a repeated word is then found here. */
@@ -712,33 +711,74 @@ static inline int64_t find_memo(const Table *t, Memo *m, uint64_t h) {
     return v;
 }
 
-static PyObject *lookup(PyObject *self, PyObject *args) {
-    Py_buffer b[4];
+
+/* count_found(keys, slots, hashes, sizes, out): out[line] = how many of the line's words (the
+ * next sizes[line] hashes) are in the table. */
+/* lexicon(keys, slots, values, hashes, sizes, entries, stats): entries[k] = the lexicon entry of
+ * word k of the page (-1 where absent), stats (float32 [n, 4]) = the mean,
+ * max, min and first of the lexicon values of line li's sizes[li] words (0 for a line without
+ * words), as features._lexicon_stats computes them (the mean added in word order from 0.0, as
+ * numpy's bincount adds). values: float64 [entries + 1], its last the value of an absent word. */
+static PyObject *lexicon(PyObject *self, PyObject *args) {
+    Py_buffer b[7];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*w*", &b[0], &b[1], &b[2], &b[3])) {
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                          &b[6])) {
         return NULL;
     }
     PyObject *result = NULL;
     Table t;
-    const Py_ssize_t count = b[2].len / 8;
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[3], count, 1, 8, "out")) {
+    const Py_ssize_t nvalues = b[2].len / 8, count = b[3].len / 8, n = b[4].len / 8;
+    Py_buffer *const outputs[] = {&b[5], &b[6]};
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[5], count, 1, 8, "entries") ||
+        !sized(&b[6], n, 4, 4, "stats") || overlapping(outputs, 2)) {
         goto done;
     }
-    const uint64_t *h = b[2].buf;
-    int64_t *o = b[3].buf;
+    if (nvalues < 1) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lexicon: no values");
+        goto done;
+    }
+    const double *values = b[2].buf;
+    const uint64_t *h = b[3].buf;
+    const int64_t *sizes = b[4].buf;
+    int64_t *entries = b[5].buf;
+    float *stats = b[6].buf;
     Memo memo;
     memset(memo.key, 0, sizeof memo.key);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        o[i] = find_memo(&t, &memo, h[i]);
+    Py_ssize_t at = 0;
+    for (Py_ssize_t li = 0; li < n; li++) {
+        if (sizes[li] < 0 || sizes[li] > count - at) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lexicon: bad sizes");
+            goto done;
+        }
+        float *o = stats + li * 4;
+        o[0] = o[1] = o[2] = o[3] = 0.0f;
+        double sum = 0.0, most = 0.0, least = 0.0;
+        for (int64_t k = 0; k < sizes[li]; k++, at++) {
+            const int64_t e = find_memo(&t, &memo, h[at]);
+            entries[at] = e >= 0 && e < nvalues - 1 ? e : -1;
+            const double v = values[entries[at] >= 0 ? entries[at] : nvalues - 1];
+            sum += v;
+            if (k == 0) {
+                most = least = v;
+                o[3] = (float)v;
+            } else { /* as numpy's maximum and minimum: the first of equal values stays */
+                most = (most >= v || isnan(most)) ? most : v;
+                least = (least <= v || isnan(least)) ? least : v;
+            }
+        }
+        if (sizes[li] > 0) {
+            o[0] = (float)(sum / (double)sizes[li]);
+            o[1] = (float)most;
+            o[2] = (float)least;
+        }
     }
     result = Py_NewRef(Py_None);
 done:
-    release_n(b, 4);
+    release_n(b, 7);
     return result;
 }
 
-/* count_found(keys, slots, hashes, sizes, out): out[line] = how many of the line's words (the
- * next sizes[line] hashes) are in the table. */
 static PyObject *count_found(PyObject *self, PyObject *args) {
     Py_buffer b[5];
     memset(b, 0, sizeof b);
@@ -1109,6 +1149,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
+    {"lexicon", lexicon, METH_VARARGS, "Lexicon entries of a page's words and each line's stats."},
     {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
     {"hash_strings", hash_strings, METH_VARARGS, "FNV-1a hashes of words, as scan gives them."},
     {"assemble", assemble, METH_VARARGS, "The feature matrix of a page from its counts."},
@@ -1116,7 +1157,6 @@ static PyMethodDef methods[] = {
     {"count_found", count_found, METH_VARARGS, "Words of each line found in a table."},
     {"cover", cover, METH_VARARGS, "Words found in a table, per bit of their masks."},
     {"repeats", repeats, METH_VARARGS, "How many lines share each line's form."},
-    {"lookup", lookup, METH_VARARGS, "Entry indices of hashes in an open-addressing table."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -375,9 +375,11 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     hits: Callable[[int], list[str]] = _no_hits
     if lexicon:
         table = _lexicon_table(lexicon)
-        entries = table.find(lex_hash[:nlex])
-        values = table.values[entries]
-        lex = _lexicon_stats(values, lex_sizes)
+        entries = np.empty(nlex, dtype=np.int64)
+        lex = np.empty((n, 4), dtype=np.float32)
+        scan.lexicon(
+            table.keys, table.slots, table.values, lex_hash[:nlex], lex_sizes, entries, lex
+        )  # fmt: skip
         hits = _LexiconHits(table.words, entries, lex_sizes).of
     return _Counts(
         classes=classes,
@@ -501,7 +503,7 @@ def hash_words(items: Sequence[str]) -> npt.NDArray[np.uint64]:
 
 class _HashTable:
     """Words (by `hash_words`) to entry numbers, in an open-addressing table the C scanner looks up
-    (``_scan.lookup``: linear probing from ``(h ^ h >> 32) & (cap - 1)``)."""
+    (``_scan.lexicon``, ``count_found``, ``cover``: linear probing from ``(h ^ h >> 32) & (cap - 1)``)."""
 
     def __init__(self, words_: Sequence[str]) -> None:
         hashes = hash_words(words_).tolist()
@@ -516,13 +518,6 @@ class _HashTable:
             if slots[at] < 0:  # a repeated word keeps its first entry
                 keys[at], slots[at] = h, entry
         self.keys, self.slots = keys, slots
-
-    def find(self, hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-        """Entry number of each hash, -1 where absent."""
-        assert _native is not None
-        out = np.empty(hashes.size, dtype=np.int64)
-        _native.lookup(self.keys, self.slots, hashes, out)
-        return out
 
 
 @cache
@@ -774,7 +769,10 @@ def _lexicon_stats(values: npt.NDArray[np.float64], sizes: npt.NDArray[np.int64]
         return out
     has = sizes > 0
     starts = (np.cumsum(sizes) - sizes)[has]
-    out[has, 0] = np.add.reduceat(values, starts) / sizes[has]
+    # Each line's words added in order (bincount adds its weights one by one, from 0.0; reduceat
+    # adds pairwise, an order the C scanner would have to copy from numpy's internals).
+    lines = np.repeat(np.arange(sizes.size), sizes)
+    out[has, 0] = np.bincount(lines, weights=values, minlength=sizes.size)[has] / sizes[has]
     out[has, 1] = np.maximum.reduceat(values, starts)
     out[has, 2] = np.minimum.reduceat(values, starts)
     out[has, 3] = values[starts]

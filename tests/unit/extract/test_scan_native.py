@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -152,8 +153,46 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
         _scan.count_found(
             keys, slots, np.zeros(1, np.uint64), np.array([1, 2**63 - 1]), np.zeros(2, np.int64)
         )
+    with pytest.raises(ValueError, match="bad sizes"):
+        _scan.lexicon(
+            keys, slots, np.zeros(3), np.zeros(1, np.uint64), np.array([1, 2**63 - 1]),
+            np.zeros(1, np.int64), np.zeros((2, 4), np.float32),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="no values"):
+        _scan.lexicon(
+            keys, slots, np.zeros(0), np.zeros(1, np.uint64), np.array([1]),
+            np.zeros(1, np.int64), np.zeros((1, 4), np.float32),
+        )  # fmt: skip
     with pytest.raises(ValueError, match="bad line"):
         _scan.lines_with(
             np.zeros(1, np.uint64), np.array([2**62]), np.array([2**62]), np.array([0]),
             np.array([5], np.uint64), np.zeros(1, np.int64),
         )  # fmt: skip
+
+
+def test_lexicon_columns_and_entries_match_python() -> None:
+    """Each line's lexicon mean, max, min and first value, and the words found, from the C lookup
+    and from the dictionary (lines without words, repeated and absent words, values of both
+    signs)."""
+    from gharbal.extract.features import _lexicon_table, hash_words, lexicon_columns
+
+    lexicon = {"share": 0.9, "news": -0.25, "the": 0.0, "login": 0.6, "x": -1.5}
+    forms = [["share", "on", "news"], [], ["the"], ["x", "x", "login", "unknown"], ["zzz"]]
+    table = _lexicon_table(lexicon)
+    hashes = hash_words([w for f in forms for w in f])
+    sizes = np.array([len(f) for f in forms], dtype=np.int64)
+    entries = np.empty(hashes.size, dtype=np.int64)
+    stats = np.empty((len(forms), 4), dtype=np.float32)
+    assert (
+        _native_scan().lexicon(table.keys, table.slots, table.values, hashes, sizes, entries, stats)
+        is None
+    )
+    assert stats.tobytes() == lexicon_columns(forms, lexicon).tobytes()
+    found = [table.words[e] if e >= 0 else None for e in entries.tolist()]
+    assert found == [w if w in lexicon else None for f in forms for w in f]
+
+
+def _native_scan() -> ModuleType:
+    from gharbal.extract import _scan
+
+    return _scan
