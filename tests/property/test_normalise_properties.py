@@ -148,17 +148,51 @@ MOSTLY_ASCII = st.text(
     ),
     max_size=120,
 )
+# Mostly stable characters of other scripts (`_stable_table`) with what is not: capitals and
+# final sigma, fullwidth punctuation, Arabic letter variants, diacritics and presentation forms,
+# Hangul jamo and syllables, Indic vowel signs that compose with the letter before them (U+0B3E,
+# U+0CD5, U+102E), Cherokee capitals (their own case fold, not their own lower case), characters
+# above the BMP, combining marks.
+OTHER_SCRIPTS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(
+            "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώ новостиэтоделоْ 中文字汉语ひらがなカタカナ、。"
+        ),
+        st.sampled_from(
+            "ΑΒΓΣςΆΐНОВЯ，：（）！？Ａａأإآةىیکﻻﺍ\u064b\u0650\u0670ـ가각\u1100\u1161\u11a8\u11ab"
+            "ଓ\u0b3e\u0b57ಕ\u0cd5\u0cc2ဥ\u102eᎠᏴꭰ\U0001f600\U00020000\u0301\u0308e\u0338=ßİ ab\n"
+        ),
+    ),
+    max_size=120,
+)
 
 
-@given(MOSTLY_ASCII, OPTIONS)
-@settings(max_examples=800, deadline=None)
+@given(st.one_of(MOSTLY_ASCII, OTHER_SCRIPTS), OPTIONS)
+@settings(max_examples=1000, deadline=None)
 def test_pieces_equal_whole_text_rounds(text: str, options: MatchOptions) -> None:
-    """Normalising only the non-ASCII runs of a mostly-ASCII text gives the whole text's form."""
+    """Normalising only the runs of characters that are not stable gives the whole text's form."""
     pieced = _normalise_pieces(text, options, share=1.0)
     if "\x00" in text:
         assert pieced is None
     else:
         assert pieced == _reference(text, options)
+
+
+def test_stable_characters_are_their_own_form() -> None:
+    """Every stable character is its own matching form, alone and after each other one (a sample
+    of pairs: nothing composes onto a stable character)."""
+    from gharbal.normalise.unicode import _stable_table
+
+    for options in (DEFAULT, MatchOptions(casefold=False)):
+        table = _stable_table(options)
+        stable = [chr(c) for c in range(0x10000) if table[c]]
+        assert len(stable) > 50_000
+        for c in stable:
+            assert _reference(c, options) == (c.lower() if options.casefold else c), hex(ord(c))
+        for base in "ae\u1100ଓಕဥ가":  # what composes with a following character, if anything does
+            for c in stable[::7]:
+                expected = _reference(base, options) + _reference(c, options)
+                assert _reference(base + c, options) == expected, (base, hex(ord(c)))
 
 
 def _pieces_module() -> ModuleType:
@@ -171,35 +205,43 @@ def _pieces_module() -> ModuleType:
     return unicode._native
 
 
-@given(MOSTLY_ASCII, st.floats(min_value=0.0, max_value=1.0), st.booleans())
+@given(st.one_of(MOSTLY_ASCII, OTHER_SCRIPTS), st.floats(min_value=0.0, max_value=1.0), OPTIONS)
 @settings(max_examples=400, deadline=None)
-def test_c_pieces_helpers_equal_python(text: str, share: float, lower: bool) -> None:
-    """The C helpers find the same runs as numpy and join the same text as Python."""
-    from gharbal.normalise.unicode import _join_pieces, _non_ascii_runs
+def test_c_pieces_helpers_equal_python(text: str, share: float, options: MatchOptions) -> None:
+    """The C helpers find the same pieces as numpy, gather them and join the same text as
+    Python."""
+    from gharbal.normalise.unicode import _join_pieces, _stable_table, _unstable_runs
 
     native = _pieces_module()
-    spans = native.runs(text, int(share * len(text)))
-    assert spans == _non_ascii_runs(text, share)
-    if spans:
-        starts = [max(a - 1, 0) for a, _ in spans]
-        ends = [end for _, end in spans]
-        chunks = [
-            text[a:e].upper() + "\U0001f600"[: a % 2] for a, e in zip(starts, ends, strict=True)
-        ]
-        assert native.join(text, starts, ends, chunks, lower) == _join_pieces(
+    stable = _stable_table(options)
+    limit = int(share * len(text))
+    cut = native.runs(text, limit, stable)
+    assert cut == _unstable_runs(text, limit, stable)
+    if cut is not None and cut[0]:
+        starts, ends = cut
+        pieces = [text[a:e] for a, e in zip(starts, ends, strict=True)]
+        assert native.gather(text, starts, ends) == "\x00".join(pieces)
+        chunks = [p.upper() + "\U0001f600"[: len(p) % 2] for p in pieces]
+        lower = options.casefold
+        assert native.join(text, starts, ends, chunks, lower, stable) == _join_pieces(
             text, starts, ends, chunks, lower
         )
 
 
-def test_c_join_refuses_bad_spans() -> None:
+def test_c_helpers_refuse_bad_spans() -> None:
+    from gharbal.normalise.unicode import _stable_table
+
     native = _pieces_module()
+    stable = _stable_table(DEFAULT)
     with pytest.raises(ValueError, match="bad spans"):
-        native.join("abcdef", [3, 1], [4, 2], ["x", "y"], True)
+        native.join("abcdef", [3, 1], [4, 2], ["x", "y"], True, stable)
     with pytest.raises(ValueError, match="bad spans"):
-        native.join("abc", [1], [9], ["x"], True)
-    with pytest.raises(ValueError, match="above ASCII"):
-        native.join("é abc", [2], [3], ["x"], True)
+        native.gather("abc", [1], [9])
+    with pytest.raises(ValueError, match="not stable"):
+        native.join("É abc", [2], [3], ["x"], True, stable)
     with pytest.raises(ValueError, match="as many"):
-        native.join("abc", [1], [2, 3], ["x"], True)
+        native.join("abc", [1], [2, 3], ["x"], True, stable)
+    with pytest.raises(ValueError, match="65536"):
+        native.runs("abc", 3, b"\x01" * 10)
     with pytest.raises(TypeError):
-        native.join("abc", [1], [2], [3], True)
+        native.join("abc", [1], [2], [3], True, stable)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import regex
@@ -136,63 +137,107 @@ def normalise(text: str, options: MatchOptions = DEFAULT) -> str:
     return _normalise_rounds(text, options)
 
 
-# Mostly-ASCII texts of this length or more are normalised piece by piece (see _normalise_pieces)
-# when at most this share of their characters is above ASCII.
+# Texts of this length or more are normalised piece by piece (see _normalise_pieces) when at most
+# this share of their characters are not stable.
 _PIECES_FROM = 512
 _PIECES_SHARE = 0.25
 
 
-# The C helpers (`gharbal.normalise._pieces`: finding the runs, joining the pieces), or None where
-# they were not built (the same results from numpy and Python).
+# The C helpers (`gharbal.normalise._pieces`: finding the runs, gathering them, joining the text
+# again), or None where they were not built (the same results from numpy and Python).
 _native = optional_extension("gharbal.normalise._pieces")
 
 
-def _non_ascii_runs(text: str, share: float) -> list[tuple[int, int]] | None:
-    """(start, end) of every run of non-ASCII characters, or None if they are more than ``share``
-    of the text (numpy over the code points: a regular expression steps through a long page ten
-    times slower)."""
+@cache
+def _composition_seconds() -> frozenset[int]:
+    """Code points that canonical composition joins to the character before them: the second
+    character of every two-character canonical decomposition, and the Hangul vowels and final
+    consonants that make syllables."""
+    seconds = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    decomposition = unicodedata.decomposition
+    for code in range(0x110000):
+        parts = decomposition(chr(code))
+        if parts and parts[0] != "<":
+            pair = parts.split()
+            if len(pair) == 2:
+                seconds.add(int(pair[1], 16))
+    return frozenset(seconds)
+
+
+@cache
+def _stable_table(options: MatchOptions) -> bytes:
+    """One byte per code point of the BMP, 1 for a *stable* character: one that every step of a
+    round leaves as it is (its own NFKC form, not in the table, its own case fold and lower case
+    when folding case; ASCII counts as stable, its capitals are lowered apart) and that nothing
+    joins to the character before it (a starter, not the second part of any composition). Made
+    once per options (about 0.2 s)."""
+    table = _table(options)
+    seconds = _composition_seconds()
+    out = bytearray(0x10000)
+    out[:0x80] = b"\x01" * 0x80
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code <= 0xDFFF or code in table or code in seconds:
+            continue
+        c = chr(code)
+        if unicodedata.combining(c) or unicodedata.normalize("NFKC", c) != c:
+            continue
+        if options.casefold and (c.casefold() != c or c.lower() != c):
+            continue
+        out[code] = 1
+    return bytes(out)
+
+
+def _unstable_runs(text: str, limit: int, stable: bytes) -> tuple[list[int], list[int]] | None:
+    """The pieces to normalise: for every run of characters that are not stable (above the BMP
+    counts as not stable), (start of the run less one character, end of the run), as two lists;
+    None if more than ``limit`` characters are not stable (numpy over the code points: a regular
+    expression steps through a long page ten times slower; ``_pieces.runs`` in C)."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    at = np.flatnonzero(points > 127)
-    if at.size > share * len(text):
+    flags = np.frombuffer(stable, dtype=np.uint8)
+    at = np.flatnonzero((points > 0xFFFF) | (flags[np.minimum(points, 0xFFFF)] == 0))
+    if at.size > limit:
         return None
     if not at.size:
-        return []
+        return [], []
     cuts = np.flatnonzero(np.diff(at) > 1)
     starts = np.concatenate([at[:1], at[cuts + 1]])
     ends = np.concatenate([at[cuts] + 1, at[-1:] + 1])
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return np.maximum(starts - 1, 0).tolist(), ends.tolist()
 
 
 def _normalise_pieces(text: str, options: MatchOptions, share: float) -> str | None:
-    """`normalise` of a mostly-ASCII text (a page of English with a few curly quotes, dashes or
-    non-breaking spaces), normalising only its non-ASCII runs, each with the ASCII character
-    before it, together in one call; None if the text is not mostly ASCII or holds a NUL.
+    """`normalise` of a text whose characters are mostly stable (`_stable_table`: ASCII, and in
+    most scripts the lower-case letters, Han, kana, Arabic letters without their variants), by
+    normalising only the runs of other characters, each with the character before it, together in
+    one call; None if the text holds a NUL or more than ``share`` of its characters are not stable.
 
     The same result as the whole text: every step of a round (NFKC, case folding, the table) acts
-    independently on the two sides of a boundary between two ASCII characters. ASCII characters
-    are NFKC starters that no composition takes as a second part, so nothing joins across such a
-    boundary, and every step maps ASCII to ASCII, so the boundary stays one in every round (the
-    character before a run is kept with it: a combining mark may compose with it). A property test
-    checks it against the rounds over the whole text."""
+    independently on the two sides of a stable character. It is an NFKC starter that no
+    composition takes as a second part, so nothing joins it to what comes before (what follows may
+    join it: the character before a run is normalised with the run), no reordering moves it, and
+    every step maps it to itself, so it stays a boundary in every round. A property test checks it
+    against the rounds over the whole text."""
     if "\x00" in text:
         return None
-    if _native is not None:
-        spans = _native.runs(text, int(share * len(text)))
-    else:
-        spans = _non_ascii_runs(text, share)
-    if spans is None:
+    stable = _stable_table(options)
+    limit = int(share * len(text))
+    runs = _native.runs if _native is not None else _unstable_runs
+    cut = runs(text, limit, stable)
+    if cut is None:
         return None
-    if not spans:
+    starts, ends = cut
+    if not starts:
         return text.lower() if options.casefold else text
-    starts = [max(start - 1, 0) for start, _ in spans]
-    chunks = [text[a:end] for a, (_, end) in zip(starts, spans, strict=True)]
-    # Runs separated by NUL (ASCII: a boundary as above; never produced by a round).
-    done = _normalise_rounds("\x00".join(chunks), options).split("\x00")
-    if len(done) != len(chunks):  # pragma: no cover - a round never makes or removes a NUL
-        return None
-    ends = [end for _, end in spans]
+    # The pieces separated by NUL (ASCII: a boundary as above; never produced by a round).
     if _native is not None:
-        joined: str = _native.join(text, starts, ends, done, options.casefold)
+        gathered: str = _native.gather(text, starts, ends)
+    else:
+        gathered = "\x00".join([text[a:e] for a, e in zip(starts, ends, strict=True)])
+    done = _normalise_rounds(gathered, options).split("\x00")
+    if len(done) != len(starts):  # pragma: no cover - a round never makes or removes a NUL
+        return None
+    if _native is not None:
+        joined: str = _native.join(text, starts, ends, done, options.casefold, stable)
         return joined
     return _join_pieces(text, starts, ends, done, options.casefold)
 
@@ -200,8 +245,9 @@ def _normalise_pieces(text: str, options: MatchOptions, share: float) -> str | N
 def _join_pieces(
     text: str, starts: list[int], ends: list[int], chunks: list[str], lower: bool
 ) -> str:
-    """``text`` with ``text[starts[k]:ends[k]]`` replaced by ``chunks[k]`` and the (ASCII) text
-    between lower-cased if ``lower`` (``_pieces.join`` in C)."""
+    """``text`` with ``text[starts[k]:ends[k]]`` replaced by ``chunks[k]`` and the (stable) text
+    between lower-cased if ``lower`` (``_pieces.join`` in C, which lowers ASCII only: a stable
+    character is its own lower case)."""
     pieces: list[str] = []
     prev = 0
     for a, end, chunk in zip(starts, ends, chunks, strict=True):
