@@ -51,6 +51,8 @@ from gharbal.normalise.unicode import normalise
 
 Matrix = npt.NDArray[np.float32]
 _HAN, _JAPANESE = _SCRIPTS.index("Han"), _SCRIPTS.index("Japanese")
+# A line's script by index, -1 (none) the last.
+_SCRIPT_OR_NONE: tuple[str | None, ...] = (*_SCRIPTS, None)
 
 _URLISH = regex.compile(r"(?i:https?://|www\.)|@[\w-]+\.\w|\.(?:com|org|net)\b")
 _DIGITS_RE = regex.compile(r"\p{N}+")
@@ -598,7 +600,7 @@ def measure_page(
     script_total = line_scripts.sum(axis=1)
     script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
     sid = np.where(script_total >= 3, script_arg, -1)
-    scripts: list[str | None] = [_SCRIPTS[k] if k >= 0 else None for k in sid.tolist()]
+    scripts: list[str | None] = list(map(_SCRIPT_OR_NONE.__getitem__, sid.tolist()))
     page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
     langs: list[str | None] = [None] * n
     mismatch = np.zeros(n, dtype=np.int64)
@@ -608,11 +610,13 @@ def measure_page(
         for i in np.flatnonzero(ask & (sid == page_script_id)).tolist():
             lang = langs[i] = detect(texts[i]).lang
             mismatch[i] = lang is not None and lang != profile.lang
-    site_containing = [max(site.lines[i] - 1, 0) for i in range(n)] if site is not None else [0] * n
+    if site is not None:
+        site_containing = [max(site.lines[i] - 1, 0) for i in range(n)]
+        containing = np.asarray(site_containing, np.float64)
+    else:
+        site_containing, containing = [0] * n, np.zeros(n)
     site_pages = max(site.pages - 1, 0) if site is not None else 0
-    page = _Page(
-        counted, sid, page_script_id, mismatch, np.asarray(site_containing, np.float64), site_pages
-    )
+    page = _Page(counted, sid, page_script_id, mismatch, containing, site_pages)
     if scan is not None:
         matrix = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)
         scan.assemble(
