@@ -236,18 +236,28 @@ static int sized(const Py_buffer *b, Py_ssize_t count, Py_ssize_t per, Py_ssize_
         PyErr_Format(PyExc_ValueError, "gharbal.extract._scan: %s is too small", what);
         return 0;
     }
+    if ((uintptr_t)b->buf % (uintptr_t)item != 0) {
+        PyErr_Format(PyExc_ValueError, "gharbal.extract._scan: %s is misaligned", what);
+        return 0;
+    }
     return 1;
 }
 
-/* Do any two of the buffers share memory? (Outputs written in one place and read back in another
- * must not.) */
-static int overlapping(Py_buffer *const *bs, int count) {
-    for (int i = 0; i < count; i++) {
-        const char *a = bs[i]->buf;
-        for (int j = i + 1; j < count; j++) {
-            const char *c = bs[j]->buf;
-            if (bs[i]->len > 0 && bs[j]->len > 0 && a < c + bs[j]->len && c < a + bs[i]->len) {
-                PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: output buffers overlap");
+static int share_memory(const Py_buffer *a, const Py_buffer *b) {
+    const char *x = a->buf, *y = b->buf;
+    return a->len > 0 && b->len > 0 && x < y + b->len && y < x + a->len;
+}
+
+/* Does an output share memory with another output or with an input? (Outputs are written while
+ * the inputs and the other outputs are read: none may change under the reader.) */
+static int overlapping(Py_buffer *const *outputs, int nout, Py_buffer *const *inputs, int nin) {
+    for (int i = 0; i < nout; i++) {
+        for (int j = 0; j < nout + nin; j++) {
+            const Py_buffer *other = j < nout ? outputs[j] : inputs[j - nout];
+            if (j != i && share_memory(outputs[i], other)) {
+                PyErr_SetString(PyExc_ValueError,
+                                "gharbal.extract._scan: an output buffer shares memory with "
+                                "another buffer");
                 return 1;
             }
         }
@@ -284,6 +294,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     Tables tb = {b[0].buf, b[1].buf, b[2].buf};
     Py_buffer *const outputs[] = {&b[3], &b[4], &b[5], &b[6], &b[7], &b[8],
                                   &b[9], &b[10], &b[11], &b[12], &b[13]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2]};
     if (n < 0 || n > t.len + 1) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: text does not have n lines");
         goto done;
@@ -296,7 +307,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         !sized(&b[10], n, 1, 8, "form_hash") || !sized(&b[11], n, 2, 8, "overlaps") ||
         !sized(&b[12], n, NFACTS, 8, "facts") || !sized(&b[13], NSCRIPT, 1, 8, "page_scripts") ||
         han < 0 || han >= NSCRIPT || japanese < 0 || japanese >= NSCRIPT ||
-        overlapping(outputs, (int)(sizeof outputs / sizeof outputs[0]))) {
+        overlapping(outputs, (int)(sizeof outputs / sizeof outputs[0]), inputs, 3)) {
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: bad script index");
         }
@@ -556,7 +567,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                 }
                 dst -= pieces;
                 Py_ssize_t w = dst;
-                for (Py_ssize_t i = s; i < e;) {
+                for (Py_ssize_t i = s; i < e && w < dst + pieces;) {
                     if (wbits(&tb, at(&t, i)) & W_PYSPACE) {
                         i++;
                         continue;
@@ -633,8 +644,7 @@ static PyObject *hash_strings(PyObject *self, PyObject *args) {
     }
     Py_ssize_t count = PySequence_Fast_GET_SIZE(fast);
     PyObject *result = NULL;
-    if (out.len < count * 8) {
-        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: out is too small");
+    if (!sized(&out, count, 1, 8, "out")) {
         goto done;
     }
     uint64_t *o = out.buf;
@@ -730,8 +740,9 @@ static PyObject *lexicon(PyObject *self, PyObject *args) {
     Table t;
     const Py_ssize_t nvalues = b[2].len / 8, count = b[3].len / 8, n = b[4].len / 8;
     Py_buffer *const outputs[] = {&b[5], &b[6]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4]};
     if (!table_of(&b[0], &b[1], &t) || !sized(&b[5], count, 1, 8, "entries") ||
-        !sized(&b[6], n, 4, 4, "stats") || overlapping(outputs, 2)) {
+        !sized(&b[6], n, 4, 4, "stats") || overlapping(outputs, 2, inputs, 5)) {
         goto done;
     }
     if (nvalues < 1) {
@@ -747,14 +758,15 @@ static PyObject *lexicon(PyObject *self, PyObject *args) {
     memset(memo.key, 0, sizeof memo.key);
     Py_ssize_t at = 0;
     for (Py_ssize_t li = 0; li < n; li++) {
-        if (sizes[li] < 0 || sizes[li] > count - at) {
+        const int64_t size = sizes[li]; /* read once: checked, then used */
+        if (size < 0 || size > count - at) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lexicon: bad sizes");
             goto done;
         }
         float *o = stats + li * 4;
         o[0] = o[1] = o[2] = o[3] = 0.0f;
         double sum = 0.0, most = 0.0, least = 0.0;
-        for (int64_t k = 0; k < sizes[li]; k++, at++) {
+        for (int64_t k = 0; k < size; k++, at++) {
             const int64_t e = find_memo(&t, &memo, h[at]);
             entries[at] = e >= 0 && e < nvalues - 1 ? e : -1;
             const double v = values[entries[at] >= 0 ? entries[at] : nvalues - 1];
@@ -767,8 +779,8 @@ static PyObject *lexicon(PyObject *self, PyObject *args) {
                 least = (least <= v || isnan(least)) ? least : v;
             }
         }
-        if (sizes[li] > 0) {
-            o[0] = (float)(sum / (double)sizes[li]);
+        if (size > 0) {
+            o[0] = (float)(sum / (double)size);
             o[1] = (float)most;
             o[2] = (float)least;
         }
@@ -788,7 +800,10 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     Table t;
     const Py_ssize_t count = b[2].len / 8, n = b[3].len / 8;
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], n, 1, 8, "out")) {
+    Py_buffer *const outputs[] = {&b[4]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], n, 1, 8, "out") ||
+        overlapping(outputs, 1, inputs, 4)) {
         goto done;
     }
     const uint64_t *h = b[2].buf;
@@ -798,12 +813,13 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     Memo memo;
     memset(memo.key, 0, sizeof memo.key);
     for (Py_ssize_t li = 0; li < n; li++) {
-        if (sizes[li] < 0 || sizes[li] > count - at) {
+        const int64_t size = sizes[li];
+        if (size < 0 || size > count - at) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: count_found: bad sizes");
             goto done;
         }
         int64_t found = 0;
-        for (int64_t k = 0; k < sizes[li]; k++, at++) {
+        for (int64_t k = 0; k < size; k++, at++) {
             found += find_memo(&t, &memo, h[at]) >= 0;
         }
         o[li] = found;
@@ -826,7 +842,10 @@ static PyObject *cover(PyObject *self, PyObject *args) {
     Py_ssize_t *hits = NULL, *touched = NULL;
     Table t;
     const Py_ssize_t entries = b[2].len / 8, count = b[3].len / 8;
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 1, 8, "out")) {
+    Py_buffer *const outputs[] = {&b[4]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
+    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 1, 8, "out") ||
+        overlapping(outputs, 1, inputs, 4)) {
         goto done;
     }
     const uint64_t *masks = b[2].buf, *h = b[3].buf;
@@ -897,6 +916,9 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
     unsigned char *good = NULL;
     Py_ssize_t *next = NULL;
     const int with_lexicon = b[9].len > 0;
+    Py_buffer *const outputs[] = {&b[12]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4],  &b[5],
+                                 &b[6], &b[7], &b[8], &b[9], &b[10], &b[11]};
     if (n < 0 || page_script >= NSCRIPT || !sized(&b[0], n, NCLASS, 8, "classes") ||
         !sized(&b[1], n, NSCRIPT, 8, "line_scripts") || !sized(&b[2], n, 1, 8, "sid") ||
         !sized(&b[3], n, 1, 8, "sizes") || !sized(&b[4], n, 1, 8, "word_chars") ||
@@ -904,7 +926,7 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
         !sized(&b[7], n, 2, 8, "overlaps") || !sized(&b[8], n, NFACTS, 8, "facts") ||
         (with_lexicon && !sized(&b[9], n, 4, 4, "lexicon")) ||
         !sized(&b[10], n, 1, 8, "lang_mismatch") || !sized(&b[11], n, 1, 8, "containing") ||
-        !sized(&b[12], n, WIDTH, 4, "out")) {
+        !sized(&b[12], n, WIDTH, 4, "out") || overlapping(outputs, 1, inputs, 12)) {
         goto done;
     }
     const int64_t *classes = b[0].buf, *scripts = b[1].buf, *sid = b[2].buf, *sizes = b[3].buf;
@@ -1071,8 +1093,16 @@ static PyObject *lines_with(PyObject *self, PyObject *args) {
     }
     PyObject *result = NULL;
     const Py_ssize_t words = b[0].len / 8, n = b[1].len / 8, m = b[3].len / 8, q = b[4].len / 8;
+    Py_buffer *const outputs[] = {&b[5]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4]};
     if (b[2].len != b[1].len || b[5].len < q * 8) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lines_with: sizes differ");
+        goto done;
+    }
+    if (!sized(&b[0], words, 1, 8, "hashes") || !sized(&b[1], n, 1, 8, "starts") ||
+        !sized(&b[2], n, 1, 8, "sizes") || !sized(&b[3], m, 1, 8, "among") ||
+        !sized(&b[4], q, 1, 8, "queries") || !sized(&b[5], q, 1, 8, "out") ||
+        overlapping(outputs, 1, inputs, 5)) {
         goto done;
     }
     const uint64_t *hash = b[0].buf, *queries = b[4].buf;
@@ -1116,7 +1146,9 @@ static PyObject *repeats(PyObject *self, PyObject *args) {
     const Py_ssize_t n = b[0].len / 8;
     HashSet set = {NULL, 0, 0, 0};
     Py_ssize_t *count = NULL; /* per slot of the set; zero_count for the hash 0 */
-    if (!sized(&b[1], n, 1, 8, "out")) {
+    Py_buffer *const outputs[] = {&b[1]};
+    Py_buffer *const inputs[] = {&b[0]};
+    if (!sized(&b[1], n, 1, 8, "out") || overlapping(outputs, 1, inputs, 1)) {
         goto done;
     }
     if (!hs_reset(&set, n) ||

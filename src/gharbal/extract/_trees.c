@@ -47,6 +47,10 @@ static int check(int ok, const char *what) {
     return ok;
 }
 
+/* Is the buffer's memory aligned for items of `size` bytes? (numpy arrays are; a view of raw
+ * bytes may not be.) */
+static int aligned(const Py_buffer *b, size_t size) { return (uintptr_t)b->buf % size == 0; }
+
 /* Every split feature must index a column of x (a damaged model must not read out of bounds). */
 static int features_in_range(const int64_t *feature, Py_ssize_t count, Py_ssize_t width) {
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -77,6 +81,11 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, const Py_buff
     const Py_ssize_t per_tree = s->leaves;
     s->trees = b->values.len / (Py_ssize_t)(per_tree * sizeof(double));
     s->rows = rows_of->len / (Py_ssize_t)sizeof(double);
+    if (!aligned(&b->feature, 8) || !aligned(&b->threshold, 4) || !aligned(&b->values, 8) ||
+        !aligned(&b->x, 4) || !aligned(&b->out, 8) ||
+        (b->raw.obj != NULL && !aligned(&b->raw, 8))) {
+        return check(0, "alignment");
+    }
     if (s->rows > 0 && width > b->x.len / (Py_ssize_t)sizeof(float) / s->rows) {
         return check(0, "rows"); /* (a check by division: no product can overflow) */
     }
@@ -238,8 +247,10 @@ static PyObject *stage2(PyObject *self, PyObject *args) {
     float *p = NULL;
     double *csum = NULL;
     Py_ssize_t *next = NULL;
-    const Py_ssize_t n = s1b.len / (Py_ssize_t)sizeof(double), w2 = width + 15;
-    if (width < 0 || width > PY_SSIZE_T_MAX / 2 ||
+    const Py_ssize_t n = s1b.len / (Py_ssize_t)sizeof(double);
+    const Py_ssize_t w2 = width >= 0 && width <= PY_SSIZE_T_MAX / 2 ? width + 15 : 0;
+    if (width < 0 || width > PY_SSIZE_T_MAX / 2 || !aligned(&s1b, 8) || !aligned(&xb, 4) ||
+        !aligned(&outb, 4) ||
         (n > 0 && width > xb.len / (Py_ssize_t)sizeof(float) / n) ||
         xb.len != n * width * (Py_ssize_t)sizeof(float) ||
         (n > 0 && w2 > outb.len / (Py_ssize_t)sizeof(float) / n) ||

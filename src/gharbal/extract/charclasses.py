@@ -113,7 +113,7 @@ def page_script_counts(
     """(class counts per line and bit, script counts per line, script counts of the page)."""
     n = len(texts)
     joined = "\n".join(texts)
-    cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     big = cp > 0xFFFF
     cp16 = np.where(big, 0xFFFF, cp).astype(np.int64)
     bits_table, script_table = _tables()

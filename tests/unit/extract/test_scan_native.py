@@ -141,7 +141,7 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
     call("ab\ncd", "ab\ncd", 2)  # the good call
     for text, folded, n, shared, message in (
         ("a\n" * 64, "a\n" * 64, 2**61, False, "n lines"),
-        ("ab\ncd", "ab\ncd", 2, True, "overlap"),
+        ("ab\ncd", "ab\ncd", 2, True, "shares memory"),
         ("ab\ncd ef\ngh", "ab\ncd ef\ngh", 2, False, "n lines"),
         ("ab\ncd", "ab\nc\nd", 2, False, "more lines"),
         ("ab\ncd", "abcd", 2, False, "fewer lines"),
@@ -196,3 +196,40 @@ def _native_scan() -> ModuleType:
     from gharbal.extract import _scan
 
     return _scan
+
+
+def test_lone_surrogates_measure_the_same() -> None:
+    """A lone surrogate (JSON can carry one) is measured alike by both paths, not refused by one."""
+    _both([Line(1, "Hello world \ud800 again"), Line(2, "\udfff"), Line(3, "Share on Facebook")])
+
+
+def test_outputs_sharing_memory_with_inputs_are_refused() -> None:
+    """An output buffer that is also an input (or a view of one) would change what the scanner
+    reads while it writes: refused, not read or written out of bounds."""
+    from gharbal.extract import _scan
+    from gharbal.extract.charclasses import bmp_tables, word_table
+    from gharbal.extract.features import _lexicon_table, hash_words
+
+    table = _lexicon_table({f"w{i}": float(i) for i in range(1000)})
+    sizes = np.array([1], dtype=np.int64)
+    with pytest.raises(ValueError, match="shares memory"):
+        _scan.lexicon(
+            table.keys, table.slots, table.values, hash_words(["w999"]), sizes, sizes,
+            np.zeros((1, 4), np.float32),
+        )  # fmt: skip
+    bits, scripts = bmp_tables()
+    wt = word_table().copy()
+    text, folded = "a!a!a!a\n" + " ".join(["db"] * 9), "\n"
+    with pytest.raises(ValueError, match="shares memory"):
+        _scan.scan(
+            text, folded, 2, 8, 11, bits, scripts, wt, np.zeros((2, 10), np.int64),
+            np.zeros((2, 16), np.int64), np.zeros(16, np.int64), np.zeros(2, np.int64),
+            np.zeros(2, np.int64), np.zeros(2, np.uint64), wt.view(np.uint64),
+            np.zeros(2, np.int64), np.zeros(2, np.uint64), np.zeros((2, 2)),
+            np.zeros((2, 7), np.int64),
+        )  # fmt: skip
+    out = np.zeros(3, dtype=np.int64)
+    with pytest.raises(ValueError, match="shares memory"):
+        _scan.repeats(out.view(np.uint64), out)
+    with pytest.raises(ValueError, match="misaligned"):
+        _scan.repeats(np.zeros(2, np.uint64), memoryview(bytearray(17))[1:])

@@ -112,6 +112,11 @@ def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
             _trees.walk(bad, heap.threshold, heap.leaf_value, heap.depth, x, 4, out)
     with pytest.raises(ValueError, match="wrong size"):
         _trees.walk(heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out[:1])
+    with pytest.raises(ValueError, match="wrong size of alignment"):
+        _trees.walk(
+            heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4,
+            memoryview(bytearray(17))[1:],
+        )  # fmt: skip
     groups = np.zeros(4, dtype=np.int64)
     table = heap.leaf_contributions(groups, 2)
     contrib = np.empty(4)
