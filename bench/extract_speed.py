@@ -22,6 +22,7 @@ from pathlib import Path
 from gharbal import Document, Recipe, extract_page
 from gharbal.extract import features as features_module
 from gharbal.extract import model as model_module
+from gharbal.normalise import unicode as unicode_module
 
 
 def main() -> None:
@@ -48,14 +49,14 @@ def main() -> None:
     # The same with the trees in numpy, then with no C extension at all (as where they could not
     # be built).
     native, model_module._native = model_module._native, None
-    scanner = features_module._native
+    scanner, pieces = features_module._native, unicode_module._native
     try:
         numpy_trees = pages_per_second() if native is not None else ours
-        features_module._native = None
-        no_c = pages_per_second() if scanner is not None else numpy_trees
+        features_module._native = unicode_module._native = None
+        no_c = pages_per_second() if scanner is not None or pieces is not None else numpy_trees
     finally:
         model_module._native = native
-        features_module._native = scanner
+        features_module._native, unicode_module._native = scanner, pieces
 
     import justext
 
@@ -65,7 +66,7 @@ def main() -> None:
     for html in htmls:
         justext.justext(html, stoplist)
     theirs = len(texts) / (time.perf_counter() - start)
-    built = native is not None and scanner is not None
+    built = native is not None and scanner is not None and pieces is not None
     print(f"{len(texts)} pages: gharbal {ours:.0f} pages/s (C extensions built: {built}; "
           f"numpy trees {numpy_trees:.0f}, no C at all {no_c:.0f} pages/s), "
           f"jusText {theirs:.0f} pages/s, ratio {ours / theirs:.1f}x")  # fmt: skip
