@@ -146,15 +146,15 @@ def _details(
     lexicon: dict[str, float],
     n: int,
     kept: list[int],
-) -> tuple[str | list[str], list[str]]:
-    """(reason, detail of each line) for the removed lines ``rows`` (indices in the page) whose
-    reason group is ``group``; the reason is one string for all of them, or one per line."""
-    reason = _REASONS.get(group, "extract.context")
+) -> tuple[list[str], list[str]]:
+    """(reason, detail) of each of the removed lines ``rows`` (indices in the page) whose reason
+    group is ``group``, as two lists."""
+    reasons = [_REASONS.get(group, "extract.context")] * len(rows)
     if group == "site":
         containing = feats.site_pages_containing
-        return reason, [f"x{containing[i]}" for i in rows]
+        return reasons, [f"x{containing[i]}" for i in rows]
     if group == "page_repeat":
-        return reason, [f"x{feats.repeats[i]} in the page" for i in rows]
+        return reasons, [f"x{feats.repeats[i]} in the page" for i in rows]
     if group == "vocabulary":
         out = []
         for i in rows:
@@ -163,22 +163,22 @@ def _details(
                 key=lambda w: (-lexicon[w], w),
             )
             out.append(", ".join(chrome[:4]) or "no article words")
-        return reason, out
+        return reasons, out
     if group == "links":
-        return reason, ["link, separator or list marker"] * len(rows)
+        return reasons, ["link, separator or list marker"] * len(rows)
     if group == "script":
         page, scripts = feats.profile.script, feats.line_script
-        return reason, [f"{scripts[i]} (page {page})" for i in rows]
+        return reasons, [f"{scripts[i]} (page {page})" for i in rows]
     if group == "lang":
         page, langs = feats.profile.lang, feats.line_lang
-        return reason, [f"{langs[i]} (page {page})" for i in rows]
+        return reasons, [f"{langs[i]} (page {page})" for i in rows]
     if group == "non_text":
         letters = feats.matrix[rows, _LETTERS].tolist()
-        return reason, [f"letters {q:.0%} of characters" for q in letters]
+        return reasons, [f"letters {q:.0%} of characters" for q in letters]
     if group == "stopwords":
         lang = feats.profile.lang or "no list"
         ratios = feats.matrix[rows, _STOPWORDS].tolist()
-        return reason, [f"stopwords {q:.2f} ({lang})" for q in ratios]
+        return reasons, [f"stopwords {q:.2f} ({lang})" for q in ratios]
     if group == "short":
         texts, counts = feats.line_texts, feats.word_counts
         ends = (feats.matrix[rows, _TERMINAL] > 0).tolist()
@@ -193,12 +193,12 @@ def _details(
         )
     if group == "position":
         first, last = (kept[0], kept[-1]) if kept else (n, n)
-        return reason, [
+        return reasons, [
             f"{'before' if not kept or i < first else 'after' if i > last else 'inside'}"
             f" the main block ({i + 1}/{n})"
             for i in rows
         ]
-    return reason, ["the lines around it are boilerplate"] * len(rows)
+    return reasons, ["the lines around it are boilerplate"] * len(rows)
 
 
 def clean_lines(
@@ -282,7 +282,7 @@ def _explain(
     for g in np.unique(worst).tolist():
         at = np.flatnonzero(worst == g)
         where = removed[at].tolist()
-        reason, details = _details(groups[g], where, feats, model.lexicon, n, kept)
+        reasons, details = _details(groups[g], where, feats, model.lexicon, n, kept)
         if g == context:
             # Removed by stage 2 although its own features (stage 1) said keep.
             for j, k in enumerate(at.tolist()):
@@ -292,11 +292,6 @@ def _explain(
                         f"own features say keep (p {own_p:.2f}); the lines around it say "
                         "boilerplate"
                     )
-        if isinstance(reason, str):
-            for i, detail in zip(where, details, strict=True):
-                line = lines[i]
-                line.verdict, line.reason, line.detail = remove, reason, detail
-        else:
-            for i, why, detail in zip(where, reason, details, strict=True):
-                line = lines[i]
-                line.verdict, line.reason, line.detail = remove, why, detail
+        for i, why, detail in zip(where, reasons, details, strict=True):
+            line = lines[i]
+            line.verdict, line.reason, line.detail = remove, why, detail

@@ -181,10 +181,8 @@ class Forest:
             group_of, groups = np.arange(width, dtype=np.int64), width
         cols = int(groups if groups is not None else width)
         group_of = np.ascontiguousarray(group_of, dtype=np.int64)
-        if group_of.shape != (width,) or (
-            width and not 0 <= group_of.min() <= group_of.max() < cols
-        ):
-            raise ValueError(f"group_of must give each of the {width} columns a group below {cols}")
+        if group_of.shape != (width,):
+            raise ValueError(f"group_of must give each of the {width} columns a group")
         if n == 0 or heap.depth == 0 or not heap.trees:
             return self.raw_score(x, native), np.zeros((n, cols), dtype=np.float64)
         table = heap.leaf_contributions(group_of, cols)
@@ -277,6 +275,8 @@ class _Heap:
         key = group_of.tobytes() + cols.to_bytes(8, "little")
         table = self._tables.get(key)
         if table is None:
+            if group_of.size and not 0 <= group_of.min() <= group_of.max() < cols:
+                raise ValueError(f"group_of must give every column a group below {cols}")
             depth, trees = self.depth, self.trees
             inner, leaves = (1 << depth) - 1, 1 << depth
             values = self.node_value.reshape(trees, inner + leaves)
