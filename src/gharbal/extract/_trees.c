@@ -7,8 +7,9 @@
  * brings scipy.
  *
  * The trees are complete binary trees of equal depth in heap order (see _Heap in model.py): tree t
- * has `inner` inner nodes (feature and float32 threshold) and `leaves` leaves; a row goes right when
- * x[feature] > threshold. Every sum is made in the order the numpy code makes it, so both give the
+ * has `inner` inner nodes and `leaves` leaves; a row goes right when x[feature] > threshold. An
+ * inner node is one uint64: the feature in the high 32 bits, the float32 threshold's bits in the
+ * low 32 (one load a step of the walk instead of two). Every sum is made in the order the numpy code makes it, so both give the
  * same bits:
  *   - a row's raw score adds the trees' leaf values in tree order (numpy: cumsum along the trees);
  *   - a row's contributions add, in tree order, those of the leaves it reaches: each leaf's change
@@ -23,8 +24,7 @@
 #include <string.h>
 
 typedef struct {
-    Py_buffer feature;   /* int64 [trees * inner] */
-    Py_buffer threshold; /* float32 [trees * inner] */
+    Py_buffer nodes;     /* uint64 [trees * inner]: feature << 32 | float32 threshold bits */
     Py_buffer values;    /* float64 [trees * leaves] */
     Py_buffer x;         /* float32 [rows * width] */
     Py_buffer out;       /* float64 [rows] (walk) or [rows * cols] (explain) */
@@ -32,7 +32,7 @@ typedef struct {
 } Buffers;
 
 static void release(Buffers *b) {
-    Py_buffer *all[] = {&b->feature, &b->threshold, &b->values, &b->x, &b->out, &b->raw};
+    Py_buffer *all[] = {&b->nodes, &b->values, &b->x, &b->out, &b->raw};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         if (all[i]->obj != NULL) {
             PyBuffer_Release(all[i]);
@@ -52,9 +52,9 @@ static int check(int ok, const char *what) {
 static int aligned(const Py_buffer *b, size_t size) { return (uintptr_t)b->buf % size == 0; }
 
 /* Every split feature must index a column of x (a damaged model must not read out of bounds). */
-static int features_in_range(const int64_t *feature, Py_ssize_t count, Py_ssize_t width) {
+static int features_in_range(const uint64_t *nodes, Py_ssize_t count, Py_ssize_t width) {
     for (Py_ssize_t k = 0; k < count; k++) {
-        if (feature[k] < 0 || feature[k] >= width) {
+        if ((Py_ssize_t)(nodes[k] >> 32) >= width) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._trees: split feature out of range");
             return 0;
         }
@@ -81,7 +81,7 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, const Py_buff
     const Py_ssize_t per_tree = s->leaves;
     s->trees = b->values.len / (Py_ssize_t)(per_tree * sizeof(double));
     s->rows = rows_of->len / (Py_ssize_t)sizeof(double);
-    if (!aligned(&b->feature, 8) || !aligned(&b->threshold, 4) || !aligned(&b->values, 8) ||
+    if (!aligned(&b->nodes, 8) || !aligned(&b->values, 8) ||
         !aligned(&b->x, 4) || !aligned(&b->out, 8) ||
         (b->raw.obj != NULL && !aligned(&b->raw, 8))) {
         return check(0, "alignment");
@@ -90,11 +90,9 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, const Py_buff
         return check(0, "rows"); /* (a check by division: no product can overflow) */
     }
     return check(b->values.len == s->trees * per_tree * (Py_ssize_t)sizeof(double), "values") &&
-           check(b->feature.len == s->trees * s->slots * (Py_ssize_t)sizeof(int64_t), "features") &&
-           check(b->threshold.len == s->trees * s->slots * (Py_ssize_t)sizeof(float),
-                 "thresholds") &&
+           check(b->nodes.len == s->trees * s->slots * (Py_ssize_t)sizeof(uint64_t), "nodes") &&
            check(b->x.len == s->rows * width * (Py_ssize_t)sizeof(float), "rows") &&
-           features_in_range(b->feature.buf, s->trees * s->slots, width);
+           features_in_range(b->nodes.buf, s->trees * s->slots, width);
 }
 
 enum { WALK_ROWS = 16, WALK_BLOCK = 64 };
@@ -106,15 +104,14 @@ enum { WALK_ROWS = 16, WALK_BLOCK = 64 };
  * walks the processor overlaps (a short last group repeats its first row in the empty places,
  * whose results are not stored). Each row adds its trees in tree order; the first tree's value is
  * stored, the others added (as numpy's cumsum: a sum of -0.0 values stays -0.0). */
-static void walk_rows(const int64_t *feature, const float *threshold, const double *leaf, int depth,
+static void walk_rows(const uint64_t *nodes, const double *leaf, int depth,
                       Py_ssize_t inner, Py_ssize_t leaves, Py_ssize_t slots, Py_ssize_t trees,
                       const float *x, Py_ssize_t width, Py_ssize_t rows, double *out,
                       const double *contrib, Py_ssize_t cols, double *contrib_out) {
     for (Py_ssize_t r0 = 0; r0 < rows; r0 += WALK_BLOCK) {
         const Py_ssize_t r1 = r0 + WALK_BLOCK < rows ? r0 + WALK_BLOCK : rows;
         for (Py_ssize_t t = 0; t < trees; t++) {
-            const int64_t *tf = feature + t * slots;
-            const float *tt = threshold + t * slots;
+            const uint64_t *tn = nodes + t * slots;
             const double *tl = leaf + t * leaves;
             for (Py_ssize_t r = r0; r < r1; r += WALK_ROWS) {
                 const Py_ssize_t k = r1 - r < WALK_ROWS ? r1 - r : WALK_ROWS;
@@ -126,7 +123,11 @@ static void walk_rows(const int64_t *feature, const float *threshold, const doub
                 }
                 for (int d = 0; d < depth; d++) {
                     for (int j = 0; j < WALK_ROWS; j++) {
-                        p[j] = 2 * p[j] + 1 + (xj[j][tf[p[j]]] > tt[p[j]]);
+                        const uint64_t node = tn[p[j]];
+                        const uint32_t bits = (uint32_t)node;
+                        float threshold;
+                        memcpy(&threshold, &bits, sizeof threshold);
+                        p[j] = 2 * p[j] + 1 + (xj[j][node >> 32] > threshold);
                     }
                 }
                 for (Py_ssize_t j = 0; j < k; j++) {
@@ -149,14 +150,14 @@ static void walk_rows(const int64_t *feature, const float *threshold, const doub
     }
 }
 
-/* walk(feature, threshold, leaf_value, depth, x, width, out): out[r] = raw score of row r. */
+/* walk(nodes, leaf_value, depth, x, width, out): out[r] = raw score of row r. */
 static PyObject *walk(PyObject *self, PyObject *args) {
     Buffers b;
     memset(&b, 0, sizeof b);
     int depth;
     Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*", &b.feature, &b.threshold, &b.values, &depth, &b.x,
-                          &width, &b.out)) {
+    if (!PyArg_ParseTuple(args, "y*y*iy*nw*", &b.nodes, &b.values, &depth, &b.x, &width,
+                          &b.out)) {
         release(&b);
         return NULL;
     }
@@ -167,8 +168,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     }
     const Py_ssize_t inner = s.inner, leaves = s.leaves, slots = s.slots;
     const Py_ssize_t trees = s.trees, rows = s.rows;
-    const int64_t *feature = b.feature.buf;
-    const float *threshold = b.threshold.buf;
+    const uint64_t *nodes = b.nodes.buf;
     const double *leaf = b.values.buf;
     const float *x = b.x.buf;
     double *out = b.out.buf;
@@ -176,8 +176,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         out[r] = 0.0;
     }
     Py_BEGIN_ALLOW_THREADS
-    walk_rows(feature, threshold, leaf, depth, inner, leaves, slots, trees, x, width, rows, out,
-              NULL, 0, NULL);
+    walk_rows(nodes, leaf, depth, inner, leaves, slots, trees, x, width, rows, out, NULL, 0, NULL);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -185,7 +184,7 @@ done:
     return result;
 }
 
-/* explain(feature, threshold, leaf_value, depth, x, width, raw, contrib, leaf_contrib, cols): raw
+/* explain(nodes, leaf_value, depth, x, width, raw, contrib, leaf_contrib, cols): raw
  * as walk; contrib[r * cols + g] = the sum over the trees, in tree order, of the contribution to
  * group g of the leaf row r reaches: leaf_contrib[(t * leaves + leaf) * cols + g] (made once per
  * model by model._Heap.leaf_contributions). */
@@ -196,8 +195,8 @@ static PyObject *explain(PyObject *self, PyObject *args) {
     Py_ssize_t width, cols;
     Py_buffer table;
     memset(&table, 0, sizeof table);
-    if (!PyArg_ParseTuple(args, "y*y*y*iy*nw*w*y*n", &b.feature, &b.threshold, &b.values, &depth,
-                          &b.x, &width, &b.raw, &b.out, &table, &cols)) {
+    if (!PyArg_ParseTuple(args, "y*y*iy*nw*w*y*n", &b.nodes, &b.values, &depth, &b.x, &width,
+                          &b.raw, &b.out, &table, &cols)) {
         release(&b);
         if (table.obj != NULL) {
             PyBuffer_Release(&table);
@@ -223,8 +222,8 @@ static PyObject *explain(PyObject *self, PyObject *args) {
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    walk_rows(b.feature.buf, b.threshold.buf, b.values.buf, depth, s.inner, s.leaves, s.slots,
-              s.trees, b.x.buf, width, s.rows, b.raw.buf, table.buf, cols, b.out.buf);
+    walk_rows(b.nodes.buf, b.values.buf, depth, s.inner, s.leaves, s.slots, s.trees, b.x.buf,
+              width, s.rows, b.raw.buf, table.buf, cols, b.out.buf);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:

@@ -1,12 +1,9 @@
 # Stub of the optional C extension (src/gharbal/extract/_trees.c).
 from typing import Any
 
-def walk(
-    feature: Any, threshold: Any, leaf_value: Any, depth: int, x: Any, width: int, out: Any, /
-) -> None: ...
+def walk(nodes: Any, leaf_value: Any, depth: int, x: Any, width: int, out: Any, /) -> None: ...
 def explain(
-    feature: Any,
-    threshold: Any,
+    nodes: Any,
     leaf_value: Any,
     depth: int,
     x: Any,

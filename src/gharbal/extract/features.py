@@ -60,6 +60,8 @@ _DIGITS_RE = regex.compile(r"\p{N}+")
 _SPACED_SEPARATOR = regex.compile(r"\s[-|/•·–—]\s")
 # Lines in a different language are looked up with CLD2 only when they are long enough to be
 # identified and their own words do not already show the page's language (few stopwords).
+# A lexicon word scored above this is named in removal reasons (``extract.chrome.vocabulary``).
+CHROME_WORD_MIN = 0.5
 _LID_MIN_LETTERS = 30
 _LID_MAX_STOPWORDS = 0.08
 
@@ -173,12 +175,14 @@ class PageFeatures:
     lines_with: LinesWith
     word_counts: list[int]  # words of each line (len of its forms)
     line_texts: list[str]
+    line_chars: npt.NDArray[np.int64]  # characters of each line (len of its text)
     # Lines written in another script than the page (Han and Japanese count as one), or that CLD2
     # puts in another language than the page's.
     foreign_script: npt.NDArray[np.bool_]
     foreign_lang: npt.NDArray[np.bool_]
-    # Line i -> its words (as in `line_form`) that the lexicon holds, in line order.
-    lexicon_hits: Callable[[int], list[str]]
+    # Line i -> the distinct words of its `line_form` that the lexicon scores above
+    # `CHROME_WORD_MIN`, most chrome-like first (ties in word order): what reasons quote.
+    chrome_words: Callable[[int], list[str]]
     # Indices of the lines the classifier kept (set by `gharbal.extract.lines.clean_lines`).
     kept: list[int] = field(default_factory=list)
 
@@ -264,7 +268,7 @@ class _Counts:
     forms: Sequence[list[str]]  # each line's words in matching form
     line_forms: Sequence[str]  # each line's `line_form`
     lines_with: LinesWith
-    lexicon_hits: Callable[[int], list[str]]  # see PageFeatures
+    chrome_words: Callable[[int], list[str]]  # see PageFeatures
 
 
 def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts:
@@ -337,7 +341,9 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
         forms=forms,
         line_forms=line_forms,
         lines_with=lines_with_words(forms),
-        lexicon_hits=lambda i: [w for w in line_forms[i].split() if w in lexicon],
+        chrome_words=lambda i: _chrome_order(
+            {w for w in line_forms[i].split() if lexicon.get(w, 0.0) > CHROME_WORD_MIN}, lexicon
+        ),
     )
 
 
@@ -374,7 +380,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     folded_lines = folded.split("\n")
     forms = _LazyForms(folded_lines)
     lex = None
-    hits: Callable[[int], list[str]] = _no_hits
+    chrome: Callable[[int], list[str]] = _no_hits
     if lexicon:
         table = _lexicon_table(lexicon)
         entries = np.empty(nlex, dtype=np.int64)
@@ -382,7 +388,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         scan.lexicon(
             table.keys, table.slots, table.values, lex_hash[:nlex], lex_sizes, entries, lex
         )  # fmt: skip
-        hits = _LexiconHits(table.words, entries, lex_sizes).of
+        chrome = _ChromeWords(table, entries, lex_sizes).of
     return _Counts(
         classes=classes,
         line_scripts=line_scripts,
@@ -398,7 +404,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         forms=forms,
         line_forms=_LazyLineForms(forms, texts, classes[:, 2] > 0),
         lines_with=_HashedLines(scan, hashes, sizes).count,
-        lexicon_hits=hits,
+        chrome_words=chrome,
     )
 
 
@@ -406,14 +412,14 @@ def _no_hits(i: int) -> list[str]:
     return []
 
 
-class _LexiconHits:
-    """`PageFeatures.lexicon_hits` from the lexicon entry of every line-form word of the page (-1
+class _ChromeWords:
+    """`PageFeatures.chrome_words` from the lexicon entry of every line-form word of the page (-1
     where absent), as the C scanner's hashes found them."""
 
     def __init__(
-        self, words_: list[str], entries: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
+        self, table: _LexiconTable, entries: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
     ) -> None:
-        self._words, self._entries, self._sizes = words_, entries, sizes
+        self._table, self._entries, self._sizes = table, entries, sizes
         self._lists: tuple[list[int], list[int], list[int]] | None = None
 
     def of(self, i: int) -> list[str]:
@@ -426,8 +432,9 @@ class _LexiconHits:
             )
         entries, starts, sizes = self._lists
         start = starts[i]
-        words_ = self._words
-        return [words_[e] for e in entries[start : start + sizes[i]] if e >= 0]
+        rank, ordered = self._table.chrome()
+        found = sorted({r for e in entries[start : start + sizes[i]] if (r := rank[e]) >= 0})
+        return [ordered[r] for r in found]
 
 
 class _HashedLines:
@@ -535,6 +542,26 @@ class _LexiconTable(_HashTable):
         self.values = np.fromiter(
             chain(lexicon.values(), (0.0,)), dtype=np.float64, count=len(lexicon) + 1
         )
+        self._chrome: tuple[list[int], list[str]] | None = None
+
+    def chrome(self) -> tuple[list[int], list[str]]:
+        """(rank of each entry among the words scored above `CHROME_WORD_MIN`, -1 for the others
+        and for the absent-word entry -1; those words in rank order), made once."""
+        if self._chrome is None:
+            values = self.values.tolist()
+            ordered = _chrome_order(
+                {w for w, v in zip(self.words, values, strict=False) if v > CHROME_WORD_MIN},
+                dict(zip(self.words, values, strict=False)),
+            )
+            place = {w: r for r, w in enumerate(ordered)}
+            rank = [place.get(w, -1) for w in self.words] + [-1]
+            self._chrome = (rank, ordered)
+        return self._chrome
+
+
+def _chrome_order(chrome: set[str], lexicon: Mapping[str, float]) -> list[str]:
+    """Chrome words, most chrome-like (highest score) first, ties in word order."""
+    return sorted(chrome, key=lambda w: (-lexicon[w], w))
 
 
 def _lexicon_table(lexicon: Mapping[str, float]) -> _LexiconTable:
@@ -640,6 +667,7 @@ def measure_page(
         lines_with=counted.lines_with,
         word_counts=sizes.tolist(),
         line_texts=texts,
+        line_chars=counted.facts[:, 5],
         foreign_script=(sid >= 0)
         & (sid != page_script_id)
         & ~(
@@ -647,7 +675,7 @@ def measure_page(
             | ((sid == _JAPANESE) & (page_script_id == _HAN))
         ),
         foreign_lang=mismatch > 0,
-        lexicon_hits=counted.lexicon_hits,
+        chrome_words=counted.chrome_words,
     )
 
 

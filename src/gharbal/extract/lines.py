@@ -138,12 +138,15 @@ _REASONS = {
     "context": "extract.context",
 }
 
+# By whether the line ends a sentence (indexed with a bool).
+_SHORT = ("extract.short.no_punct", "extract.short")
+_NO_FINAL = (", no final punctuation", "")
+
 
 def _details(
     group: str,
     rows: list[int],
     feats: PageFeatures,
-    lexicon: dict[str, float],
     n: int,
     kept: list[int],
 ) -> tuple[list[str], list[str]]:
@@ -156,14 +159,8 @@ def _details(
     if group == "page_repeat":
         return reasons, [f"x{feats.repeats[i]} in the page" for i in rows]
     if group == "vocabulary":
-        out = []
-        for i in rows:
-            chrome = sorted(
-                {w for w in feats.lexicon_hits(i) if lexicon[w] > 0.5},
-                key=lambda w: (-lexicon[w], w),
-            )
-            out.append(", ".join(chrome[:4]) or "no article words")
-        return reasons, out
+        chrome = feats.chrome_words
+        return reasons, [", ".join(chrome(i)[:4]) or "no article words" for i in rows]
     if group == "links":
         return reasons, ["link, separator or list marker"] * len(rows)
     if group == "script":
@@ -180,15 +177,14 @@ def _details(
         ratios = feats.matrix[rows, _STOPWORDS].tolist()
         return reasons, [f"stopwords {q:.2f} ({lang})" for q in ratios]
     if group == "short":
-        texts, counts = feats.line_texts, feats.word_counts
+        counts = feats.word_counts
         ends = (feats.matrix[rows, _TERMINAL] > 0).tolist()
+        chars = feats.line_chars[rows].tolist()
         return (
-            ["extract.short" if end else "extract.short.no_punct" for end in ends],
+            [_SHORT[end] for end in ends],
             [
-                f"{len(texts[i])} chars, {counts[i]} words"
-                if end
-                else f"{len(texts[i])} chars, {counts[i]} words, no final punctuation"
-                for i, end in zip(rows, ends, strict=True)
+                f"{c} chars, {counts[i]} words{_NO_FINAL[end]}"
+                for i, c, end in zip(rows, chars, ends, strict=True)
             ],
         )
     if group == "position":
@@ -282,7 +278,7 @@ def _explain(
     for g in np.unique(worst).tolist():
         at = np.flatnonzero(worst == g)
         where = removed[at].tolist()
-        reasons, details = _details(groups[g], where, feats, model.lexicon, n, kept)
+        reasons, details = _details(groups[g], where, feats, n, kept)
         if g == context:
             # Removed by stage 2 although its own features (stage 1) said keep.
             for j, k in enumerate(at.tolist()):

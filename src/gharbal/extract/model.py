@@ -151,9 +151,7 @@ class Forest:
         if native and _native is not None and heap.trees:
             xc = np.ascontiguousarray(x, dtype=np.float32)
             out = np.empty(xc.shape[0], dtype=np.float64)
-            _native.walk(
-                heap.feature, heap.threshold, heap.leaf_value, heap.depth, xc, xc.shape[1], out
-            )
+            _native.walk(heap.nodes, heap.leaf_value, heap.depth, xc, xc.shape[1], out)
             return out
         leaves = heap.walk(x)
         return _sum_in_order(heap.leaf_value[leaves])
@@ -191,8 +189,7 @@ class Forest:
             raw = np.empty(n, dtype=np.float64)
             out = np.empty(n * cols, dtype=np.float64)
             _native.explain(
-                heap.feature, heap.threshold, heap.leaf_value, heap.depth, xc, width, raw, out,
-                table, cols,
+                heap.nodes, heap.leaf_value, heap.depth, xc, width, raw, out, table, cols,
             )  # fmt: skip
             return raw, out.reshape(n, cols)
         leaves = heap.walk(x)
@@ -224,6 +221,8 @@ class _Heap:
     threshold: npt.NDArray[np.float32]  # (trees * inner,) rounded down to float32
     node_value: Floats  # (trees * nodes,) mean value of every heap node
     leaf_value: Floats  # (trees * leaves,) indexable by the global leaf index
+    # (trees * inner,) the C evaluator's inner nodes: feature << 32 | the float32 threshold's bits
+    nodes: npt.NDArray[np.uint64]
     # leaf_contributions, made once per grouping of the features (key: the grouping's bytes).
     _tables: dict[bytes, Floats] = field(default_factory=dict, compare=False, repr=False)
 
@@ -256,10 +255,15 @@ class _Heap:
         t32 = threshold.ravel().astype(np.float32)
         above = t32.astype(np.float64) > threshold.ravel()
         t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+        packed = (feature.ravel().astype(np.uint64) << np.uint64(32)) | t32.view(np.uint32).astype(
+            np.uint64
+        )
+        packed.setflags(write=False)
         return cls(
             depth=depth,
             feature=feature.ravel(),
             threshold=t32,
+            nodes=packed,
             node_value=node_value.ravel(),
             leaf_value=node_value[:, inner:].ravel(),
         )

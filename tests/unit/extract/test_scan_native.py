@@ -43,6 +43,10 @@ def _same(a: PageFeatures, b: PageFeatures) -> None:
     assert a.line_lang == b.line_lang
     assert list(a.forms) == list(b.forms)
     assert list(a.line_forms) == list(b.line_forms)
+    # The words removal reasons quote (``extract.chrome.vocabulary``), in the same order.
+    assert [a.chrome_words(i) for i in range(len(a.forms))] == [
+        b.chrome_words(i) for i in range(len(b.forms))
+    ]
 
 
 def _both(lines: list[Line]) -> None:
@@ -233,3 +237,11 @@ def test_outputs_sharing_memory_with_inputs_are_refused() -> None:
         _scan.repeats(out.view(np.uint64), out)
     with pytest.raises(ValueError, match="misaligned"):
         _scan.repeats(np.zeros(2, np.uint64), memoryview(bytearray(17))[1:])
+
+
+def test_chrome_words_are_the_lexicon_words_above_the_cut_most_chrome_first() -> None:
+    lexicon = {"share": 0.9, "login": 0.9, "news": 2.0, "the": 0.0, "menu": 0.5, "x": -1.5}
+    lines = split_lines("Share the news, share it, Login\nmenu the x\nnothing here")
+    for native in (True, False):
+        feats = measure_page(lines, lexicon, native=native)
+        assert [feats.chrome_words(i) for i in range(3)] == [["news", "login", "share"], [], []]

@@ -105,17 +105,20 @@ def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
     heap = forest._compiled()
     x = np.zeros((2, 4), dtype=np.float32)
     out = np.empty(2, dtype=np.float64)
-    damaged = heap.feature.copy()
-    damaged[0] = 99  # a split on column 99 of a 4-wide x
-    for bad in (damaged, -damaged):
+    damaged = heap.nodes.copy()
+    damaged[0] = (damaged[0] & np.uint64(0xFFFFFFFF)) | (np.uint64(99) << np.uint64(32))
+    negative = heap.nodes.copy()  # feature -1 as the high half of a uint64
+    negative[0] |= np.uint64(0xFFFFFFFF) << np.uint64(32)
+    for bad in (damaged, negative):
         with pytest.raises(ValueError, match="out of range"):
-            _trees.walk(bad, heap.threshold, heap.leaf_value, heap.depth, x, 4, out)
+            _trees.walk(bad, heap.leaf_value, heap.depth, x, 4, out)
     with pytest.raises(ValueError, match="wrong size"):
-        _trees.walk(heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out[:1])
+        _trees.walk(heap.nodes, heap.leaf_value, heap.depth, x, 4, out[:1])
+    with pytest.raises(ValueError, match="wrong size"):
+        _trees.walk(heap.nodes[:-1], heap.leaf_value, heap.depth, x, 4, out)
     with pytest.raises(ValueError, match="wrong size of alignment"):
         _trees.walk(
-            heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4,
-            memoryview(bytearray(17))[1:],
+            heap.nodes, heap.leaf_value, heap.depth, x, 4, memoryview(bytearray(17))[1:]
         )  # fmt: skip
     groups = np.zeros(4, dtype=np.int64)
     table = heap.leaf_contributions(groups, 2)
@@ -124,8 +127,7 @@ def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
                                      (table, contrib, 3), (table, contrib, 0)):  # fmt: skip
         with pytest.raises(ValueError, match=r"wrong size"):
             _trees.explain(
-                heap.feature, heap.threshold, heap.leaf_value, heap.depth, x, 4, out, bad_out,
-                bad_table, cols,
+                heap.nodes, heap.leaf_value, heap.depth, x, 4, out, bad_out, bad_table, cols,
             )  # fmt: skip
     with pytest.raises(ValueError, match="group"):
         forest.explain(x, group_of=np.array([0, 1, 2, 2]), groups=2)
@@ -170,8 +172,8 @@ def test_overflowing_sizes_are_refused() -> None:
 
     with pytest.raises(ValueError, match="wrong size"):
         _trees.walk(
-            np.array([10**9]), np.zeros(1, np.float32), np.zeros(2), 1,
-            np.zeros(0, np.float32), 2**62, np.zeros(1),
+            np.array([10**9], np.uint64), np.zeros(2), 1, np.zeros(0, np.float32), 2**62,
+            np.zeros(1),
         )  # fmt: skip
     with pytest.raises(ValueError, match="wrong sizes"):
         _trees.stage2(np.zeros(2), np.zeros(0, np.float32), 2**61, np.zeros(30, np.float32))
