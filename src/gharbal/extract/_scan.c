@@ -1180,6 +1180,60 @@ done:
     return result;
 }
 
+/* line_scripts(classes, line_scripts, sizes, stopwords, page_script, han, japanese, min_letters,
+ * max_stopwords, sid, flags): for each line, sid[i] = its script (the first of the most frequent,
+ * as numpy's argmax; -1 below 3 letters of any script) and flags[i] (uint8): bit 0, worth asking
+ * CLD2 about (min_letters letters or more, stopwords of the page language at most max_stopwords
+ * of its words, in the page's script); bit 1, written in another script than the page (Han and
+ * Japanese count as one). What features.measure_page computes with numpy without the extension. */
+static PyObject *line_scripts(PyObject *self, PyObject *args) {
+    Py_buffer b[6];
+    memset(b, 0, sizeof b);
+    Py_ssize_t page, han, japanese, min_letters;
+    double max_stopwords;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*nnnndw*w*", &b[0], &b[1], &b[2], &b[3], &page, &han,
+                          &japanese, &min_letters, &max_stopwords, &b[4], &b[5])) {
+        release_n(b, 6);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const Py_ssize_t n = b[2].len / 8;
+    Py_buffer *const outputs[] = {&b[4], &b[5]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
+    if (!sized(&b[0], n, NCLASS, 8, "classes") || !sized(&b[1], n, NSCRIPT, 8, "line_scripts") ||
+        !sized(&b[3], n, 1, 8, "stopwords") || !sized(&b[4], n, 1, 8, "sid") ||
+        !sized(&b[5], n, 1, 1, "flags") || overlapping(outputs, 2, inputs, 4)) {
+        goto done;
+    }
+    const int64_t *classes = b[0].buf, *scripts = b[1].buf, *sizes = b[2].buf, *nsw = b[3].buf;
+    int64_t *sid = b[4].buf;
+    uint8_t *flags = b[5].buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int64_t *row = scripts + i * NSCRIPT;
+        int64_t total = 0, best = row[0];
+        Py_ssize_t arg = 0;
+        for (Py_ssize_t k = 0; k < NSCRIPT; k++) {
+            total += row[k];
+            if (row[k] > best) {
+                best = row[k];
+                arg = k;
+            }
+        }
+        const int64_t s = total >= 3 ? (int64_t)arg : -1;
+        sid[i] = s;
+        const double ratio = sizes[i] > 0 ? (double)nsw[i] / (double)sizes[i] : 0.0;
+        const int ask = classes[i * NCLASS + 1] >= min_letters && ratio <= max_stopwords &&
+                        s == (int64_t)page;
+        const int cjk = (s == han && page == japanese) || (s == japanese && page == han);
+        const int foreign = s >= 0 && s != (int64_t)page && !cjk;
+        flags[i] = (uint8_t)(ask | foreign << 1);
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_n(b, 6);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"lexicon", lexicon, METH_VARARGS, "Lexicon entries of a page's words and each line's stats."},
     {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
@@ -1189,6 +1243,7 @@ static PyMethodDef methods[] = {
     {"count_found", count_found, METH_VARARGS, "Words of each line found in a table."},
     {"cover", cover, METH_VARARGS, "Words found in a table, per bit of their masks."},
     {"repeats", repeats, METH_VARARGS, "How many lines share each line's form."},
+    {"line_scripts", line_scripts, METH_VARARGS, "Each line's script, CLD2 and foreign flags."},
     {NULL, NULL, 0, NULL},
 };
 

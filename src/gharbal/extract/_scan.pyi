@@ -34,3 +34,17 @@ def assemble(*args: Any) -> None: ...
 def count_found(keys: Any, slots: Any, hashes: Any, sizes: Any, out: Any, /) -> None: ...
 def cover(keys: Any, slots: Any, masks: Any, hashes: Any, out: Any, /) -> None: ...
 def repeats(form_hash: Any, out: Any, /) -> None: ...
+def line_scripts(
+    classes: Any,
+    line_scripts: Any,
+    sizes: Any,
+    stopwords: Any,
+    page_script: int,
+    han: int,
+    japanese: int,
+    min_letters: int,
+    max_stopwords: float,
+    sid: Any,
+    flags: Any,
+    /,
+) -> None: ...

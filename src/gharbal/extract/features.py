@@ -623,18 +623,23 @@ def measure_page(
     counted = _count_native(texts, lexicon, scan) if scan else _count_python(texts, lexicon)
     classes, line_scripts, profile = counted.classes, counted.line_scripts, counted.profile
     sizes, nsw = counted.sizes, counted.stopwords
-    sw_ratio = np.where(sizes > 0, nsw / np.maximum(sizes, 1), 0.0)
-    script_total = line_scripts.sum(axis=1)
-    script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
-    sid = np.where(script_total >= 3, script_arg, -1)
-    scripts: list[str | None] = list(map(_SCRIPT_OR_NONE.__getitem__, sid.tolist()))
     page_script_id = _SCRIPTS.index(profile.script) if profile.script else -1
+    if scan is not None:
+        sid = np.empty(n, dtype=np.int64)
+        flags = np.empty(n, dtype=np.uint8)
+        scan.line_scripts(
+            classes, line_scripts, sizes, nsw, page_script_id, _HAN, _JAPANESE,
+            _LID_MIN_LETTERS, _LID_MAX_STOPWORDS, sid, flags,
+        )  # fmt: skip
+        ask, foreign_script = flags & 1, (flags >> 1).view(np.bool_)
+    else:
+        sid, ask, foreign_script = _line_scripts(classes, line_scripts, sizes, nsw, page_script_id)
+    scripts: list[str | None] = list(map(_SCRIPT_OR_NONE.__getitem__, sid.tolist()))
     langs: list[str | None] = [None] * n
     mismatch = np.zeros(n, dtype=np.int64)
     if profile.lang is not None:
         # Looked up with CLD2 only where the line's own words do not already show the language.
-        ask = (classes[:, 1] >= _LID_MIN_LETTERS) & (sw_ratio <= _LID_MAX_STOPWORDS)
-        for i in np.flatnonzero(ask & (sid == page_script_id)).tolist():
+        for i in np.flatnonzero(ask).tolist():
             lang = langs[i] = detect(texts[i]).lang
             mismatch[i] = lang is not None and lang != profile.lang
     if site is not None:
@@ -668,15 +673,36 @@ def measure_page(
         word_counts=sizes.tolist(),
         line_texts=texts,
         line_chars=counted.facts[:, 5],
-        foreign_script=(sid >= 0)
+        foreign_script=foreign_script,
+        foreign_lang=mismatch > 0,
+        chrome_words=counted.chrome_words,
+    )
+
+
+def _line_scripts(
+    classes: npt.NDArray[np.int64],
+    line_scripts: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+    nsw: npt.NDArray[np.int64],
+    page_script_id: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """(each line's script index, -1 for none; which lines to ask CLD2 about; which are in another
+    script than the page), as ``_scan.line_scripts`` computes them."""
+    n = sizes.size
+    sw_ratio = np.where(sizes > 0, nsw / np.maximum(sizes, 1), 0.0)
+    script_total = line_scripts.sum(axis=1)
+    script_arg = line_scripts.argmax(axis=1) if n else np.zeros(0, np.int64)
+    sid = np.where(script_total >= 3, script_arg, -1)
+    ask = (classes[:, 1] >= _LID_MIN_LETTERS) & (sw_ratio <= _LID_MAX_STOPWORDS)
+    foreign = (
+        (sid >= 0)
         & (sid != page_script_id)
         & ~(
             ((sid == _HAN) & (page_script_id == _JAPANESE))
             | ((sid == _JAPANESE) & (page_script_id == _HAN))
-        ),
-        foreign_lang=mismatch > 0,
-        chrome_words=counted.chrome_words,
+        )
     )
+    return sid, ask & (sid == page_script_id), foreign
 
 
 @dataclass(slots=True)

@@ -41,6 +41,8 @@ def _same(a: PageFeatures, b: PageFeatures) -> None:
     assert a.repeats == b.repeats
     assert a.line_script == b.line_script
     assert a.line_lang == b.line_lang
+    assert a.foreign_script.tolist() == b.foreign_script.tolist()
+    assert a.foreign_lang.tolist() == b.foreign_lang.tolist()
     assert list(a.forms) == list(b.forms)
     assert list(a.line_forms) == list(b.line_forms)
     # The words removal reasons quote (``extract.chrome.vocabulary``), in the same order.
@@ -172,6 +174,21 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
             np.zeros(1, np.uint64), np.array([2**62]), np.array([2**62]), np.array([0]),
             np.array([5], np.uint64), np.zeros(1, np.int64),
         )  # fmt: skip
+    n = 3
+    classes, scripts = np.zeros((n, 10), np.int64), np.zeros((n, 16), np.int64)
+    sizes, nsw, sid = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    flags = np.zeros(n, np.uint8)
+    for args, message in (
+        ((classes[:2], scripts, sizes, nsw), "classes"),
+        ((classes, scripts[:2], sizes, nsw), "line_scripts"),
+        ((classes, scripts, sizes, nsw[:2]), "stopwords"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            _scan.line_scripts(*args, 0, 8, 11, 30, 0.08, sid, flags)
+    with pytest.raises(ValueError, match="shares memory"):
+        _scan.line_scripts(
+            classes, scripts, sizes, nsw, 0, 8, 11, 30, 0.08, sid, sid.view(np.uint8)
+        )
 
 
 def test_lexicon_columns_and_entries_match_python() -> None:
