@@ -631,7 +631,7 @@ def measure_page(
             classes, line_scripts, sizes, nsw, page_script_id, _HAN, _JAPANESE,
             _LID_MIN_LETTERS, _LID_MAX_STOPWORDS, sid, flags,
         )  # fmt: skip
-        ask, foreign_script = flags & 1, (flags >> 1).view(np.bool_)
+        ask, foreign_script = (flags & 1).view(np.bool_), (flags >> 1).view(np.bool_)
     else:
         sid, ask, foreign_script = _line_scripts(classes, line_scripts, sizes, nsw, page_script_id)
     scripts: list[str | None] = list(map(_SCRIPT_OR_NONE.__getitem__, sid.tolist()))
