@@ -20,9 +20,9 @@ from gharbal.extract.lines import clean_lines, split_lines
 from gharbal.extract.model import LineModel, load_model
 from gharbal.extract.title import (
     find_title_and_body,
-    lines_with_words,
     strip_above,
     strip_header,
+    title_words_of,
 )
 from gharbal.recipe import ExtractConfig
 from gharbal.step import DocumentStep
@@ -78,7 +78,8 @@ def extract_page(
 
             profile, feats = heuristic_clean(lines, cfg.lines)
             forms: Sequence[list[str]] = [f.forms for f in feats]
-            stopwords, lines_with = profile.stopwords, lines_with_words(forms)
+            stopwords = profile.stopwords
+            title_words = title_words_of(forms, stopwords)
             word_counts = kept = None
             score = "extract.lines_v1.kept_ratio"
         else:
@@ -93,12 +94,12 @@ def extract_page(
                 cfg.lines.site_features,
             )
             forms, stopwords = measured.forms, measured.profile.stopwords
-            lines_with, word_counts = measured.lines_with, measured.word_counts
+            title_words, word_counts = measured.title_words, measured.word_counts
             kept = measured.kept
             score = f"extract.{model.name}.kept_ratio"
         if cfg.title.enabled:
             found = find_title_and_body(
-                lines, forms, stopwords, cfg.title, lines_with, word_counts, kept
+                lines, forms, stopwords, cfg.title, title_words, word_counts, kept
             )
             if found is not None:
                 t, body = found

@@ -34,6 +34,8 @@ enum {
     W_WORDCH = 128, /* regex \w */
     W_BULLET = 256, /* a list marker (charclasses.BULLETS) or str.isdigit */
 };
+/* word_flags of scan(). */
+enum { WORD_SHORT = 1, WORD_DIGITS = 2 };
 /* Bits of `cls` (uint16, BMP), as charclasses._tables. */
 enum { C_SPACE = 1, C_LETTER = 2, C_UPPER = 16, C_COMMA = 64 };
 #define NCLASS 10
@@ -266,22 +268,24 @@ static int overlapping(Py_buffer *const *outputs, int nout, Py_buffer *const *in
 }
 
 /* scan(text, folded, n, han, japanese, cls, script, wt, classes, scripts, page_scripts, sizes,
- *      word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts) -> (words, lex_tokens)
+ *      word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts, word_flags)
+ *      -> (words, lex_tokens)
  * text: the page's n lines joined by "\n"; folded: its matching form (as many lines). Outputs
  * (int64 unless said): classes [n,10], scripts [n,16] and page_scripts [16] (Han and kana merged
  * as Japanese where both occur; han, japanese: their script indices), sizes [n] (words),
  * word_chars [n], word_hash uint64 [>= len(folded)] (every word of the page, in order), lex_hash
  * uint64 [>= len(folded) + len(text)] (the words of each line form, see features.line_form),
  * lex_sizes [n], form_hash uint64 [n], overlaps float64 [n,2] (share of the line's distinct words in
- * the line before / after), facts [n,7] (see NFACTS). */
+ * the line before / after), facts [n,7] (see NFACTS), word_flags uint8 [>= len(folded)] (of every
+ * word: WORD_SHORT, one character; WORD_DIGITS, all str.isdigit characters). */
 static PyObject *scan(PyObject *self, PyObject *args) {
     PyObject *text_obj, *folded_obj;
     Py_ssize_t n, han, japanese;
-    Py_buffer b[14];
+    Py_buffer b[15];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "UUnnny*y*y*w*w*w*w*w*w*w*w*w*w*w*", &text_obj, &folded_obj, &n,
+    if (!PyArg_ParseTuple(args, "UUnnny*y*y*w*w*w*w*w*w*w*w*w*w*w*w*", &text_obj, &folded_obj, &n,
                           &han, &japanese, &b[0], &b[1], &b[2], &b[3], &b[4], &b[13], &b[5],
-                          &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &b[12])) {
+                          &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[14])) {
         return NULL;
     }
     PyObject *result = NULL;
@@ -293,7 +297,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
               PyUnicode_GET_LENGTH(folded_obj)};
     Tables tb = {b[0].buf, b[1].buf, b[2].buf};
     Py_buffer *const outputs[] = {&b[3], &b[4], &b[5], &b[6], &b[7], &b[8],
-                                  &b[9], &b[10], &b[11], &b[12], &b[13]};
+                                  &b[9], &b[10], &b[11], &b[12], &b[13], &b[14]};
     Py_buffer *const inputs[] = {&b[0], &b[1], &b[2]};
     if (n < 0 || n > t.len + 1) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: text does not have n lines");
@@ -306,6 +310,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         !sized(&b[8], f.len + t.len, 1, 8, "lex_hash") || !sized(&b[9], n, 1, 8, "lex_sizes") ||
         !sized(&b[10], n, 1, 8, "form_hash") || !sized(&b[11], n, 2, 8, "overlaps") ||
         !sized(&b[12], n, NFACTS, 8, "facts") || !sized(&b[13], NSCRIPT, 1, 8, "page_scripts") ||
+        !sized(&b[14], f.len, 1, 1, "word_flags") ||
         han < 0 || han >= NSCRIPT || japanese < 0 || japanese >= NSCRIPT ||
         overlapping(outputs, (int)(sizeof outputs / sizeof outputs[0]), inputs, 3)) {
         if (!PyErr_Occurred()) {
@@ -317,6 +322,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     uint64_t *word_hash = b[7].buf, *lex_hash = b[8].buf, *form_hash = b[10].buf;
     int64_t *lex_sizes = b[9].buf, *facts = b[12].buf;
     double *overlaps = b[11].buf;
+    uint8_t *word_flags = b[14].buf;
     memset(classes, 0, (size_t)(n * NCLASS) * 8);
     memset(scripts, 0, (size_t)(n * NSCRIPT) * 8);
     memset(facts, 0, (size_t)(n * NFACTS) * 8);
@@ -479,10 +485,11 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             if (sizes[li] > 0) {
                 hf = fnv(hf, ' ');
             }
-            int in_num = 0;
+            int in_num = 0, all_num = 1;
             Py_ssize_t e = i;
             for (;;) {
                 h = fnv(h, c);
+                all_num &= (wb & W_NUM) != 0;
                 if (digits && (wb & W_NUM)) {
                     if (!in_num) {
                         hl = fnv(hl, '0');
@@ -504,6 +511,12 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                     break;
                 }
             }
+            /* str.isdigit characters are all \p{N}: only all-number words are looked at. */
+            int all_digits = all_num;
+            for (Py_ssize_t k = i; all_digits && k < e; k++) {
+                all_digits = Py_UNICODE_ISDIGIT(at(&f, k));
+            }
+            word_flags[nw] = (uint8_t)((e - i == 1 ? WORD_SHORT : 0) | (all_digits ? WORD_DIGITS : 0));
             word_hash[nw++] = h;
             lex_hash[nlex++] = hl;
             sizes[li]++;
@@ -626,7 +639,7 @@ done:
     PyMem_Free(uniq);
     PyMem_Free(sets[0].keys);
     PyMem_Free(sets[1].keys);
-    release_n(b, 14);
+    release_n(b, 15);
     return result;
 }
 
@@ -1082,56 +1095,87 @@ done:
     return result;
 }
 
-/* lines_with(word_hash, starts, sizes, among, queries, out): out[q] = how many of the lines
- * `among` hold the word hashed queries[q] (line i's words are word_hash[starts[i]:starts[i] +
- * sizes[i]], as scan lays them out). */
-static PyObject *lines_with(PyObject *self, PyObject *args) {
-    Py_buffer b[6];
+/* title_counts(word_hash, word_flags, starts, sizes, keys, slots, candidates, body, out): for
+ * each candidate line c (gharbal.extract.title), out[2c] = its distinct content words (not in the
+ * stopword table keys/slots, not all digits, more than one character: word_flags of scan) and
+ * out[2c + 1] = how many of them occur in a line of `body` other than the candidate itself. */
+static PyObject *title_counts(PyObject *self, PyObject *args) {
+    Py_buffer b[9];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) {
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                          &b[6], &b[7], &b[8])) {
+        release_n(b, 9);
         return NULL;
     }
     PyObject *result = NULL;
-    const Py_ssize_t words = b[0].len / 8, n = b[1].len / 8, m = b[3].len / 8, q = b[4].len / 8;
-    Py_buffer *const outputs[] = {&b[5]};
-    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4]};
-    if (b[2].len != b[1].len || b[5].len < q * 8) {
-        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lines_with: sizes differ");
+    HashSet own = {NULL, 0, 0, 0};
+    uint64_t *words = NULL;
+    Table t;
+    const Py_ssize_t nw = b[0].len / 8, n = b[2].len / 8, nc = b[6].len / 8, nb = b[7].len / 8;
+    Py_buffer *const outputs[] = {&b[8]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7]};
+    if (!table_of(&b[4], &b[5], &t) || !sized(&b[0], nw, 1, 8, "hashes") ||
+        !sized(&b[1], nw, 1, 1, "word_flags") || !sized(&b[2], n, 1, 8, "starts") ||
+        !sized(&b[3], n, 1, 8, "sizes") || !sized(&b[6], nc, 1, 8, "candidates") ||
+        !sized(&b[7], nb, 1, 8, "body") || !sized(&b[8], nc, 2, 8, "out") ||
+        overlapping(outputs, 1, inputs, 8)) {
         goto done;
     }
-    if (!sized(&b[0], words, 1, 8, "hashes") || !sized(&b[1], n, 1, 8, "starts") ||
-        !sized(&b[2], n, 1, 8, "sizes") || !sized(&b[3], m, 1, 8, "among") ||
-        !sized(&b[4], q, 1, 8, "queries") || !sized(&b[5], q, 1, 8, "out") ||
-        overlapping(outputs, 1, inputs, 5)) {
+    const uint64_t *hash = b[0].buf;
+    const uint8_t *flags = b[1].buf;
+    const int64_t *starts = b[2].buf, *sizes = b[3].buf, *cand = b[6].buf, *body = b[7].buf;
+    int64_t *out = b[8].buf;
+    if (b[3].len != b[2].len) {
+        PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: title_counts: sizes differ");
         goto done;
     }
-    const uint64_t *hash = b[0].buf, *queries = b[4].buf;
-    const int64_t *starts = b[1].buf, *sizes = b[2].buf, *among = b[3].buf;
-    int64_t *out = b[5].buf;
-    for (Py_ssize_t k = 0; k < m; k++) {
-        const int64_t i = among[k];
-        if (i < 0 || i >= n || starts[i] < 0 || sizes[i] < 0 || starts[i] > words ||
-            sizes[i] > words - starts[i]) {
-            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lines_with: bad line");
+    for (Py_ssize_t k = 0; k < nc + nb; k++) {
+        const int64_t i = k < nc ? cand[k] : body[k - nc];
+        if (i < 0 || i >= n || starts[i] < 0 || sizes[i] < 0 || starts[i] > nw ||
+            sizes[i] > nw - starts[i]) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: title_counts: bad line");
             goto done;
         }
     }
-    for (Py_ssize_t j = 0; j < q; j++) {
-        int64_t count = 0;
-        for (Py_ssize_t k = 0; k < m; k++) {
-            const uint64_t *w = hash + starts[among[k]];
-            for (int64_t e = 0; e < sizes[among[k]]; e++) {
-                if (w[e] == queries[j]) {
-                    count++;
+    for (Py_ssize_t c = 0; c < nc; c++) {
+        const int64_t line = cand[c], start = starts[line], size = sizes[line];
+        words = PyMem_Realloc(words, (size_t)(size > 0 ? size : 1) * sizeof(uint64_t));
+        if (words == NULL || !hs_reset(&own, size)) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        Py_ssize_t m = 0;
+        for (int64_t k = start; k < start + size; k++) {
+            if (!(flags[k] & (WORD_SHORT | WORD_DIGITS)) && find(&t, hash[k]) < 0 &&
+                hs_add(&own, hash[k])) {
+                words[m++] = hash[k];
+            }
+        }
+        int64_t found = 0;
+        for (Py_ssize_t j = 0; j < m; j++) {
+            for (Py_ssize_t k = 0; k < nb; k++) {
+                if (body[k] == line) {
+                    continue;
+                }
+                const uint64_t *w = hash + starts[body[k]];
+                int64_t e = 0;
+                while (e < sizes[body[k]] && w[e] != words[j]) {
+                    e++;
+                }
+                if (e < sizes[body[k]]) {
+                    found++;
                     break;
                 }
             }
         }
-        out[j] = count;
+        out[2 * c] = m;
+        out[2 * c + 1] = found;
     }
     result = Py_NewRef(Py_None);
 done:
-    release_n(b, 6);
+    PyMem_Free(own.keys);
+    PyMem_Free(words);
+    release_n(b, 9);
     return result;
 }
 
@@ -1239,10 +1283,10 @@ static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "Per-line measurements of a page (see features._scan_native)."},
     {"hash_strings", hash_strings, METH_VARARGS, "FNV-1a hashes of words, as scan gives them."},
     {"assemble", assemble, METH_VARARGS, "The feature matrix of a page from its counts."},
-    {"lines_with", lines_with, METH_VARARGS, "How many of some lines hold each word."},
     {"count_found", count_found, METH_VARARGS, "Words of each line found in a table."},
     {"cover", cover, METH_VARARGS, "Words found in a table, per bit of their masks."},
     {"repeats", repeats, METH_VARARGS, "How many lines share each line's form."},
+    {"title_counts", title_counts, METH_VARARGS, "Content words of headline candidates."},
     {"line_scripts", line_scripts, METH_VARARGS, "Each line's script, CLD2 and foreign flags."},
     {NULL, NULL, 0, NULL},
 };

@@ -21,14 +21,24 @@ def scan(
     form_hash: Any,
     overlaps: Any,
     facts: Any,
+    word_flags: Any,
     /,
 ) -> tuple[int, int]: ...
 def hash_strings(strings: Any, out: Any, /) -> None: ...
 def lexicon(
     keys: Any, slots: Any, values: Any, hashes: Any, sizes: Any, entries: Any, stats: Any, /
 ) -> None: ...
-def lines_with(
-    word_hash: Any, starts: Any, sizes: Any, among: Any, queries: Any, out: Any, /
+def title_counts(
+    word_hash: Any,
+    word_flags: Any,
+    starts: Any,
+    sizes: Any,
+    keys: Any,
+    slots: Any,
+    candidates: Any,
+    body: Any,
+    out: Any,
+    /,
 ) -> None: ...
 def assemble(*args: Any) -> None: ...
 def count_found(keys: Any, slots: Any, hashes: Any, sizes: Any, out: Any, /) -> None: ...

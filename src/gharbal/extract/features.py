@@ -42,7 +42,7 @@ from gharbal.extract.charclasses import (
 from gharbal.extract.charclasses import COMMAS as _COMMAS
 from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
 from gharbal.extract.punctuation import ends_sentence
-from gharbal.extract.title import LinesWith, lines_with_words
+from gharbal.extract.title import TitleWords, title_words_of
 from gharbal.identify.language import detect
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
 from gharbal.native import optional_extension
@@ -171,8 +171,8 @@ class PageFeatures:
     line_script: list[str | None]
     line_lang: list[str | None]
     line_forms: Sequence[str]
-    # For each word, in how many of the given lines it occurs (`gharbal.extract.title`).
-    lines_with: LinesWith
+    # The headline candidates' content words, and those found in the body (`gharbal.extract.title`).
+    title_words: TitleWords
     word_counts: list[int]  # words of each line (len of its forms)
     line_texts: list[str]
     line_chars: npt.NDArray[np.int64]  # characters of each line (len of its text)
@@ -267,7 +267,7 @@ class _Counts:
     lexicon: Matrix | None  # (n, 4) `lexicon_columns` (None without a lexicon)
     forms: Sequence[list[str]]  # each line's words in matching form
     line_forms: Sequence[str]  # each line's `line_form`
-    lines_with: LinesWith
+    title_words: TitleWords
     chrome_words: Callable[[int], list[str]]  # see PageFeatures
 
 
@@ -340,7 +340,7 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
         lexicon=lexicon_columns([f.split() for f in line_forms], lexicon) if lexicon else None,
         forms=forms,
         line_forms=line_forms,
-        lines_with=lines_with_words(forms),
+        title_words=title_words_of(forms, profile.stopwords),
         chrome_words=lambda i: _chrome_order(
             {w for w in line_forms[i].split() if lexicon.get(w, 0.0) > CHROME_WORD_MIN}, lexicon
         ),
@@ -363,9 +363,11 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     overlaps = np.empty((n, 2))
     facts = np.empty((n, 7), dtype=np.int64)
     page_scripts = np.empty(len(_SCRIPTS), dtype=np.int64)
+    word_flags = np.empty(len(folded), dtype=np.uint8)
     nw, nlex = scan.scan(
         text, folded, n, _HAN, _JAPANESE, bits, script_of, word_table(), classes, line_scripts,
         page_scripts, sizes, word_chars, word_hash, lex_hash, lex_sizes, form_hash, overlaps, facts,
+        word_flags,
     )  # fmt: skip
     hashes = word_hash[:nw]
     script = dominant_script(page_scripts)
@@ -403,7 +405,9 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         lexicon=lex,
         forms=forms,
         line_forms=_LazyLineForms(forms, texts, classes[:, 2] > 0),
-        lines_with=_HashedLines(scan, hashes, sizes).count,
+        title_words=_HashedLines(
+            scan, hashes, word_flags[:nw], sizes, _stopword_table(profile.stopwords)
+        ).title_words,
         chrome_words=chrome,
     )
 
@@ -438,22 +442,27 @@ class _ChromeWords:
 
 
 class _HashedLines:
-    """`LinesWith` from the page's word hashes (no tokenising)."""
+    """`TitleWords` from the page's word hashes and flags (no tokenising)."""
 
     def __init__(
-        self, scan: ModuleType, hashes: npt.NDArray[np.uint64], sizes: npt.NDArray[np.int64]
+        self,
+        scan: ModuleType,
+        hashes: npt.NDArray[np.uint64],
+        flags: npt.NDArray[np.uint8],
+        sizes: npt.NDArray[np.int64],
+        stopwords: _HashTable,
     ) -> None:
-        self._scan, self._hashes, self._sizes = scan, hashes, sizes
-        self._starts = np.cumsum(sizes) - sizes
+        self._scan, self._hashes, self._flags, self._sizes = scan, hashes, flags, sizes
+        self._stopwords = stopwords
 
-    def count(self, words_: Sequence[str], among: Sequence[int]) -> list[int]:
-        out = np.empty(len(words_), dtype=np.int64)
-        self._scan.lines_with(
-            self._hashes, self._starts, self._sizes, np.asarray(among, dtype=np.int64),
-            hash_words(words_), out,
+    def title_words(self, candidates: Sequence[int], body: Sequence[int]) -> list[tuple[int, int]]:
+        out = np.empty((len(candidates), 2), dtype=np.int64)
+        self._scan.title_counts(
+            self._hashes, self._flags, np.cumsum(self._sizes) - self._sizes, self._sizes,
+            self._stopwords.keys, self._stopwords.slots, np.asarray(candidates, dtype=np.int64),
+            np.asarray(body, dtype=np.int64), out,
         )  # fmt: skip
-        counts: list[int] = out.tolist()
-        return counts
+        return [(own, found) for own, found in out.tolist()]
 
 
 class _LazyForms(Sequence[list[str]]):
@@ -669,7 +678,7 @@ def measure_page(
         line_script=scripts,
         line_lang=langs,
         line_forms=counted.line_forms,
-        lines_with=counted.lines_with,
+        title_words=counted.title_words,
         word_counts=sizes.tolist(),
         line_texts=texts,
         line_chars=counted.facts[:, 5],

@@ -31,17 +31,27 @@ def _content(forms: list[str], stopwords: frozenset[str]) -> set[str]:
     return {w for w in forms if w not in stopwords and not w.isdigit() and len(w) > 1}
 
 
-LinesWith = Callable[[Sequence[str], Sequence[int]], list[int]]
+# For each candidate line, (its distinct content words, how many of them occur in a line of the
+# body other than itself); arguments: the candidates, the body's lines (indices in the page).
+TitleWords = Callable[[Sequence[int], Sequence[int]], list[tuple[int, int]]]
 
 
-def lines_with_words(forms: Sequence[list[str]]) -> LinesWith:
-    """For each word, in how many of the given lines it occurs (from the lines' word forms)."""
+def title_words_of(forms: Sequence[list[str]], stopwords: frozenset[str]) -> TitleWords:
+    """`TitleWords` from the lines' word forms (the C scanner counts the same from word hashes,
+    without tokenising: `gharbal.extract.features`)."""
 
-    def count(words: Sequence[str], among: Sequence[int]) -> list[int]:
+    def count(candidates: Sequence[int], body: Sequence[int]) -> list[tuple[int, int]]:
+        owns = [_content(forms[i], stopwords) for i in candidates]
+        asked: set[str] = set().union(*owns)
         seen: Counter[str] = Counter()
-        for i in among:
-            seen.update(set(forms[i]))
-        return [seen[w] for w in words]
+        for i in body:
+            seen.update(asked.intersection(forms[i]))
+        in_body = set(body)
+        out = []
+        for i, own in zip(candidates, owns, strict=True):
+            itself = 1 if i in in_body else 0
+            out.append((len(own), sum(1 for w in own if seen[w] > itself)))
+        return out
 
     return count
 
@@ -59,16 +69,16 @@ def find_title_and_body(
     forms: Sequence[list[str]],
     stopwords: frozenset[str],
     cfg: TitleConfig,
-    lines_with: LinesWith | None = None,
+    title_words: TitleWords | None = None,
     word_counts: Sequence[int] | None = None,
     kept: list[int] | None = None,
 ) -> tuple[int, int] | None:
     """(index of the headline, index of the first substantial body line), or None.
 
-    ``lines_with`` counts the lines holding each word (by default from ``forms``; the C scanner
-    counts from word hashes without tokenising the body); ``word_counts``: each line's number of
-    words, if known (saves tokenising lines of the wrong length); ``kept``: the indices of the kept
-    lines, if known."""
+    ``title_words`` counts the candidates' content words and those found in the body (by default
+    from ``forms`` and ``stopwords``; the C scanner counts from word hashes without tokenising);
+    ``word_counts``: each line's number of words, if known (saves tokenising lines of the wrong
+    length); ``kept``: the indices of the kept lines, if known."""
     if kept is None:
         kept = [i for i, ln in enumerate(lines) if ln.verdict is Verdict.KEEP]
     if not kept:
@@ -83,30 +93,23 @@ def find_title_and_body(
         ),
         kept[0],
     )
-    candidates: list[tuple[int, set[str]]] = []
-    for i in range(max(0, first - cfg.window), first + 1):
-        if lines[i].text[-1] in _NOT_TITLE_END:
-            continue
-        count = word_counts[i] if word_counts is not None else len(forms[i])
-        if not 2 <= count <= cfg.max_words:
-            continue
-        own = _content(forms[i], stopwords)
-        if len(own) >= 2:
-            candidates.append((i, own))
-    if not candidates:
+    window = [
+        i
+        for i in range(max(0, first - cfg.window), first + 1)
+        if lines[i].text[-1] not in _NOT_TITLE_END
+        and 2 <= (word_counts[i] if word_counts is not None else len(forms[i])) <= cfg.max_words
+    ]
+    if not window:
         return None
-    # In how many body lines each candidate word occurs; a candidate's words are looked up in the
-    # body without the candidate itself.
+    # A candidate has two content words or more; its words are looked up in the body without
+    # the candidate itself.
     body_lines = [i for i in kept if i >= first]
-    body = set(body_lines)
-    asked = sorted(set().union(*(own for _, own in candidates)))
-    in_body = dict(
-        zip(asked, (lines_with or lines_with_words(forms))(asked, body_lines), strict=True)
-    )
+    counts = (title_words or title_words_of(forms, stopwords))(window, body_lines)
     best: tuple[float, int] | None = None
-    for i, own in candidates:
-        itself = 1 if i in body else 0
-        overlap = sum(1 for w in own if in_body[w] > itself) / len(own)
+    for i, (own, found) in zip(window, counts, strict=True):
+        if own < 2:
+            continue
+        overlap = found / own
         if overlap >= _MIN_OVERLAP and (best is None or overlap >= best[0]):
             best = (overlap, i)
     return None if best is None else (best[1], first)

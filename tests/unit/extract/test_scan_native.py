@@ -43,6 +43,10 @@ def _same(a: PageFeatures, b: PageFeatures) -> None:
     assert a.line_lang == b.line_lang
     assert a.foreign_script.tolist() == b.foreign_script.tolist()
     assert a.foreign_lang.tolist() == b.foreign_lang.tolist()
+    # Headline candidates' content words and those found elsewhere in the body: every line a
+    # candidate, every other line the body.
+    every = list(range(len(a.forms)))
+    assert a.title_words(every, every[::2]) == b.title_words(every, every[::2])
     assert list(a.forms) == list(b.forms)
     assert list(a.line_forms) == list(b.line_forms)
     # The words removal reasons quote (``extract.chrome.vocabulary``), in the same order.
@@ -113,7 +117,7 @@ def test_scanner_checks_its_arguments() -> None:
             "a\nb", "a\nb", 2, 8, 11, bits, scripts, word_table(), small, small,
             np.zeros(16, np.int64), small, small,
             np.zeros(3, np.uint64), np.zeros(6, np.uint64), small, np.zeros(2, np.uint64),
-            np.zeros(4), np.zeros(14, np.int64),
+            np.zeros(4), np.zeros(14, np.int64), np.zeros(3, np.uint8),
         )  # fmt: skip
     with pytest.raises(ValueError, match="n lines"):
         _scan.scan(
@@ -121,7 +125,7 @@ def test_scanner_checks_its_arguments() -> None:
             np.zeros(48, np.int64), np.zeros(16, np.int64), np.zeros(3, np.int64),
             np.zeros(3, np.int64),
             np.zeros(3, np.uint64), np.zeros(6, np.uint64), np.zeros(3, np.int64),
-            np.zeros(3, np.uint64), np.zeros(6), np.zeros(21, np.int64),
+            np.zeros(3, np.uint64), np.zeros(6), np.zeros(21, np.int64), np.zeros(3, np.uint8),
         )  # fmt: skip
 
 
@@ -141,7 +145,7 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
             np.zeros((m, 16), np.int64), np.zeros(16, np.int64), sizes, np.zeros(m, np.int64),
             np.zeros(len(folded) + 1, np.uint64), np.zeros(len(folded) + len(text) + 1, np.uint64),
             sizes if shared else np.zeros(m, np.int64), np.zeros(m, np.uint64),
-            np.zeros((m, 2)), np.zeros((m, 7), np.int64),
+            np.zeros((m, 2)), np.zeros((m, 7), np.int64), np.zeros(len(folded) + 1, np.uint8),
         )  # fmt: skip
 
     call("ab\ncd", "ab\ncd", 2)  # the good call
@@ -169,11 +173,14 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
             keys, slots, np.zeros(0), np.zeros(1, np.uint64), np.array([1]),
             np.zeros(1, np.int64), np.zeros((1, 4), np.float32),
         )  # fmt: skip
-    with pytest.raises(ValueError, match="bad line"):
-        _scan.lines_with(
-            np.zeros(1, np.uint64), np.array([2**62]), np.array([2**62]), np.array([0]),
-            np.array([5], np.uint64), np.zeros(1, np.int64),
-        )  # fmt: skip
+    keys, slots = np.zeros(8, np.uint64), np.full(8, -1, np.int64)
+    for candidates, body in (([0], [1]), ([1], [0])):
+        with pytest.raises(ValueError, match="bad line"):
+            _scan.title_counts(
+                np.zeros(1, np.uint64), np.zeros(1, np.uint8), np.array([0, 2**62]),
+                np.array([1, 2**62]), keys, slots, np.array(candidates), np.array(body),
+                np.zeros((1, 2), np.int64),
+            )  # fmt: skip
     n = 3
     classes, scripts = np.zeros((n, 10), np.int64), np.zeros((n, 16), np.int64)
     sizes, nsw, sid = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
@@ -247,7 +254,7 @@ def test_outputs_sharing_memory_with_inputs_are_refused() -> None:
             np.zeros((2, 16), np.int64), np.zeros(16, np.int64), np.zeros(2, np.int64),
             np.zeros(2, np.int64), np.zeros(2, np.uint64), wt.view(np.uint64),
             np.zeros(2, np.int64), np.zeros(2, np.uint64), np.zeros((2, 2)),
-            np.zeros((2, 7), np.int64),
+            np.zeros((2, 7), np.int64), np.zeros(len(folded), np.uint8),
         )  # fmt: skip
     out = np.zeros(3, dtype=np.int64)
     with pytest.raises(ValueError, match="shares memory"):
@@ -262,3 +269,20 @@ def test_chrome_words_are_the_lexicon_words_above_the_cut_most_chrome_first() ->
     for native in (True, False):
         feats = measure_page(lines, lexicon, native=native)
         assert [feats.chrome_words(i) for i in range(3)] == [["news", "login", "share"], [], []]
+
+
+def test_title_words_leave_out_stopwords_digits_and_single_characters() -> None:
+    text = (
+        "The budget plan 2024 ² x of the city\n"
+        "The city council approved the budget plan on Tuesday, after a long debate in the hall.\n"
+        "Budget ²³ 12 a b the of and\n"
+        "Other news of the day\n"
+    )
+    lines = split_lines(text)
+    for native in (True, False):
+        feats = measure_page(lines, {}, native=native)
+        assert feats.profile.lang == "en"
+        # Line 0: budget, plan, city (2024, superscripts, x and stopwords are not content words),
+        # all three in line 1; line 2: budget only; line 3: news, day ("other" is a stopword), in no
+        # other line.
+        assert feats.title_words([0, 2, 3], [0, 1, 2, 3]) == [(3, 3), (1, 1), (2, 0)]
