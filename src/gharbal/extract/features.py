@@ -379,8 +379,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         scan.count_found(table.keys, table.slots, hashes, sizes, nsw)
     repeats = np.empty(n, dtype=np.int64)
     scan.repeats(form_hash, repeats)
-    folded_lines = folded.split("\n")
-    forms = _LazyForms(folded_lines)
+    forms = _LazyForms(folded, n)
     lex = None
     chrome: Callable[[int], list[str]] = _no_hits
     if lexicon:
@@ -467,14 +466,16 @@ class _HashedLines:
 
 class _LazyForms(Sequence[list[str]]):
     """Each line's words in matching form, tokenised when first asked for (the C scanner counts
-    without them; the title detector and the reasons read a few lines)."""
+    without them; few pages need any: site statistics, the Python title fallback). The folded page
+    is split into lines on the first call."""
 
-    def __init__(self, folded: list[str]) -> None:
-        self._folded = folded
+    def __init__(self, folded: str, n: int) -> None:
+        self._folded, self._n = folded, n
+        self._lines: list[str] | None = None
         self._done: dict[int, list[str]] = {}
 
     def __len__(self) -> int:
-        return len(self._folded)
+        return self._n
 
     @overload
     def __getitem__(self, i: int) -> list[str]: ...
@@ -485,7 +486,9 @@ class _LazyForms(Sequence[list[str]]):
             return [self[k] for k in range(*i.indices(len(self)))]
         found = self._done.get(i)
         if found is None:
-            found = self._done[i] = words(self._folded[i])
+            if self._lines is None:
+                self._lines = self._folded.split("\n")
+            found = self._done[i] = words(self._lines[i])
         return found
 
 

@@ -145,13 +145,14 @@ _NO_FINAL = (", no final punctuation", "")
 
 def _details(
     group: str,
+    at: npt.NDArray[np.intp],
     rows: list[int],
     feats: PageFeatures,
     n: int,
     kept: list[int],
 ) -> tuple[list[str], list[str]]:
-    """(reason, detail) of each of the removed lines ``rows`` (indices in the page) whose reason
-    group is ``group``, as two lists."""
+    """(reason, detail) of each of the removed lines ``rows`` (indices in the page; ``at``, the
+    same as an array) whose reason group is ``group``, as two lists."""
     reasons = [_REASONS.get(group, "extract.context")] * len(rows)
     if group == "site":
         containing = feats.site_pages_containing
@@ -170,16 +171,16 @@ def _details(
         page, langs = feats.profile.lang, feats.line_lang
         return reasons, [f"{langs[i]} (page {page})" for i in rows]
     if group == "non_text":
-        letters = feats.matrix[rows, _LETTERS].tolist()
+        letters = feats.matrix[at, _LETTERS].tolist()
         return reasons, [f"letters {q:.0%} of characters" for q in letters]
     if group == "stopwords":
         lang = feats.profile.lang or "no list"
-        ratios = feats.matrix[rows, _STOPWORDS].tolist()
+        ratios = feats.matrix[at, _STOPWORDS].tolist()
         return reasons, [f"stopwords {q:.2f} ({lang})" for q in ratios]
     if group == "short":
         counts = feats.word_counts
-        ends = (feats.matrix[rows, _TERMINAL] > 0).tolist()
-        chars = feats.line_chars[rows].tolist()
+        ends = (feats.matrix[at, _TERMINAL] > 0).tolist()
+        chars = feats.line_chars[at].tolist()
         return (
             [_SHORT[end] for end in ends],
             [
@@ -277,17 +278,18 @@ def _explain(
     remove = Verdict.REMOVE
     for g in np.unique(worst).tolist():
         at = np.flatnonzero(worst == g)
-        where = removed[at].tolist()
-        reasons, details = _details(groups[g], where, feats, n, kept)
+        rows = removed[at]
+        where = rows.tolist()
+        reasons, details = _details(groups[g], rows, where, feats, n, kept)
         if g == context:
             # Removed by stage 2 although its own features (stage 1) said keep.
-            for j, k in enumerate(at.tolist()):
-                if stage1_kept[k]:
-                    own_p = 1.0 / (1.0 + math.exp(-float(own_scores[k])))
-                    details[j] = (
-                        f"own features say keep (p {own_p:.2f}); the lines around it say "
-                        "boilerplate"
-                    )
+            own = stage1_kept[at]
+            scores = own_scores[at][own].tolist()
+            for j, score in zip(np.flatnonzero(own).tolist(), scores, strict=True):
+                own_p = 1.0 / (1.0 + math.exp(-score))
+                details[j] = (
+                    f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
+                )
         for i, why, detail in zip(where, reasons, details, strict=True):
             line = lines[i]
             line.verdict, line.reason, line.detail = remove, why, detail
