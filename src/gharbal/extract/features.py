@@ -423,20 +423,17 @@ class _ChromeWords:
         self, table: _LexiconTable, entries: npt.NDArray[np.int64], sizes: npt.NDArray[np.int64]
     ) -> None:
         self._table, self._entries, self._sizes = table, entries, sizes
-        self._lists: tuple[list[int], list[int], list[int]] | None = None
+        self._lines: tuple[list[int], list[int]] | None = None
 
     def of(self, i: int) -> list[str]:
-        if self._lists is None:  # made once, when the first line is asked for
+        if self._lines is None:  # made once, when the first line is asked for
             counts = self._sizes
-            self._lists = (
-                self._entries.tolist(),
-                (np.cumsum(counts) - counts).tolist(),
-                counts.tolist(),
-            )
-        entries, starts, sizes = self._lists
+            self._lines = ((np.cumsum(counts) - counts).tolist(), counts.tolist())
+        starts, sizes = self._lines
         start = starts[i]
         rank, ordered = self._table.chrome()
-        found = sorted({r for e in entries[start : start + sizes[i]] if (r := rank[e]) >= 0})
+        entries = self._entries[start : start + sizes[i]].tolist()
+        found = sorted({r for e in entries if (r := rank[e]) >= 0})
         return [ordered[r] for r in found]
 
 
