@@ -681,23 +681,28 @@ done:
     return result;
 }
 
-/* Open-addressing tables of word hashes (features._HashTable): keys uint64 [cap], slots int64 [cap]
- * holding an entry number or -1 for an empty slot, cap a power of two, linear probing from
- * (h ^ h >> 32) & (cap - 1). */
+/* Open-addressing tables of word hashes (features._HashTable): cap slots of (key, entry number or
+ * -1 for an empty slot), cap a power of two, linear probing from (h ^ h >> 32) & (cap - 1). */
 typedef struct {
-    const uint64_t *keys;
-    const int64_t *slots;
+    uint64_t key;
+    int64_t entry; /* -1: an empty slot */
+} Slot;
+
+typedef struct {
+    const Slot *slots;
     uint64_t mask;
 } Table;
 
-static int table_of(const Py_buffer *keys, const Py_buffer *slots, Table *t) {
-    const Py_ssize_t cap = keys->len / 8;
-    if (cap == 0 || (cap & (cap - 1)) != 0 || slots->len != cap * 8) {
+/* A table is one uint64 buffer of (key, entry) pairs, so that a probe reads one cache line
+ * (the larger tables do not fit the fastest caches; keys and entries apart took two misses). */
+static int table_of(const Py_buffer *table, Table *t) {
+    const Py_ssize_t cap = table->len / (Py_ssize_t)sizeof(Slot);
+    if (cap == 0 || (cap & (cap - 1)) != 0 || table->len != cap * (Py_ssize_t)sizeof(Slot) ||
+        (uintptr_t)table->buf % 8 != 0) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: bad lookup table");
         return 0;
     }
-    t->keys = keys->buf;
-    t->slots = slots->buf;
+    t->slots = table->buf;
     t->mask = (uint64_t)cap - 1;
     return 1;
 }
@@ -705,9 +710,9 @@ static int table_of(const Py_buffer *keys, const Py_buffer *slots, Table *t) {
 /* The entry number of h, or -1. */
 static inline int64_t find(const Table *t, uint64_t h) {
     uint64_t at = (h ^ (h >> 32)) & t->mask;
-    for (uint64_t probes = 0; probes <= t->mask && t->slots[at] >= 0; probes++) {
-        if (t->keys[at] == h) {
-            return t->slots[at];
+    for (uint64_t probes = 0; probes <= t->mask && t->slots[at].entry >= 0; probes++) {
+        if (t->slots[at].key == h) {
+            return t->slots[at].entry;
         }
         at = (at + 1) & t->mask;
     }
@@ -735,38 +740,37 @@ static inline int64_t find_memo(const Table *t, Memo *m, uint64_t h) {
 }
 
 
-/* count_found(keys, slots, hashes, sizes, out): out[line] = how many of the line's words (the
+/* count_found(table, hashes, sizes, out): out[line] = how many of the line's words (the
  * next sizes[line] hashes) are in the table. */
-/* lexicon(keys, slots, values, hashes, sizes, entries, stats): entries[k] = the lexicon entry of
+/* lexicon(table, values, hashes, sizes, entries, stats): entries[k] = the lexicon entry of
  * word k of the page (-1 where absent), stats (float32 [n, 4]) = the mean,
  * max, min and first of the lexicon values of line li's sizes[li] words (0 for a line without
  * words), as features._lexicon_stats computes them (the mean added in word order from 0.0, as
  * numpy's bincount adds). values: float64 [entries + 1], its last the value of an absent word. */
 static PyObject *lexicon(PyObject *self, PyObject *args) {
-    Py_buffer b[7];
+    Py_buffer b[6];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                          &b[6])) {
+    if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) {
         return NULL;
     }
     PyObject *result = NULL;
     Table t;
-    const Py_ssize_t nvalues = b[2].len / 8, count = b[3].len / 8, n = b[4].len / 8;
-    Py_buffer *const outputs[] = {&b[5], &b[6]};
-    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4]};
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[5], count, 1, 8, "entries") ||
-        !sized(&b[6], n, 4, 4, "stats") || overlapping(outputs, 2, inputs, 5)) {
+    const Py_ssize_t nvalues = b[1].len / 8, count = b[2].len / 8, n = b[3].len / 8;
+    Py_buffer *const outputs[] = {&b[4], &b[5]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
+    if (!table_of(&b[0], &t) || !sized(&b[4], count, 1, 8, "entries") ||
+        !sized(&b[5], n, 4, 4, "stats") || overlapping(outputs, 2, inputs, 4)) {
         goto done;
     }
     if (nvalues < 1) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: lexicon: no values");
         goto done;
     }
-    const double *values = b[2].buf;
-    const uint64_t *h = b[3].buf;
-    const int64_t *sizes = b[4].buf;
-    int64_t *entries = b[5].buf;
-    float *stats = b[6].buf;
+    const double *values = b[1].buf;
+    const uint64_t *h = b[2].buf;
+    const int64_t *sizes = b[3].buf;
+    int64_t *entries = b[4].buf;
+    float *stats = b[5].buf;
     Memo memo;
     memset(memo.key, 0, sizeof memo.key);
     Py_ssize_t at = 0;
@@ -800,28 +804,28 @@ static PyObject *lexicon(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    release_n(b, 7);
+    release_n(b, 6);
     return result;
 }
 
 static PyObject *count_found(PyObject *self, PyObject *args) {
-    Py_buffer b[5];
+    Py_buffer b[4];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4])) {
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &b[0], &b[1], &b[2], &b[3])) {
         return NULL;
     }
     PyObject *result = NULL;
     Table t;
-    const Py_ssize_t count = b[2].len / 8, n = b[3].len / 8;
-    Py_buffer *const outputs[] = {&b[4]};
-    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], n, 1, 8, "out") ||
-        overlapping(outputs, 1, inputs, 4)) {
+    const Py_ssize_t count = b[1].len / 8, n = b[2].len / 8;
+    Py_buffer *const outputs[] = {&b[3]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2]};
+    if (!table_of(&b[0], &t) || !sized(&b[3], n, 1, 8, "out") ||
+        overlapping(outputs, 1, inputs, 3)) {
         goto done;
     }
-    const uint64_t *h = b[2].buf;
-    const int64_t *sizes = b[3].buf;
-    int64_t *o = b[4].buf;
+    const uint64_t *h = b[1].buf;
+    const int64_t *sizes = b[2].buf;
+    int64_t *o = b[3].buf;
     Py_ssize_t at = 0;
     Memo memo;
     memset(memo.key, 0, sizeof memo.key);
@@ -839,30 +843,30 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    release_n(b, 5);
+    release_n(b, 4);
     return result;
 }
 
-/* cover(keys, slots, masks, hashes, out): out[k] = how many of the hashes are in the table with
+/* cover(table, masks, hashes, out): out[k] = how many of the hashes are in the table with
  * bit k set in their entry's mask (masks uint64 [entries], out int64 [64]). */
 static PyObject *cover(PyObject *self, PyObject *args) {
-    Py_buffer b[5];
+    Py_buffer b[4];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4])) {
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &b[0], &b[1], &b[2], &b[3])) {
         return NULL;
     }
     PyObject *result = NULL;
     Py_ssize_t *hits = NULL, *touched = NULL;
     Table t;
-    const Py_ssize_t entries = b[2].len / 8, count = b[3].len / 8;
-    Py_buffer *const outputs[] = {&b[4]};
-    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
-    if (!table_of(&b[0], &b[1], &t) || !sized(&b[4], 64, 1, 8, "out") ||
-        overlapping(outputs, 1, inputs, 4)) {
+    const Py_ssize_t entries = b[1].len / 8, count = b[2].len / 8;
+    Py_buffer *const outputs[] = {&b[3]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2]};
+    if (!table_of(&b[0], &t) || !sized(&b[3], 64, 1, 8, "out") ||
+        overlapping(outputs, 1, inputs, 3)) {
         goto done;
     }
-    const uint64_t *masks = b[2].buf, *h = b[3].buf;
-    int64_t *o = b[4].buf;
+    const uint64_t *masks = b[1].buf, *h = b[2].buf;
+    int64_t *o = b[3].buf;
     memset(o, 0, 64 * sizeof(int64_t));
     /* How often each entry occurs, then each entry's count credited to its languages (a page
      * repeats its stopwords: once per distinct word, not once per occurrence). */
@@ -890,7 +894,7 @@ static PyObject *cover(PyObject *self, PyObject *args) {
 done:
     PyMem_Free(hits);
     PyMem_Free(touched);
-    release_n(b, 5);
+    release_n(b, 4);
     return result;
 }
 
@@ -1095,36 +1099,36 @@ done:
     return result;
 }
 
-/* title_counts(word_hash, word_flags, starts, sizes, keys, slots, candidates, body, out): for
+/* title_counts(word_hash, word_flags, starts, sizes, table, candidates, body, out): for
  * each candidate line c (gharbal.extract.title), out[2c] = its distinct content words (not in the
- * stopword table keys/slots, not all digits, more than one character: word_flags of scan) and
+ * stopword table, not all digits, more than one character: word_flags of scan) and
  * out[2c + 1] = how many of them occur in a line of `body` other than the candidate itself. */
 static PyObject *title_counts(PyObject *self, PyObject *args) {
-    Py_buffer b[9];
+    Py_buffer b[8];
     memset(b, 0, sizeof b);
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                          &b[6], &b[7], &b[8])) {
-        release_n(b, 9);
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                          &b[6], &b[7])) {
+        release_n(b, 8);
         return NULL;
     }
     PyObject *result = NULL;
     HashSet own = {NULL, 0, 0, 0};
     uint64_t *words = NULL;
     Table t;
-    const Py_ssize_t nw = b[0].len / 8, n = b[2].len / 8, nc = b[6].len / 8, nb = b[7].len / 8;
-    Py_buffer *const outputs[] = {&b[8]};
-    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7]};
-    if (!table_of(&b[4], &b[5], &t) || !sized(&b[0], nw, 1, 8, "hashes") ||
+    const Py_ssize_t nw = b[0].len / 8, n = b[2].len / 8, nc = b[5].len / 8, nb = b[6].len / 8;
+    Py_buffer *const outputs[] = {&b[7]};
+    Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6]};
+    if (!table_of(&b[4], &t) || !sized(&b[0], nw, 1, 8, "hashes") ||
         !sized(&b[1], nw, 1, 1, "word_flags") || !sized(&b[2], n, 1, 8, "starts") ||
-        !sized(&b[3], n, 1, 8, "sizes") || !sized(&b[6], nc, 1, 8, "candidates") ||
-        !sized(&b[7], nb, 1, 8, "body") || !sized(&b[8], nc, 2, 8, "out") ||
-        overlapping(outputs, 1, inputs, 8)) {
+        !sized(&b[3], n, 1, 8, "sizes") || !sized(&b[5], nc, 1, 8, "candidates") ||
+        !sized(&b[6], nb, 1, 8, "body") || !sized(&b[7], nc, 2, 8, "out") ||
+        overlapping(outputs, 1, inputs, 7)) {
         goto done;
     }
     const uint64_t *hash = b[0].buf;
     const uint8_t *flags = b[1].buf;
-    const int64_t *starts = b[2].buf, *sizes = b[3].buf, *cand = b[6].buf, *body = b[7].buf;
-    int64_t *out = b[8].buf;
+    const int64_t *starts = b[2].buf, *sizes = b[3].buf, *cand = b[5].buf, *body = b[6].buf;
+    int64_t *out = b[7].buf;
     if (b[3].len != b[2].len) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: title_counts: sizes differ");
         goto done;
@@ -1175,7 +1179,7 @@ static PyObject *title_counts(PyObject *self, PyObject *args) {
 done:
     PyMem_Free(own.keys);
     PyMem_Free(words);
-    release_n(b, 9);
+    release_n(b, 8);
     return result;
 }
 

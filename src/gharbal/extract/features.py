@@ -376,7 +376,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     nsw = np.zeros(n, dtype=np.int64)
     if nw and profile.stopwords:
         table = _stopword_table(profile.stopwords)
-        scan.count_found(table.keys, table.slots, hashes, sizes, nsw)
+        scan.count_found(table.table, hashes, sizes, nsw)
     repeats = np.empty(n, dtype=np.int64)
     scan.repeats(form_hash, repeats)
     forms = _LazyForms(folded, n)
@@ -387,7 +387,7 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         entries = np.empty(nlex, dtype=np.int64)
         lex = np.empty((n, 4), dtype=np.float32)
         scan.lexicon(
-            table.keys, table.slots, table.values, lex_hash[:nlex], lex_sizes, entries, lex
+            table.table, table.values, lex_hash[:nlex], lex_sizes, entries, lex
         )  # fmt: skip
         chrome = _ChromeWords(table, entries, lex_sizes).of
     return _Counts(
@@ -455,7 +455,7 @@ class _HashedLines:
         out = np.empty((len(candidates), 2), dtype=np.int64)
         self._scan.title_counts(
             self._hashes, self._flags, np.cumsum(self._sizes) - self._sizes, self._sizes,
-            self._stopwords.keys, self._stopwords.slots, np.asarray(candidates, dtype=np.int64),
+            self._stopwords.table, np.asarray(candidates, dtype=np.int64),
             np.asarray(body, dtype=np.int64), out,
         )  # fmt: skip
         return [(own, found) for own, found in out.tolist()]
@@ -521,7 +521,9 @@ def hash_words(items: Sequence[str]) -> npt.NDArray[np.uint64]:
 
 class _HashTable:
     """Words (by `hash_words`) to entry numbers, in an open-addressing table the C scanner looks up
-    (``_scan.lexicon``, ``count_found``, ``cover``: linear probing from ``(h ^ h >> 32) & (cap - 1)``)."""
+    (``_scan.lexicon``, ``count_found``, ``cover``, ``title_counts``: linear probing from
+    ``(h ^ h >> 32) & (cap - 1)``). ``table``: the slots' (key, entry) pairs in one uint64 array
+    (an empty slot's entry is -1), as the C code reads them."""
 
     def __init__(self, words_: Sequence[str]) -> None:
         hashes = hash_words(words_).tolist()
@@ -535,7 +537,8 @@ class _HashTable:
                 at = (at + 1) & mask
             if slots[at] < 0:  # a repeated word keeps its first entry
                 keys[at], slots[at] = h, entry
-        self.keys, self.slots = keys, slots
+        self.table = np.column_stack([keys, slots.view(np.uint64)]).ravel()
+        self.table.setflags(write=False)
 
 
 @cache
@@ -607,7 +610,7 @@ def _guess_language_hashed(hashes: npt.NDArray[np.uint64], script: str | None) -
     counts = np.zeros(64, dtype=np.int64)
     if hashes.size:
         assert _native is not None
-        _native.cover(table.keys, table.slots, masks, hashes, counts)
+        _native.cover(table.table, masks, hashes, counts)
     cover = counts[: len(candidates)].tolist()
     best, best_cover = None, 0
     for lang, covered in zip(candidates, cover, strict=True):

@@ -158,27 +158,26 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
     ):
         with pytest.raises(ValueError, match=message):
             call(text, folded, n, shared)
-    keys, slots = np.zeros(8, np.uint64), np.full(8, -1, np.int64)
+    table = np.column_stack([np.zeros(8, np.uint64), np.full(8, 2**64 - 1, np.uint64)]).ravel()
     with pytest.raises(ValueError, match="bad sizes"):
         _scan.count_found(
-            keys, slots, np.zeros(1, np.uint64), np.array([1, 2**63 - 1]), np.zeros(2, np.int64)
+            table, np.zeros(1, np.uint64), np.array([1, 2**63 - 1]), np.zeros(2, np.int64)
         )
     with pytest.raises(ValueError, match="bad sizes"):
         _scan.lexicon(
-            keys, slots, np.zeros(3), np.zeros(1, np.uint64), np.array([1, 2**63 - 1]),
+            table, np.zeros(3), np.zeros(1, np.uint64), np.array([1, 2**63 - 1]),
             np.zeros(1, np.int64), np.zeros((2, 4), np.float32),
         )  # fmt: skip
     with pytest.raises(ValueError, match="no values"):
         _scan.lexicon(
-            keys, slots, np.zeros(0), np.zeros(1, np.uint64), np.array([1]),
+            table, np.zeros(0), np.zeros(1, np.uint64), np.array([1]),
             np.zeros(1, np.int64), np.zeros((1, 4), np.float32),
         )  # fmt: skip
-    keys, slots = np.zeros(8, np.uint64), np.full(8, -1, np.int64)
     for candidates, body in (([0], [1]), ([1], [0])):
         with pytest.raises(ValueError, match="bad line"):
             _scan.title_counts(
                 np.zeros(1, np.uint64), np.zeros(1, np.uint8), np.array([0, 2**62]),
-                np.array([1, 2**62]), keys, slots, np.array(candidates), np.array(body),
+                np.array([1, 2**62]), table, np.array(candidates), np.array(body),
                 np.zeros((1, 2), np.int64),
             )  # fmt: skip
     n = 3
@@ -211,10 +210,7 @@ def test_lexicon_columns_and_entries_match_python() -> None:
     sizes = np.array([len(f) for f in forms], dtype=np.int64)
     entries = np.empty(hashes.size, dtype=np.int64)
     stats = np.empty((len(forms), 4), dtype=np.float32)
-    assert (
-        _native_scan().lexicon(table.keys, table.slots, table.values, hashes, sizes, entries, stats)
-        is None
-    )
+    assert _native_scan().lexicon(table.table, table.values, hashes, sizes, entries, stats) is None
     assert stats.tobytes() == lexicon_columns(forms, lexicon).tobytes()
     found = [table.words[e] if e >= 0 else None for e in entries.tolist()]
     assert found == [w if w in lexicon else None for f in forms for w in f]
@@ -242,7 +238,7 @@ def test_outputs_sharing_memory_with_inputs_are_refused() -> None:
     sizes = np.array([1], dtype=np.int64)
     with pytest.raises(ValueError, match="shares memory"):
         _scan.lexicon(
-            table.keys, table.slots, table.values, hash_words(["w999"]), sizes, sizes,
+            table.table, table.values, hash_words(["w999"]), sizes, sizes,
             np.zeros((1, 4), np.float32),
         )  # fmt: skip
     bits, scripts = bmp_tables()
@@ -286,3 +282,16 @@ def test_title_words_leave_out_stopwords_digits_and_single_characters() -> None:
         # all three in line 1; line 2: budget only; line 3: news, day ("other" is a stopword), in no
         # other line.
         assert feats.title_words([0, 2, 3], [0, 1, 2, 3]) == [(3, 3), (1, 1), (2, 0)]
+
+
+def test_bad_lookup_tables_are_refused() -> None:
+    from gharbal.extract import _scan
+
+    for table in (np.zeros(0, np.uint64), np.zeros(6, np.uint64), np.zeros(3, np.uint64)):
+        with pytest.raises(ValueError, match="bad lookup table"):
+            _scan.count_found(table, np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0))
+    with pytest.raises(ValueError, match="bad lookup table"):
+        _scan.count_found(
+            memoryview(bytearray(129))[1:], np.zeros(0, np.uint64), np.zeros(0, np.int64),
+            np.zeros(0),
+        )  # fmt: skip
