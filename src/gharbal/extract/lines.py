@@ -145,14 +145,13 @@ _NO_FINAL = (", no final punctuation", "")
 
 def _details(
     group: str,
-    at: npt.NDArray[np.intp],
     rows: list[int],
     feats: PageFeatures,
     n: int,
     kept: list[int],
 ) -> tuple[list[str], list[str]]:
-    """(reason, detail) of each of the removed lines ``rows`` (indices in the page; ``at``, the
-    same as an array) whose reason group is ``group``, as two lists."""
+    """(reason, detail) of each of the removed lines ``rows`` (indices in the page) whose reason
+    group is ``group``, as two lists."""
     reasons = [_REASONS.get(group, "extract.context")] * len(rows)
     if group == "site":
         containing = feats.site_pages_containing
@@ -171,14 +170,15 @@ def _details(
         page, langs = feats.profile.lang, feats.line_lang
         return reasons, [f"{langs[i]} (page {page})" for i in rows]
     if group == "non_text":
-        letters = feats.matrix[at, _LETTERS].tolist()
+        letters = feats.matrix[rows, _LETTERS].tolist()
         return reasons, [f"letters {q:.0%} of characters" for q in letters]
     if group == "stopwords":
         lang = feats.profile.lang or "no list"
-        ratios = feats.matrix[at, _STOPWORDS].tolist()
+        ratios = feats.matrix[rows, _STOPWORDS].tolist()
         return reasons, [f"stopwords {q:.2f} ({lang})" for q in ratios]
     if group == "short":
         counts = feats.word_counts
+        at = np.asarray(rows, dtype=np.intp)
         ends = (feats.matrix[at, _TERMINAL] > 0).tolist()
         chars = feats.line_chars[at].tolist()
         return (
@@ -275,21 +275,31 @@ def _explain(
         worst[feats.foreign_lang[removed]] = groups.index("lang")
     n = len(lines)
     context = groups.index("context") if "context" in groups else -1
+    # The removed lines by reason group, in page order (a few lines each: Python lists cost less
+    # than a numpy selection per group).
+    buckets: dict[int, list[int]] = {}
+    for i, g in zip(removed.tolist(), worst.tolist(), strict=True):
+        bucket = buckets.get(g)
+        if bucket is None:
+            buckets[g] = [i]
+        else:
+            bucket.append(i)
+    # Lines removed by stage 2 although their own features (stage 1) said keep, with that score.
+    own_keep = dict(
+        zip(removed[stage1_kept].tolist(), own_scores[stage1_kept].tolist(), strict=True)
+    )
     remove = Verdict.REMOVE
-    for g in np.unique(worst).tolist():
-        at = np.flatnonzero(worst == g)
-        rows = removed[at]
-        where = rows.tolist()
-        reasons, details = _details(groups[g], rows, where, feats, n, kept)
-        if g == context:
-            # Removed by stage 2 although its own features (stage 1) said keep.
-            own = stage1_kept[at]
-            scores = own_scores[at][own].tolist()
-            for j, score in zip(np.flatnonzero(own).tolist(), scores, strict=True):
-                own_p = 1.0 / (1.0 + math.exp(-score))
-                details[j] = (
-                    f"own features say keep (p {own_p:.2f}); the lines around it say boilerplate"
-                )
-        for i, why, detail in zip(where, reasons, details, strict=True):
+    for g, rows in buckets.items():
+        reasons, details = _details(groups[g], rows, feats, n, kept)
+        if g == context and own_keep:
+            for j, i in enumerate(rows):
+                score = own_keep.get(i)
+                if score is not None:
+                    own_p = 1.0 / (1.0 + math.exp(-score))
+                    details[j] = (
+                        f"own features say keep (p {own_p:.2f}); the lines around it say "
+                        "boilerplate"
+                    )
+        for i, why, detail in zip(rows, reasons, details, strict=True):
             line = lines[i]
             line.verdict, line.reason, line.detail = remove, why, detail
