@@ -184,13 +184,13 @@ def test_damaged_calls_are_refused_not_read_out_of_bounds() -> None:
     classes, scripts = np.zeros((n, 10), np.int64), np.zeros((n, 16), np.int64)
     sizes, nsw, sid = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     flags = np.zeros(n, np.uint8)
-    for args, message in (
+    for (c, sc, sz, sw), message in (
         ((classes[:2], scripts, sizes, nsw), "classes"),
         ((classes, scripts[:2], sizes, nsw), "line_scripts"),
         ((classes, scripts, sizes, nsw[:2]), "stopwords"),
     ):
         with pytest.raises(ValueError, match=message):
-            _scan.line_scripts(*args, 0, 8, 11, 30, 0.08, sid, flags)
+            _scan.line_scripts(c, sc, sz, sw, 0, 8, 11, 30, 0.08, sid, flags)
     with pytest.raises(ValueError, match="shares memory"):
         _scan.line_scripts(
             classes, scripts, sizes, nsw, 0, 8, 11, 30, 0.08, sid, sid.view(np.uint8)
