@@ -9,12 +9,14 @@
  * The trees are complete binary trees of equal depth in heap order (see _Heap in model.py): tree t
  * has `inner` inner nodes and `leaves` leaves; a row goes right when x[feature] > threshold. An
  * inner node is one uint64: the feature in the high 32 bits, the float32 threshold's bits in the
- * low 32 (one load a step of the walk instead of two). Every sum is made in the order the numpy code makes it, so both give the
- * same bits:
+ * low 32 (one load a step of the walk instead of two). Every sum is made in the order the numpy
+ * code makes it, so both give the same bits:
  *   - a row's raw score adds the trees' leaf values in tree order (numpy: cumsum along the trees);
- *   - a row's contributions add, in tree order, those of the leaves it reaches: each leaf's change
- *     of mean value along its path per group of features, made once per model in numpy
- *     (_Heap.leaf_contributions; numpy: cumsum along the trees).
+ *   - a row's contributions add, in tree order and in double precision, those of the leaves it
+ *     reaches: each leaf's change of mean value along its path per group of features, made once
+ *     per model in numpy and stored as float32 (_Heap.leaf_contributions: half the table, which
+ *     is read at random and does not fit the second-level cache; numpy: cumsum along the trees
+ *     in float64).
  * Arguments are C-contiguous buffers (numpy arrays); sizes are checked here.
  */
 #define PY_SSIZE_T_CLEAN
@@ -99,7 +101,7 @@ enum { WALK_ROWS = 16, WALK_BLOCK = 64 };
 
 /* The walk of walk() and explain(): out[r] = the sum of the trees' leaf values for row r, and with
  * contrib (not NULL), contrib_out[r * cols + g] = the sum of the trees' leaf contributions
- * contrib[(t * leaves + leaf) * cols + g]. Rows go in blocks small enough to stay in the
+ * contrib[(t * leaves + leaf) * cols + g] (float32, added as doubles). Rows go in blocks small enough to stay in the
  * first-level cache while every tree walks them; in a block, WALK_ROWS rows at a time: independent
  * walks the processor overlaps (a short last group repeats its first row in the empty places,
  * whose results are not stored). Each row adds its trees in tree order; the first tree's value is
@@ -107,7 +109,7 @@ enum { WALK_ROWS = 16, WALK_BLOCK = 64 };
 static void walk_rows(const uint64_t *nodes, const double *leaf, int depth,
                       Py_ssize_t inner, Py_ssize_t leaves, Py_ssize_t slots, Py_ssize_t trees,
                       const float *x, Py_ssize_t width, Py_ssize_t rows, double *out,
-                      const double *contrib, Py_ssize_t cols, double *contrib_out) {
+                      const float *contrib, Py_ssize_t cols, double *contrib_out) {
     for (Py_ssize_t r0 = 0; r0 < rows; r0 += WALK_BLOCK) {
         const Py_ssize_t r1 = r0 + WALK_BLOCK < rows ? r0 + WALK_BLOCK : rows;
         for (Py_ssize_t t = 0; t < trees; t++) {
@@ -134,13 +136,15 @@ static void walk_rows(const uint64_t *nodes, const double *leaf, int depth,
                     const Py_ssize_t at = p[j] - inner;
                     out[r + j] = t == 0 ? tl[at] : out[r + j] + tl[at];
                     if (contrib != NULL) {
-                        const double *c = contrib + (t * leaves + at) * cols;
+                        const float *c = contrib + (t * leaves + at) * cols;
                         double *o = contrib_out + (r + j) * cols;
                         if (t == 0) {
-                            memcpy(o, c, (size_t)cols * sizeof(double));
+                            for (Py_ssize_t g = 0; g < cols; g++) {
+                                o[g] = (double)c[g];
+                            }
                         } else {
                             for (Py_ssize_t g = 0; g < cols; g++) {
-                                o[g] += c[g];
+                                o[g] += (double)c[g];
                             }
                         }
                     }
@@ -206,9 +210,9 @@ static PyObject *explain(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     Shape s;
     if (!shape_of(&b, depth, width, &b.raw, &s) || !check(cols > 0, "contribution columns") ||
-        !check(s.trees == 0 || cols <= table.len / (Py_ssize_t)sizeof(double) / s.trees / s.leaves,
+        !check(s.trees == 0 || cols <= table.len / (Py_ssize_t)sizeof(float) / s.trees / s.leaves,
                "contribution table") ||
-        !check(table.len == s.trees * s.leaves * cols * (Py_ssize_t)sizeof(double),
+        !check(table.len == s.trees * s.leaves * cols * (Py_ssize_t)sizeof(float),
                "contribution table") ||
         !check(s.rows == 0 || cols <= b.out.len / (Py_ssize_t)sizeof(double) / s.rows,
                "contributions") ||

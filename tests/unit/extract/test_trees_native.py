@@ -152,7 +152,8 @@ def test_stage2_features_same_bits(rows: int) -> None:
 
 def test_explanations_per_group_same_bits() -> None:
     """Contributions summed per group of columns as they are made (how the reasons use them): the
-    same bits in C and numpy, and the per-feature contributions summed per group come close."""
+    same bits in C and numpy, and the per-feature contributions summed per group come close (each
+    leaf's table is stored in float32)."""
     model = load_model()
     x = measure_page(split_lines(PAGE * 3), model.lexicon).matrix
     rng = np.random.default_rng(5)
@@ -164,7 +165,7 @@ def test_explanations_per_group_same_bits() -> None:
     assert raw_c.tobytes() == raw_py.tobytes()
     per_feature = model.stage1.contributions(x)
     summed = np.stack([per_feature[:, group_of == g].sum(axis=1) for g in range(6)], axis=1)
-    assert np.allclose(summed, c, rtol=1e-9, atol=1e-9)
+    assert np.allclose(summed, c, rtol=1e-5, atol=1e-5)
 
 
 def test_overflowing_sizes_are_refused() -> None:
