@@ -19,6 +19,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -1203,6 +1204,50 @@ done:
     return result;
 }
 
+/* short_details(chars, words, ends) -> list of str: the detail of each line removed as short,
+ * "{chars} chars, {words} words" and ", no final punctuation" where ends[k] is 0 (int64 chars and
+ * words, uint8 ends), as lines._details formats it in Python (the most common removal reason: about
+ * a hundred lines a page). */
+static PyObject *short_details(PyObject *self, PyObject *args) {
+    Py_buffer b[3];
+    memset(b, 0, sizeof b);
+    if (!PyArg_ParseTuple(args, "y*y*y*", &b[0], &b[1], &b[2])) {
+        release_n(b, 3);
+        return NULL;
+    }
+    PyObject *result = NULL, *list = NULL;
+    const Py_ssize_t n = b[0].len / 8;
+    if (!sized(&b[0], n, 1, 8, "chars") || !sized(&b[1], n, 1, 8, "words") ||
+        !sized(&b[2], n, 1, 1, "ends") || b[1].len != b[0].len || b[2].len != n) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: short_details: sizes differ");
+        }
+        goto done;
+    }
+    const int64_t *chars = b[0].buf, *words = b[1].buf;
+    const uint8_t *ends = b[2].buf;
+    list = PyList_New(n);
+    if (list == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        char text[96];
+        const int len = snprintf(text, sizeof text, "%lld chars, %lld words%s", (long long)chars[k],
+                                 (long long)words[k], ends[k] ? "" : ", no final punctuation");
+        PyObject *s = PyUnicode_FromStringAndSize(text, len);
+        if (s == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(list, k, s);
+    }
+    result = list;
+    list = NULL;
+done:
+    Py_XDECREF(list);
+    release_n(b, 3);
+    return result;
+}
+
 /* repeats(form_hash, out): out[i] = how many lines have line i's form hash (itself included). */
 static PyObject *repeats(PyObject *self, PyObject *args) {
     Py_buffer b[2];
@@ -1310,6 +1355,7 @@ static PyMethodDef methods[] = {
     {"count_found", count_found, METH_VARARGS, "Words of each line found in a table."},
     {"cover", cover, METH_VARARGS, "Words found in a table, per bit of their masks."},
     {"repeats", repeats, METH_VARARGS, "How many lines share each line's form."},
+    {"short_details", short_details, METH_VARARGS, "Details of lines removed as short."},
     {"title_counts", title_counts, METH_VARARGS, "Content words of headline candidates."},
     {"line_scripts", line_scripts, METH_VARARGS, "Each line's script, CLD2 and foreign flags."},
     {NULL, NULL, 0, NULL},

@@ -176,6 +176,7 @@ class PageFeatures:
     word_counts: list[int]  # words of each line (len of its forms)
     line_texts: list[str]
     line_chars: npt.NDArray[np.int64]  # characters of each line (len of its text)
+    line_words: npt.NDArray[np.int64]  # `word_counts` as an array
     # Lines written in another script than the page (Han and Japanese count as one), or that CLD2
     # puts in another language than the page's.
     foreign_script: npt.NDArray[np.bool_]
@@ -511,6 +512,25 @@ class _LazyLineForms(Sequence[str]):
         return (_DIGITS_RE.sub("0", joined) if self._digits[i] else joined) or self._texts[i]
 
 
+def short_details(
+    chars: npt.NDArray[np.int64], words_: npt.NDArray[np.int64], ends: npt.NDArray[np.bool_]
+) -> list[str]:
+    """The detail of each line removed as short (`gharbal.extract.lines`): its characters and
+    words, and whether it lacks final punctuation (in C when the scanner is built: ~100 lines a
+    page)."""
+    if _native is not None:
+        made: list[str] = _native.short_details(
+            np.ascontiguousarray(chars, dtype=np.int64),
+            np.ascontiguousarray(words_, dtype=np.int64),
+            np.ascontiguousarray(ends, dtype=np.uint8),
+        )
+        return made
+    return [
+        f"{c} chars, {w} words{'' if end else ', no final punctuation'}"
+        for c, w, end in zip(chars.tolist(), words_.tolist(), ends.tolist(), strict=True)
+    ]
+
+
 def hash_words(items: Sequence[str]) -> npt.NDArray[np.uint64]:
     """The C scanner's 64-bit hash of each word (needs the extension)."""
     assert _native is not None
@@ -685,6 +705,7 @@ def measure_page(
         word_counts=sizes.tolist(),
         line_texts=texts,
         line_chars=counted.facts[:, 5],
+        line_words=sizes,
         foreign_script=foreign_script,
         foreign_lang=mismatch > 0,
         chrome_words=counted.chrome_words,

@@ -37,6 +37,7 @@ from gharbal.extract.features import (
     PageFeatures,
     SiteCounts,
     measure_page,
+    short_details,
 )
 from gharbal.extract.model import LineModel, load_model
 
@@ -140,7 +141,6 @@ _REASONS = {
 
 # By whether the line ends a sentence (indexed with a bool).
 _SHORT = ("extract.short.no_punct", "extract.short")
-_NO_FINAL = (", no final punctuation", "")
 
 
 def _details(
@@ -177,16 +177,11 @@ def _details(
         ratios = feats.matrix[rows, _STOPWORDS].tolist()
         return reasons, [f"stopwords {q:.2f} ({lang})" for q in ratios]
     if group == "short":
-        counts = feats.word_counts
         at = np.asarray(rows, dtype=np.intp)
-        ends = (feats.matrix[at, _TERMINAL] > 0).tolist()
-        chars = feats.line_chars[at].tolist()
+        ends = feats.matrix[at, _TERMINAL] > 0
         return (
-            [_SHORT[end] for end in ends],
-            [
-                f"{c} chars, {counts[i]} words{_NO_FINAL[end]}"
-                for i, c, end in zip(rows, chars, ends, strict=True)
-            ],
+            [_SHORT[end] for end in ends.tolist()],
+            short_details(feats.line_chars[at], feats.line_words[at], ends),
         )
     if group == "position":
         first, last = (kept[0], kept[-1]) if kept else (n, n)

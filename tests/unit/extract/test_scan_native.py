@@ -295,3 +295,19 @@ def test_bad_lookup_tables_are_refused() -> None:
             memoryview(bytearray(129))[1:], np.zeros(0, np.uint64), np.zeros(0, np.int64),
             np.zeros(0),
         )  # fmt: skip
+
+
+def test_short_details_format_as_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gharbal.extract import features
+
+    chars = np.array([0, 7, 12345, 2**40], dtype=np.int64)
+    words = np.array([0, 1, 999, 3], dtype=np.int64)
+    ends = np.array([True, False, False, True])
+    made = features.short_details(chars, words, ends)
+    assert made[1] == "7 chars, 1 words, no final punctuation"
+    monkeypatch.setattr(features, "_native", None)
+    assert made == features.short_details(chars, words, ends)
+    with pytest.raises(ValueError, match="too small"):
+        _native_scan().short_details(chars, words[:2], ends.astype(np.uint8))
+    with pytest.raises(ValueError, match="sizes differ"):
+        _native_scan().short_details(chars[:2], words, ends.astype(np.uint8))
