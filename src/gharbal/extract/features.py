@@ -58,10 +58,10 @@ _URLISH = regex.compile(r"(?i:https?://|www\.)|@[\w-]+\.\w|\.(?:com|org|net)\b")
 _DIGITS_RE = regex.compile(r"\p{N}+")
 # Separators between spaces: "Caption - Site", "Home | News", "Photo / Agency", "a • b".
 _SPACED_SEPARATOR = regex.compile(r"\s[-|/•·–—]\s")
-# Lines in a different language are looked up with CLD2 only when they are long enough to be
-# identified and their own words do not already show the page's language (few stopwords).
 # A lexicon word scored above this is named in removal reasons (``extract.chrome.vocabulary``).
 CHROME_WORD_MIN = 0.5
+# Lines in a different language are looked up with CLD2 only when they are long enough to be
+# identified and their own words do not already show the page's language (few stopwords).
 _LID_MIN_LETTERS = 30
 _LID_MAX_STOPWORDS = 0.08
 
@@ -173,10 +173,8 @@ class PageFeatures:
     line_forms: Sequence[str]
     # The headline candidates' content words, and those found in the body (`gharbal.extract.title`).
     title_words: TitleWords
-    word_counts: list[int]  # words of each line (len of its forms)
-    line_texts: list[str]
+    word_counts: npt.NDArray[np.int64]  # words of each line (len of its forms)
     line_chars: npt.NDArray[np.int64]  # characters of each line (len of its text)
-    line_words: npt.NDArray[np.int64]  # `word_counts` as an array
     # Lines written in another script than the page (Han and Japanese count as one), or that CLD2
     # puts in another language than the page's.
     foreign_script: npt.NDArray[np.bool_]
@@ -702,10 +700,8 @@ def measure_page(
         line_lang=langs,
         line_forms=counted.line_forms,
         title_words=counted.title_words,
-        word_counts=sizes.tolist(),
-        line_texts=texts,
+        word_counts=sizes,
         line_chars=counted.facts[:, 5],
-        line_words=sizes,
         foreign_script=foreign_script,
         foreign_lang=mismatch > 0,
         chrome_words=counted.chrome_words,

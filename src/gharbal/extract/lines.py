@@ -181,7 +181,7 @@ def _details(
         ends = feats.matrix[at, _TERMINAL] > 0
         return (
             [_SHORT[end] for end in ends.tolist()],
-            short_details(feats.line_chars[at], feats.line_words[at], ends),
+            short_details(feats.line_chars[at], feats.word_counts[at], ends),
         )
     if group == "position":
         first, last = (kept[0], kept[-1]) if kept else (n, n)

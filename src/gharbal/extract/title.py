@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from gharbal.document import Line, Verdict
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.recipe import TitleConfig
@@ -70,7 +73,7 @@ def find_title_and_body(
     stopwords: frozenset[str],
     cfg: TitleConfig,
     title_words: TitleWords | None = None,
-    word_counts: Sequence[int] | None = None,
+    word_counts: Sequence[int] | npt.NDArray[np.int64] | None = None,
     kept: list[int] | None = None,
 ) -> tuple[int, int] | None:
     """(index of the headline, index of the first substantial body line), or None.
