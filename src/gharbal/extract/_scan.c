@@ -1164,8 +1164,11 @@ static PyObject *title_counts(PyObject *self, PyObject *args) {
     }
     for (Py_ssize_t c = 0; c < nc; c++) {
         const int64_t line = cand[c], start = starts[line], size = sizes[line];
-        words = PyMem_Realloc(words, (size_t)(size > 0 ? size : 1) * sizeof(uint64_t));
-        if (words == NULL || !hs_reset(&own, size)) {
+        uint64_t *grown = PyMem_Realloc(words, (size_t)(size > 0 ? size : 1) * sizeof(uint64_t));
+        if (grown != NULL) {
+            words = grown; /* (on failure the old block stays, freed below) */
+        }
+        if (grown == NULL || !hs_reset(&own, size)) {
             PyErr_NoMemory();
             goto done;
         }
