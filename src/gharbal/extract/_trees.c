@@ -97,15 +97,42 @@ static int shape_of(const Buffers *b, int depth, Py_ssize_t width, const Py_buff
            features_in_range(b->nodes.buf, s->trees * s->slots, width);
 }
 
-enum { WALK_ROWS = 16, WALK_BLOCK = 64 };
+enum { WALK_ROWS = 16, WALK_BLOCK = 64, WALK_FEW = 4 };
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE static inline
+#endif
+
+/* Walks `lanes` rows (a constant where it is called: the loops unroll) from row r down one tree
+ * at a time, p[j] = the heap position reached by row r + j; rows past the k real ones repeat row r
+ * (their results are not read). */
+ALWAYS_INLINE void descend(const uint64_t *tn, const float *x, Py_ssize_t width, Py_ssize_t r,
+                           Py_ssize_t k, int depth, int lanes, Py_ssize_t *p) {
+    const float *xj[WALK_ROWS];
+    for (int j = 0; j < lanes; j++) {
+        xj[j] = x + (r + (j < k ? j : 0)) * width;
+        p[j] = 0;
+    }
+    for (int d = 0; d < depth; d++) {
+        for (int j = 0; j < lanes; j++) {
+            const uint64_t node = tn[p[j]];
+            const uint32_t bits = (uint32_t)node;
+            float threshold;
+            memcpy(&threshold, &bits, sizeof threshold);
+            p[j] = 2 * p[j] + 1 + (xj[j][node >> 32] > threshold);
+        }
+    }
+}
 
 /* The walk of walk() and explain(): out[r] = the sum of the trees' leaf values for row r, and with
  * contrib (not NULL), contrib_out[r * cols + g] = the sum of the trees' leaf contributions
- * contrib[(t * leaves + leaf) * cols + g] (float32, added as doubles). Rows go in blocks small enough to stay in the
- * first-level cache while every tree walks them; in a block, WALK_ROWS rows at a time: independent
- * walks the processor overlaps (a short last group repeats its first row in the empty places,
- * whose results are not stored). Each row adds its trees in tree order; the first tree's value is
- * stored, the others added (as numpy's cumsum: a sum of -0.0 values stays -0.0). */
+ * contrib[(t * leaves + leaf) * cols + g] (float32, added as doubles). Rows go in blocks small
+ * enough to stay in the first-level cache while every tree walks them; in a block, WALK_ROWS rows at
+ * a time: independent walks the processor overlaps (the last 8 rows of a block or fewer, WALK_FEW
+ * at a time: a page of 3 lines walked 16). Each row adds its trees in tree order; the first tree's value
+ * is stored, the others added (as numpy's cumsum: a sum of -0.0 values stays -0.0). */
 static void walk_rows(const uint64_t *nodes, const double *leaf, int depth,
                       Py_ssize_t inner, Py_ssize_t leaves, Py_ssize_t slots, Py_ssize_t trees,
                       const float *x, Py_ssize_t width, Py_ssize_t rows, double *out,
@@ -115,22 +142,15 @@ static void walk_rows(const uint64_t *nodes, const double *leaf, int depth,
         for (Py_ssize_t t = 0; t < trees; t++) {
             const uint64_t *tn = nodes + t * slots;
             const double *tl = leaf + t * leaves;
-            for (Py_ssize_t r = r0; r < r1; r += WALK_ROWS) {
-                const Py_ssize_t k = r1 - r < WALK_ROWS ? r1 - r : WALK_ROWS;
-                const float *xj[WALK_ROWS];
+            for (Py_ssize_t r = r0; r < r1;) {
                 Py_ssize_t p[WALK_ROWS];
-                for (int j = 0; j < WALK_ROWS; j++) {
-                    xj[j] = x + (r + (j < k ? j : 0)) * width;
-                    p[j] = 0;
-                }
-                for (int d = 0; d < depth; d++) {
-                    for (int j = 0; j < WALK_ROWS; j++) {
-                        const uint64_t node = tn[p[j]];
-                        const uint32_t bits = (uint32_t)node;
-                        float threshold;
-                        memcpy(&threshold, &bits, sizeof threshold);
-                        p[j] = 2 * p[j] + 1 + (xj[j][node >> 32] > threshold);
-                    }
+                Py_ssize_t k;
+                if (r1 - r > 2 * WALK_FEW) {
+                    k = r1 - r < WALK_ROWS ? r1 - r : WALK_ROWS;
+                    descend(tn, x, width, r, k, depth, WALK_ROWS, p);
+                } else {
+                    k = r1 - r < WALK_FEW ? r1 - r : WALK_FEW;
+                    descend(tn, x, width, r, k, depth, WALK_FEW, p);
                 }
                 for (Py_ssize_t j = 0; j < k; j++) {
                     const Py_ssize_t at = p[j] - inner;
@@ -149,6 +169,7 @@ static void walk_rows(const uint64_t *nodes, const double *leaf, int depth,
                         }
                     }
                 }
+                r += k;
             }
         }
     }

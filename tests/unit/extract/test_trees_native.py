@@ -88,6 +88,18 @@ def test_random_forests_same_bits(trees: int, depth: int, width: int, rows: int)
     _same(forest, x[:0])
 
 
+def test_every_row_count_walks_the_same() -> None:
+    """Rows go 16 at a time, the last few of each 64-row block 4 at a time: every count of rows
+    around those sizes gives each row its own result."""
+    rng = np.random.default_rng(3)
+    forest = _random_forest(rng, 5, 4, 6)
+    x = rng.normal(size=(140, 6)).astype(np.float32)
+    whole = forest.raw_score(x, native=False)
+    for rows in range(0, 140, 1):
+        _same(forest, x[:rows])
+        assert np.array_equal(forest.raw_score(x[:rows], native=True), whole[:rows])
+
+
 def test_shipped_model_same_bits_on_a_page() -> None:
     model = load_model()
     x = measure_page(split_lines(PAGE), model.lexicon).matrix
