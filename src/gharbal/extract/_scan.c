@@ -777,7 +777,9 @@ static PyObject *lexicon(PyObject *self, PyObject *args) {
     const Py_ssize_t nvalues = b[1].len / 8, count = b[2].len / 8, n = b[3].len / 8;
     Py_buffer *const outputs[] = {&b[4], &b[5]};
     Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
-    if (!table_of(&b[0], &t) || !sized(&b[4], count, 1, 8, "entries") ||
+    if (!table_of(&b[0], &t) || !sized(&b[1], nvalues, 1, 8, "values") ||
+        !sized(&b[2], count, 1, 8, "hashes") || !sized(&b[3], n, 1, 8, "sizes") ||
+        !sized(&b[4], count, 1, 8, "entries") ||
         !sized(&b[5], n, 4, 4, "stats") || overlapping(outputs, 2, inputs, 4)) {
         goto done;
     }
@@ -838,7 +840,8 @@ static PyObject *count_found(PyObject *self, PyObject *args) {
     const Py_ssize_t count = b[1].len / 8, n = b[2].len / 8;
     Py_buffer *const outputs[] = {&b[3]};
     Py_buffer *const inputs[] = {&b[0], &b[1], &b[2]};
-    if (!table_of(&b[0], &t) || !sized(&b[3], n, 1, 8, "out") ||
+    if (!table_of(&b[0], &t) || !sized(&b[1], count, 1, 8, "hashes") ||
+        !sized(&b[2], n, 1, 8, "sizes") || !sized(&b[3], n, 1, 8, "out") ||
         overlapping(outputs, 1, inputs, 3)) {
         goto done;
     }
@@ -880,7 +883,8 @@ static PyObject *cover(PyObject *self, PyObject *args) {
     const Py_ssize_t entries = b[1].len / 8, count = b[2].len / 8;
     Py_buffer *const outputs[] = {&b[3]};
     Py_buffer *const inputs[] = {&b[0], &b[1], &b[2]};
-    if (!table_of(&b[0], &t) || !sized(&b[3], 64, 1, 8, "out") ||
+    if (!table_of(&b[0], &t) || !sized(&b[1], entries, 1, 8, "masks") ||
+        !sized(&b[2], count, 1, 8, "hashes") || !sized(&b[3], 64, 1, 8, "out") ||
         overlapping(outputs, 1, inputs, 3)) {
         goto done;
     }
@@ -1123,7 +1127,10 @@ done:
 /* title_counts(word_hash, word_flags, starts, sizes, table, candidates, body, out): for
  * each candidate line c (gharbal.extract.title), out[2c] = its distinct content words (not in the
  * stopword table, not all digits, more than one character: word_flags of scan) and
- * out[2c + 1] = how many of them occur in a line of `body` other than the candidate itself. */
+ * out[2c + 1] = how many of them occur in a line of `body` other than the candidate itself.
+ * The candidates' content words go in one set; one pass over the body counts, for each of them,
+ * the entries of `body` holding it (each entry once); a word of candidate c is found elsewhere
+ * when that count exceeds 1 if c is itself in the body, 0 if not (as the Python fallback). */
 static PyObject *title_counts(PyObject *self, PyObject *args) {
     Py_buffer b[8];
     memset(b, 0, sizeof b);
@@ -1133,8 +1140,8 @@ static PyObject *title_counts(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *result = NULL;
-    HashSet own = {NULL, 0, 0, 0};
-    uint64_t *words = NULL;
+    HashSet asked = {NULL, 0, 0, 0}, own = {NULL, 0, 0, 0};
+    Py_ssize_t *lines_with = NULL, *last = NULL;
     Table t;
     const Py_ssize_t nw = b[0].len / 8, n = b[2].len / 8, nc = b[5].len / 8, nb = b[6].len / 8;
     Py_buffer *const outputs[] = {&b[7]};
@@ -1154,6 +1161,7 @@ static PyObject *title_counts(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: title_counts: sizes differ");
         goto done;
     }
+    Py_ssize_t candidate_words = 0;
     for (Py_ssize_t k = 0; k < nc + nb; k++) {
         const int64_t i = k < nc ? cand[k] : body[k - nc];
         if (i < 0 || i >= n || starts[i] < 0 || sizes[i] < 0 || starts[i] > nw ||
@@ -1161,48 +1169,73 @@ static PyObject *title_counts(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "gharbal.extract._scan: title_counts: bad line");
             goto done;
         }
+        if (k < nc) {
+            candidate_words += sizes[i] < nw - candidate_words ? sizes[i] : nw - candidate_words;
+        }
+    }
+    /* The content words of all candidates: a set (a word's 0 hash is moved to 1 so that the
+     * set's slots can be used; a collision there only merges counts as any 64-bit one does). */
+    if (!hs_reset(&asked, candidate_words)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+#define CONTENT(k) (!(flags[k] & (WORD_SHORT | WORD_DIGITS)) && find(&t, hash[k]) < 0)
+#define KEY(k) (hash[k] != 0 ? hash[k] : 1)
+    for (Py_ssize_t c = 0; c < nc; c++) {
+        for (int64_t k = starts[cand[c]]; k < starts[cand[c]] + sizes[cand[c]]; k++) {
+            if (CONTENT(k)) {
+                hs_add(&asked, KEY(k));
+            }
+        }
+    }
+    lines_with = PyMem_Calloc((size_t)asked.capacity, sizeof(Py_ssize_t));
+    last = PyMem_Malloc((size_t)asked.capacity * sizeof(Py_ssize_t));
+    if (lines_with == NULL || last == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t s = 0; s < asked.capacity; s++) {
+        last[s] = -1;
+    }
+    for (Py_ssize_t e = 0; e < nb; e++) {
+        for (int64_t k = starts[body[e]]; k < starts[body[e]] + sizes[body[e]]; k++) {
+            if (hs_has(&asked, KEY(k))) {
+                const Py_ssize_t slot = hs_slot(&asked, KEY(k));
+                if (last[slot] != e) {
+                    last[slot] = e;
+                    lines_with[slot]++;
+                }
+            }
+        }
     }
     for (Py_ssize_t c = 0; c < nc; c++) {
-        const int64_t line = cand[c], start = starts[line], size = sizes[line];
-        uint64_t *grown = PyMem_Realloc(words, (size_t)(size > 0 ? size : 1) * sizeof(uint64_t));
-        if (grown != NULL) {
-            words = grown; /* (on failure the old block stays, freed below) */
+        const int64_t line = cand[c];
+        int itself = 0;
+        for (Py_ssize_t e = 0; e < nb && !itself; e++) {
+            itself = body[e] == line;
         }
-        if (grown == NULL || !hs_reset(&own, size)) {
+        if (!hs_reset(&own, sizes[line])) {
             PyErr_NoMemory();
             goto done;
         }
-        Py_ssize_t m = 0;
-        for (int64_t k = start; k < start + size; k++) {
-            if (!(flags[k] & (WORD_SHORT | WORD_DIGITS)) && find(&t, hash[k]) < 0 &&
-                hs_add(&own, hash[k])) {
-                words[m++] = hash[k];
+        int64_t distinct = 0, found = 0;
+        for (int64_t k = starts[line]; k < starts[line] + sizes[line]; k++) {
+            if (CONTENT(k) && hs_add(&own, KEY(k))) {
+                distinct++;
+                found += lines_with[hs_slot(&asked, KEY(k))] > itself;
             }
         }
-        int64_t found = 0;
-        for (Py_ssize_t j = 0; j < m; j++) {
-            for (Py_ssize_t k = 0; k < nb; k++) {
-                if (body[k] == line) {
-                    continue;
-                }
-                const uint64_t *w = hash + starts[body[k]];
-                int64_t e = 0;
-                while (e < sizes[body[k]] && w[e] != words[j]) {
-                    e++;
-                }
-                if (e < sizes[body[k]]) {
-                    found++;
-                    break;
-                }
-            }
-        }
-        out[2 * c] = m;
+        out[2 * c] = distinct;
         out[2 * c + 1] = found;
     }
+#undef CONTENT
+#undef KEY
     result = Py_NewRef(Py_None);
 done:
+    PyMem_Free(asked.keys);
     PyMem_Free(own.keys);
-    PyMem_Free(words);
+    PyMem_Free(lines_with);
+    PyMem_Free(last);
     release_n(b, 8);
     return result;
 }
@@ -1317,7 +1350,7 @@ static PyObject *line_scripts(PyObject *self, PyObject *args) {
     Py_buffer *const outputs[] = {&b[4], &b[5]};
     Py_buffer *const inputs[] = {&b[0], &b[1], &b[2], &b[3]};
     if (!sized(&b[0], n, NCLASS, 8, "classes") || !sized(&b[1], n, NSCRIPT, 8, "line_scripts") ||
-        !sized(&b[3], n, 1, 8, "stopwords") || !sized(&b[4], n, 1, 8, "sid") ||
+        !sized(&b[2], n, 1, 8, "sizes") || !sized(&b[3], n, 1, 8, "stopwords") || !sized(&b[4], n, 1, 8, "sid") ||
         !sized(&b[5], n, 1, 1, "flags") || overlapping(outputs, 2, inputs, 4)) {
         goto done;
     }

@@ -53,6 +53,31 @@ static int check(int ok, const char *what) {
  * bytes may not be.) */
 static int aligned(const Py_buffer *b, size_t size) { return (uintptr_t)b->buf % size == 0; }
 
+static int share_memory(const Py_buffer *a, const Py_buffer *b) {
+    const char *x = a->buf, *y = b->buf;
+    return a->obj != NULL && b->obj != NULL && a->len > 0 && b->len > 0 && x < y + b->len &&
+           y < x + a->len;
+}
+
+/* The outputs (out, raw) are written while nodes, values, x (and the contribution table) are
+ * read: an output sharing memory with any other buffer would change the features the walk
+ * indexes x with after they were checked. */
+static int disjoint(const Buffers *b, const Py_buffer *table) {
+    const Py_buffer *outs[] = {&b->out, &b->raw};
+    const Py_buffer *all[] = {&b->nodes, &b->values, &b->x, &b->out, &b->raw, table};
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t j = 0; j < sizeof all / sizeof all[0]; j++) {
+            if (all[j] != NULL && all[j] != outs[i] && share_memory(outs[i], all[j])) {
+                PyErr_SetString(PyExc_ValueError,
+                                "gharbal.extract._trees: an output buffer shares memory with "
+                                "another buffer");
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 /* Every split feature must index a column of x (a damaged model must not read out of bounds). */
 static int features_in_range(const uint64_t *nodes, Py_ssize_t count, Py_ssize_t width) {
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -188,7 +213,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     }
     PyObject *result = NULL;
     Shape s;
-    if (!shape_of(&b, depth, width, &b.out, &s)) {
+    if (!shape_of(&b, depth, width, &b.out, &s) || !disjoint(&b, NULL)) {
         goto done;
     }
     const Py_ssize_t inner = s.inner, leaves = s.leaves, slots = s.slots;
@@ -230,7 +255,9 @@ static PyObject *explain(PyObject *self, PyObject *args) {
     }
     PyObject *result = NULL;
     Shape s;
-    if (!shape_of(&b, depth, width, &b.raw, &s) || !check(cols > 0, "contribution columns") ||
+    if (!shape_of(&b, depth, width, &b.raw, &s) || !disjoint(&b, &table) ||
+        !check(aligned(&table, sizeof(float)), "alignment") ||
+        !check(cols > 0, "contribution columns") ||
         !check(s.trees == 0 || cols <= table.len / (Py_ssize_t)sizeof(float) / s.trees / s.leaves,
                "contribution table") ||
         !check(table.len == s.trees * s.leaves * cols * (Py_ssize_t)sizeof(float),

@@ -19,11 +19,12 @@ give the same bits (tests/unit/extract/test_scan_native.py).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import chain, repeat
+from itertools import accumulate, chain, repeat
 from types import ModuleType
 from typing import overload
 
@@ -233,13 +234,17 @@ def _stopword_index(candidates: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     return {word: tuple(ks) for word, ks in index.items()}
 
 
+def _line_starts(texts: Sequence[str]) -> list[int]:
+    """Where each line starts in ``"\n".join(texts)``."""
+    return list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+
+
 def _line_hits(pattern: regex.Pattern[str], texts: Sequence[str]) -> set[int]:
-    """Indices of the lines where ``pattern`` matches (one scan of the whole page)."""
+    """Indices of the lines where ``pattern`` matches (one scan of the whole page; the line of a
+    match found by bisection: counting the newlines before each match was quadratic)."""
     joined = "\n".join(texts)
-    hits: set[int] = set()
-    for m in pattern.finditer(joined):
-        hits.add(joined.count("\n", 0, m.start()))
-    return hits
+    starts = _line_starts(texts)
+    return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(joined)}
 
 
 # The C scanner (`gharbal.extract._scan`), or None where it was not built.
@@ -313,8 +318,10 @@ def _count_python(texts: Sequence[str], lexicon: Mapping[str, float]) -> _Counts
     urlish = _line_hits(_URLISH, texts)
     joined = "\n".join(texts)
     separators = np.zeros(n, dtype=np.int64)
+    starts = _line_starts(texts)
     for m in _SPACED_SEPARATOR.finditer(joined):
-        separators[joined.count("\n", 0, m.start() + 1)] += 1
+        # (a separator's leading space may be the newline ending the line before)
+        separators[bisect_right(starts, m.start() + 1) - 1] += 1
     lasts = [t[-1:] for t in texts]
     facts = np.zeros((n, 7), dtype=np.int64)
     if n:

@@ -311,3 +311,39 @@ def test_short_details_format_as_python(monkeypatch: pytest.MonkeyPatch) -> None
         _native_scan().short_details(chars, words[:2], ends.astype(np.uint8))
     with pytest.raises(ValueError, match="sizes differ"):
         _native_scan().short_details(chars[:2], words, ends.astype(np.uint8))
+
+
+def test_title_counts_count_body_entries_as_python() -> None:
+    """Each entry of the body counts once per word, the candidate's own line included (a word of
+    a candidate in the body needs a second entry), as the Python fallback counts."""
+    lines = split_lines("alpha beta gamma\nalpha delta\nbeta gamma epsilon\nzeta")
+    native = measure_page(lines, {}, native=True)
+    python = measure_page(lines, {}, native=False)
+    for candidates, body in (([0, 1, 3], [0, 1, 2]), ([0], [0, 0]), ([1, 2], []), ([], [0, 2])):
+        assert native.title_words(candidates, body) == python.title_words(candidates, body)
+    assert native.title_words([0], [0, 0]) == [(3, 3)]
+
+
+def test_misaligned_inputs_are_refused() -> None:
+    from gharbal.extract import _scan
+
+    def misaligned(count: int) -> memoryview:
+        return memoryview(bytearray(8 * count + 1))[1:]
+
+    n = 2
+    table = np.column_stack([np.zeros(8, np.uint64), np.full(8, 2**64 - 1, np.uint64)]).ravel()
+    with pytest.raises(ValueError, match="misaligned"):
+        _scan.line_scripts(
+            np.zeros((n, 10), np.int64), np.zeros((n, 16), np.int64), misaligned(n),
+            np.zeros(n, np.int64), 0, 8, 11, 30, 0.08, np.zeros(n, np.int64),
+            np.zeros(n, np.uint8),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="misaligned"):
+        _scan.count_found(table, misaligned(1), np.array([1]), np.zeros(1, np.int64))
+    with pytest.raises(ValueError, match="misaligned"):
+        _scan.cover(table, misaligned(1), np.zeros(1, np.uint64), np.zeros(64, np.int64))
+    with pytest.raises(ValueError, match="misaligned"):
+        _scan.lexicon(
+            table, misaligned(2), np.zeros(1, np.uint64), np.array([1]), np.zeros(1, np.int64),
+            np.zeros((1, 4), np.float32),
+        )  # fmt: skip

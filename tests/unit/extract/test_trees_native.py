@@ -143,6 +143,24 @@ def test_damaged_input_is_refused_not_read_out_of_bounds() -> None:
             )  # fmt: skip
     with pytest.raises(ValueError, match="group"):
         forest.explain(x, group_of=np.array([0, 1, 2, 2]), groups=2)
+    # An output sharing memory with an input (the walk writes it while reading the nodes it
+    # checked), and a misaligned contribution table, are refused.
+    nodes = heap.nodes.copy()
+    with pytest.raises(ValueError, match="shares memory"):
+        _trees.walk(nodes, heap.leaf_value, heap.depth, x, 4, nodes.view(np.float64)[:2])
+    shared = np.empty(5)
+    with pytest.raises(ValueError, match="shares memory"):
+        _trees.explain(
+            heap.nodes, heap.leaf_value, heap.depth, x, 4, shared[:2], shared[1:5], table, 2
+        )  # fmt: skip
+    leaf = heap.leaf_value.copy()
+    with pytest.raises(ValueError, match="shares memory"):
+        _trees.walk(heap.nodes, leaf, heap.depth, x, 4, leaf[:2])
+    misaligned = memoryview(bytearray(table.nbytes + 1))[1:]
+    with pytest.raises(ValueError, match="alignment"):
+        _trees.explain(
+            heap.nodes, heap.leaf_value, heap.depth, x, 4, out, contrib, misaligned, 2
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("rows", [0, 1, 2, 5, 40])
