@@ -380,14 +380,14 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
     lang = _guess_language_hashed(hashes, script)
     profile = PageProfile(script, lang, stopwords_for(lang) if lang else frozenset())
     nsw = np.zeros(n, dtype=np.int64)
+    stop_table = _stopword_table(profile.stopwords)  # (counts here, and the title's words)
     if nw and profile.stopwords:
-        table = _stopword_table(profile.stopwords)
-        scan.count_found(table.table, hashes, sizes, nsw)
+        scan.count_found(stop_table.table, hashes, sizes, nsw)
     repeats = np.empty(n, dtype=np.int64)
     scan.repeats(form_hash, repeats)
     forms = _LazyForms(folded, n)
     lex = None
-    chrome: Callable[[int], list[str]] = _no_hits
+    chrome: Callable[[int], list[str]] = _no_chrome_words
     if lexicon:
         table = _lexicon_table(lexicon)
         entries = np.empty(nlex, dtype=np.int64)
@@ -410,14 +410,12 @@ def _count_native(texts: Sequence[str], lexicon: Mapping[str, float], scan: Modu
         lexicon=lex,
         forms=forms,
         line_forms=_LazyLineForms(forms, texts, classes[:, 2] > 0),
-        title_words=_HashedLines(
-            scan, hashes, word_flags[:nw], sizes, _stopword_table(profile.stopwords)
-        ).title_words,
+        title_words=_HashedLines(scan, hashes, word_flags[:nw], sizes, stop_table).title_words,
         chrome_words=chrome,
     )
 
 
-def _no_hits(i: int) -> list[str]:
+def _no_chrome_words(i: int) -> list[str]:
     return []
 
 
