@@ -82,15 +82,12 @@ static inline int is_regex_space(const Tables *tb, Py_UCS4 c) {
 static uint64_t SPREAD[256];
 /* The characters a URL-like match can start with (see url_at). */
 static unsigned char URL_FIRST[128];
-/* log1pf((float)k), (float)log1p((double)k) and expm1f(log1pf((float)k)) of small counts k, made
- * once with the same functions (same bits): the feature matrix takes ~14 of them a line, which
- * were most of its time. */
+/* Every logarithm of the feature matrix is (float)log1p((double)x): the C library's double log1p
+ * rounded once, as features.log1p32 computes it with math.log1p (the same function). Never
+ * log1pf or numpy's kernels: their last bit differs between versions and CPUs. Small counts come
+ * from a table made once with that function (same bits): the matrix takes ~14 a line. */
 enum { LOG_TABLE = 4096 };
-static float L1PF[LOG_TABLE], L1PD[LOG_TABLE], EXPM1_L1PF[LOG_TABLE];
-
-static inline float l1pf(int64_t k) {
-    return (k >= 0 && k < LOG_TABLE) ? L1PF[k] : log1pf((float)k);
-}
+static float L1PD[LOG_TABLE];
 
 static inline float l1pd(int64_t k) {
     return (k >= 0 && k < LOG_TABLE) ? L1PD[k] : (float)log1p((double)k);
@@ -109,9 +106,7 @@ static void init_tables(void) {
         URL_FIRST[(unsigned char)*c] = 1;
     }
     for (int k = 0; k < LOG_TABLE; k++) {
-        L1PF[k] = log1pf((float)k);
         L1PD[k] = (float)log1p((double)k);
-        EXPM1_L1PF[k] = expm1f(L1PF[k]);
     }
 }
 
@@ -997,18 +992,15 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
         const float nonspace = (float)(cl[0] > 1 ? cl[0] : 1);
         const float letters = (float)cl[1], digits = (float)cl[2], cased = (float)cl[3];
         const float len = (float)fa[5];
-        const float log_words = l1pf(sizes[i]);
-        row[F_LOG_CHARS] = l1pf(fa[5]);
-        row[F_LOG_WORDS] = log_words;
+        row[F_LOG_CHARS] = l1pd(fa[5]);
+        row[F_LOG_WORDS] = l1pd(sizes[i]);
         row[F_LETTER] = letters / nonspace;
         row[F_DIGIT] = digits / nonspace;
         const float symbols = nonspace - letters - digits;
         row[F_SYMBOL] = (symbols > 0.0f ? symbols : 0.0f) / nonspace;
         row[F_UPPER] =
             cased > 0.0f ? (float)((double)cl[4] / (double)(cased > 1.0f ? cased : 1.0f)) : 0.0f;
-        const float expm =
-            sizes[i] >= 0 && sizes[i] < LOG_TABLE ? EXPM1_L1PF[sizes[i]] : expm1f(log_words);
-        const double words_n = (double)(expm > 1.0f ? expm : 1.0f);
+        const double words_n = (double)(sizes[i] > 1 ? sizes[i] : 1);
         const double title = (double)cl[9] / words_n;
         row[F_TITLE] = (float)(title < 1.0 ? title : 1.0);
         row[F_TERMINAL] = (float)fa[0];
@@ -1017,17 +1009,16 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
         row[F_SENT_MARKS] = l1pd(cl[5]);
         row[F_COMMAS] = l1pd(cl[6]);
         row[F_SW_RATIO] = sizes[i] > 0 ? (float)((double)nsw[i] / (double)sizes[i]) : 0.0f;
-        row[F_LOG_SW] = l1pf(nsw[i]);
+        row[F_LOG_SW] = l1pd(nsw[i]);
         row[F_SCRIPT_MISMATCH] = (float)(sid[i] >= 0 && sid[i] != page_script);
         row[F_NO_SCRIPT] = (float)(sid[i] < 0);
         row[F_LANG_MISMATCH] = (float)(lang_mismatch[i] != 0);
         row[F_REL_POS] = n > 1 ? (float)i / (float)(n - 1) : 0.0f;
-        row[F_FROM_START] = l1pf(i);
-        /* (float)(n - 1) - (float)i is exact below 2**24 lines */
-        row[F_FROM_END] = n <= (1 << 24) ? l1pf(n - 1 - i) : log1pf((float)(n - 1) - (float)i);
-        row[F_PAGE_REPEATS] = l1pf(repeats[i] - 1);
+        row[F_FROM_START] = l1pd(i);
+        row[F_FROM_END] = l1pd(n - 1 - i);
+        row[F_PAGE_REPEATS] = l1pd(repeats[i] - 1);
         row[F_SITE_FRAC] = site_pages > 0 ? (float)(containing[i] / (double)site_pages) : 0.0f;
-        row[F_SITE_COUNT] = log1pf((float)containing[i]);
+        row[F_SITE_COUNT] = (float)log1p(containing[i]);
         row[F_SITE_PAGES] = log_site_pages;
         for (int k = 0; k < 4; k++) {
             row[F_LEX_MEAN + k] = with_lexicon ? lex[i * 4 + k] : 0.0f;
@@ -1050,7 +1041,7 @@ static PyObject *assemble(PyObject *self, PyObject *args) {
         }
         const int64_t in_page = page_script >= 0 ? scripts[i * NSCRIPT + page_script] : 0;
         row[F_PAGE_SCRIPT_SHARE] = total > 0 ? (float)((double)in_page / (double)total) : 1.0f;
-        row[F_SPACED_SEPARATORS] = l1pf(fa[4]);
+        row[F_SPACED_SEPARATORS] = l1pd(fa[4]);
     }
     /* The neighbours' features (-1 past the page's edges). */
     for (Py_ssize_t i = 0; i < n; i++) {

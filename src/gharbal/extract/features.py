@@ -194,11 +194,40 @@ def line_form(text: str) -> str:
     return _DIGITS_RE.sub("0", " ".join(words(match_form(text)))) or text
 
 
+LOG_TABLE = 4096
+_LOG1P = np.array([math.log1p(k) for k in range(LOG_TABLE)], dtype=np.float64).astype(np.float32)
+
+
+def log1p32(values: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """``log1p`` of each value in double precision, rounded once to float32: the C library's
+    ``log1p`` (which `math.log1p` and the C scanner both call), never numpy's.
+
+    numpy's own log1p kernels (float32 and float64, SIMD by CPU) differ by a unit in the last
+    place between numpy versions and CPUs, and a feature whose bits depend on the machine breaks
+    both the C-vs-numpy check and byte-identical output across machines. The C library's double
+    ``log1p`` is within an ulp of the exact value, so its float32 rounding is the correctly rounded
+    float32 on any machine but in ties no input here comes near. Counts below `LOG_TABLE` (nearly
+    all of them) come from a table made with the same function (``_scan.c`` makes its own the same
+    way); the rest, and non-integers, from `math.log1p` one by one."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    out = np.empty(v.shape, dtype=np.float32)
+    small = (v >= 0) & (v < LOG_TABLE)
+    k = v.astype(np.int64, copy=False) if small.all() else np.where(small, v, 0).astype(np.int64)
+    small &= k == v
+    out[small] = _LOG1P[k[small]]
+    if not small.all():
+        rest = [float("-inf") if x == -1 else math.log1p(x) for x in v[~small].tolist()]
+        out[~small] = np.array(rest, dtype=np.float64).astype(np.float32)
+    return out
+
+
 def fold_lines(texts: Sequence[str]) -> list[str]:
     """Each line in matching form (`gharbal.normalise.match_form` applied to the whole line).
 
     The page is folded in one call to `normalise`, not through ``match_form``: that one caches
     its arguments (16k of them), which for whole pages would keep hundreds of MB alive."""
+    if not texts:
+        return []  # "".split("\n") is [""]: one line for a page of none
     folded = normalise("\n".join(texts))
     return folded.split("\n")
 
@@ -787,28 +816,30 @@ def _assemble_python(page: _Page) -> Matrix:
                 np.where(has, counted.word_chars / nw_safe, 0.0),
             ]
         ).astype(np.float32)
-        logged = (0, 5, 9, 11)
-        cols[:, logged] = np.log1p(cols[:, logged])
+        cols[:, 0] = log1p32(sizes)
+        cols[:, 5] = log1p32(nsw)
+        cols[:, 9] = log1p32(counted.repeats - 1)
+        cols[:, 11] = log1p32(containing)
         base[:, [1, 7, 8, 9, 12, 13, 14, 15, 16, 20, 21, 22, 28, 30, 33]] = cols
         nonspace = np.maximum(classes[:, 0], 1).astype(np.float32)
         letters = classes[:, 1].astype(np.float32)
         digits = classes[:, 2].astype(np.float32)
         cased = classes[:, 3].astype(np.float32)
         idx = np.arange(n, dtype=np.float32)
-        base[:, 0] = np.log1p(lengths)
+        base[:, 0] = log1p32(facts[:, 5])
         base[:, 2] = letters / nonspace
         base[:, 3] = digits / nonspace
         base[:, 4] = np.maximum(nonspace - letters - digits, 0) / nonspace
         base[:, 5] = np.where(cased > 0, classes[:, 4] / np.maximum(cased, 1), 0.0)
-        words_n = np.maximum(np.expm1(base[:, 1]), 1.0)
+        words_n = np.maximum(sizes, 1)
         base[:, 6] = np.minimum(classes[:, 9] / words_n, 1.0)
-        base[:, 10] = np.log1p(classes[:, 5])
-        base[:, 11] = np.log1p(classes[:, 6])
+        base[:, 10] = log1p32(classes[:, 5])
+        base[:, 11] = log1p32(classes[:, 6])
         base[:, 17] = idx / (n - 1) if n > 1 else 0.0
-        base[:, 18] = np.log1p(idx)
-        base[:, 19] = np.log1p(n - 1 - idx)
+        base[:, 18] = log1p32(np.arange(n))
+        base[:, 19] = log1p32(np.arange(n - 1, -1, -1))
         base[:, 23] = math.log1p(site_pages)
-        base[:, 29] = np.log1p(classes[:, 7])
+        base[:, 29] = log1p32(classes[:, 7])
         base[:, 31] = (classes[:, 8] > 0).astype(np.float32)
         base[:, 32] = lengths / (max_chars or 1.0)
         base[:, 34] = math.log1p(n)
@@ -823,7 +854,7 @@ def _assemble_python(page: _Page) -> Matrix:
         base[:, _IDX["page_script_share"]] = np.where(
             script_total > 0, in_page / np.maximum(script_total, 1), 1.0
         )
-        base[:, _IDX["spaced_separators"]] = np.log1p(facts[:, 4].astype(np.float32))
+        base[:, _IDX["spaced_separators"]] = log1p32(facts[:, 4])
     if counted.lexicon is not None:
         base[:, _LEX] = counted.lexicon
     return np.concatenate([base, _context(base), _windows(base)], axis=1)
@@ -936,8 +967,8 @@ def _windows(base: Matrix) -> Matrix:
             good_idx[np.minimum(pos_after, good_idx.size - 1)] - idx,
             n + 1,
         )
-        out[:, 3] = np.log1p(before)
-        out[:, 4] = np.log1p(after)
+        out[:, 3] = log1p32(before)
+        out[:, 4] = log1p32(after)
         total = float(good_idx.size)
         out[:, 5] = pos / total
         out[:, 6] = (good_idx.size - pos_after) / total

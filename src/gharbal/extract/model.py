@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gharbal.extract.features import FEATURE_NAMES, shifted, window_mean
+from gharbal.extract.features import FEATURE_NAMES, log1p32, shifted, window_mean
 from gharbal.native import optional_extension
 
 # The C evaluator (`gharbal.extract._trees`), or None where it was not built.
@@ -49,16 +49,30 @@ _EDGE_SCORE = -8.0
 Floats = npt.NDArray[np.float64]
 
 
-def _sigmoid(x: Floats) -> Floats:
-    out: Floats = 1.0 / (1.0 + np.exp(-x))
-    return out
+def _logistic(x: float) -> float:
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:  # exp(-x) past a double's range: the C path's 1 / (1 + inf) is 0
+        return 0.0
+
+
+def _sigmoid(x: npt.NDArray[np.float64] | npt.NDArray[np.float32]) -> Floats:
+    """``1 / (1 + exp(-x))`` in double precision with the C library's ``exp`` (the one `math.exp`
+    and ``_trees.stage2`` call), never numpy's: its exp kernels differ in the last bit between
+    versions and CPUs (see `features.log1p32`)."""
+    return np.fromiter(map(_logistic, x.tolist()), dtype=np.float64, count=x.shape[0])
+
+
+def sigmoid32(s: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """`_sigmoid` rounded once to float32 (stage 2's inputs, as ``_trees.stage2`` makes them)."""
+    return _sigmoid(s).astype(np.float32)
 
 
 def stage2_features(scores: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """Context features from stage-1 raw scores of a page's lines (rows in line order)."""
     s = np.asarray(scores, dtype=np.float32)
     n = s.shape[0]
-    p = (1.0 / (1.0 + np.exp(-s.astype(np.float64)))).astype(np.float32)
+    p = sigmoid32(s)
     cols = [s]
     cols.extend(shifted(s, off, _EDGE_SCORE) for off in STAGE2_OFFSETS)
     cols.append(window_mean(p, 3))
@@ -77,8 +91,8 @@ def stage2_features(scores: npt.ArrayLike) -> npt.NDArray[np.float32]:
         after = np.where(
             pos_after < kept.size, kept[np.minimum(pos_after, kept.size - 1)] - idx, n + 1
         )
-        cols.append(np.log1p(before).astype(np.float32))
-        cols.append(np.log1p(after).astype(np.float32))
+        cols.append(log1p32(before))
+        cols.append(log1p32(after))
     else:
         cols.extend([np.ones(n, np.float32), np.ones(n, np.float32)])
         cols.extend([np.full(n, math.log1p(n + 1), np.float32)] * 2)
