@@ -26,22 +26,31 @@ was wrong, then reading resumes at the next ``WARC/`` line:
 
 - ``read.warc.corrupt``: no version line where a record should start, a malformed or missing
   header, or a header block over 64 KiB; the bytes up to the next record are skipped;
-- ``read.warc.bad_length``: the block does not end at a record boundary (the Content-Length is
-  wrong); the block is searched for the next record, so records a too-large length swallowed are kept;
+- ``read.warc.bad_length``: the block does not end at a record boundary, or runs past the end of
+  the file, or is absurdly long (the Content-Length is wrong); the block is searched for the next
+  record, so records a too-large length swallowed are kept. A block over ``read.max_record_bytes``
+  is searched too, while it is skipped without being held: reading goes back to the first record
+  inside it (`_Cursor.rewind`; a ``.warc.gz`` decompresses that member again);
 - ``read.warc.corrupt_member``: a gzip member (zstd frame) that does not decompress; reading resumes at
   the next member, so in a ``.warc.gz`` (one member per record) only that record is lost;
 - ``read.warc.bad_http``, ``read.warc.content_encoding``: an HTTP message or a ``Content-Encoding``
-  that cannot be decoded; ``read.record_too_large``: a block over ``read.max_record_bytes``, skipped
-  without being loaded; ``read.undecodable``: a page whose bytes decode under no charset;
+  that cannot be decoded (a payload labelled gzip or deflate that is plain text after all, as in
+  ClueWeb09, is read as it is, with ``content_encoding_ignored: true`` in its metadata; one that
+  starts as gzip and does not inflate is rejected); ``read.record_too_large``: a block over
+  ``read.max_record_bytes`` that ends at a record boundary, skipped without being loaded (any
+  record type; only a page is counted); ``read.undecodable``: a page whose bytes decode under no
+  charset;
 - ``read.file.truncated``: the file ends inside a record (everything before it is kept);
   ``read.file.empty``: no record at all.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 from gharbal.document import Document, content_id
@@ -54,9 +63,11 @@ from gharbal.readers.charset import (
     too_broken,
 )
 from gharbal.readers.compression import (
+    GZIP_MAGIC,
     CorruptStreamError,
     DecompressedStream,
     TruncatedStreamError,
+    input_lost,
     open_binary,
 )
 from gharbal.readers.location import Location
@@ -68,6 +79,7 @@ PAGE_TYPES = frozenset({"response", "resource", "conversion"})
 _HEADER_LIMIT = 1 << 16  # a WARC or HTTP header block larger than this is corrupt
 _CHUNK = 1 << 16
 _RECORD_MARK = b"\nWARC/"
+_ABSURD_LENGTH = 1 << 40  # no WARC record is a terabyte: such a Content-Length is damage
 _STATUS = re.compile(r"HTTP/\d(?:\.\d)?\s+(\d{3})")
 
 
@@ -76,6 +88,31 @@ class _End:
 
 
 _END = _End()
+
+
+@dataclass(slots=True)
+class _Line:
+    """A line starting with ``WARC/`` found inside a skipped block, to `_Cursor.rewind` to: the
+    cursor went from offset ``base`` (the stream at ``point``, the bytes ``held[held_pos:]`` read
+    ahead and still in memory) past it."""
+
+    offset: int
+    base: int
+    point: Any
+    held: bytes = b""
+    held_pos: int = 0
+
+
+@dataclass(slots=True)
+class _Skipped:
+    """What `_Cursor.skip_block` went past: ``count`` bytes, the first record line inside them, their
+    last bytes (a record line may begin there and go on after them), and the stream error that
+    stopped it, if any."""
+
+    count: int
+    line: _Line | None
+    last: bytes
+    error: EOFError | None = None
 
 
 class _Cursor:
@@ -93,6 +130,7 @@ class _Cursor:
         self._pos = 0
         self.offset = 0  # bytes consumed so far (since ``anchor``)
         self.anchor: int | None = None  # compressed offset reading resumed at after damage
+        self._size = _plain_size(stream)  # the offset of the end, once known (at once if plain)
 
     def _more(self) -> bool:
         chunk = self._stream.read(_CHUNK)
@@ -106,6 +144,7 @@ class _Cursor:
         """Reading goes on at a compressed offset after a damaged member: count from there."""
         self._buf, self._pos = b"", 0
         self.anchor, self.offset = compressed_offset, 0
+        self._size = None
 
     def where(self, offset: int) -> str:
         """``FILE:OFFSET``, or ``FILE:@COMPRESSED+OFFSET`` after a damaged gzip member."""
@@ -157,12 +196,78 @@ class _Cursor:
             done += got
         return done
 
-    def skip_to_record(self) -> None:
-        """Move to the next line that starts with ``WARC/`` (or to the end of the stream); the
-        cursor is at the start of a line when called."""
+    def left(self) -> int | None:
+        """Bytes left in an uncompressed file, or in a compressed one once a skip has reached its
+        end (so that each length past the end does not decompress the rest again); else None."""
+        return None if self._size is None else self._size - self.offset
+
+    def at_end(self) -> bool:
+        return self._pos >= len(self._buf) and not self._more()
+
+    def skip_block(self, size: int) -> _Skipped:
+        """Discard ``size`` bytes (fewer at the end of the stream) without holding them, noting the
+        first line inside them that starts with ``WARC/``, so that a block whose length turns out
+        wrong can be searched for the records it swallowed (`rewind`). The cursor is at the start
+        of a line when called. A damaged stream stops the skip (`_Skipped.error`)."""
+        done, line = 0, None
+        last = b"\n"  # the last bytes gone past (the header block ends with a newline)
+        region = _Line(self.offset, self.offset, self._point(), self._buf, self._pos)
+        previous = region
+        while done < size:
+            if self._pos >= len(self._buf):  # the read-ahead is used up: read on
+                previous, region = region, _Line(self.offset, self.offset, self._point())
+                try:
+                    chunk = self._stream.read(min(size - done, 1 << 20))
+                except EOFError as exc:
+                    return _Skipped(done, line, b"", exc)
+                if not chunk:
+                    self._size = self.offset
+                    break
+                self._buf, self._pos = chunk, 0
+            n = min(len(self._buf) - self._pos, size - done)
+            if line is None and region.point is not None:
+                line_at = self._line_in(last, n)
+                if line_at is not None:
+                    line = region if line_at >= region.base else previous
+                    line.offset = line_at
+            last = (last + self._buf[max(self._pos + n - 5, self._pos) : self._pos + n])[-5:]
+            self._pos += n
+            self.offset += n
+            done += n
+        return _Skipped(done, line, last[max(len(last) - done, 0) :])
+
+    def _line_in(self, last: bytes, n: int) -> int | None:
+        """The offset of the first line starting with ``WARC/`` whose newline is in ``last`` (the
+        bytes just gone past) or in the next ``n`` bytes, with all of it in these."""
+        at = (last + self._buf[self._pos : self._pos + min(n, 5)]).find(_RECORD_MARK)
+        if at >= 0:
+            return self.offset - len(last) + at + 1
+        at = self._buf.find(_RECORD_MARK, self._pos, self._pos + n)
+        return self.offset + at + 1 - self._pos if at >= 0 else None
+
+    def rewind(self, line: _Line) -> None:
+        """Go back to a record line found by `skip_block`."""
+        self._seek(line.point)
+        self._buf, self._pos, self.offset = line.held, line.held_pos, line.base
+        self.skip(line.offset - line.base)
+
+    def _point(self) -> Any:
+        if isinstance(self._stream, DecompressedStream):
+            return self._stream.checkpoint()
+        return self._stream.tell() if self._stream.seekable() else None
+
+    def _seek(self, point: Any) -> None:
+        if isinstance(self._stream, DecompressedStream):
+            self._stream.restore(point)
+        else:
+            self._stream.seek(point)
+
+    def skip_to_record(self, line_start: bool = True) -> None:
+        """Move to the next line that starts with ``WARC/`` (or to the end of the stream);
+        ``line_start``: the cursor is at the start of a line."""
         while len(self._buf) - self._pos < len(_RECORD_MARK) and self._more():
             pass
-        if self._buf.startswith(_RECORD_MARK[1:], self._pos):
+        if line_start and self._buf.startswith(_RECORD_MARK[1:], self._pos):
             return
         while True:
             at = self._buf.find(_RECORD_MARK, self._pos)
@@ -179,6 +284,16 @@ class _Cursor:
         self._pos += len(out)
         self.offset += len(out)
         return out
+
+
+def _plain_size(stream: IO[bytes]) -> int | None:
+    if isinstance(stream, DecompressedStream):
+        return None
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = getattr(stream, "size", None)  # an fsspec file
+        return size if isinstance(size, int) else None
 
 
 class _BadRecordError(Exception):
@@ -226,6 +341,8 @@ class WarcReader:
             with open_binary(path, buffered=False) as stream:
                 yield from self._read(path, stream, cfg)
         except OSError as exc:
+            if input_lost(exc):
+                raise  # vanished or no longer readable: the run's failure, not the file's
             yield file_rejection(path, "read.file.unreadable", f"{type(exc).__name__}: {exc}")
 
     def _read(self, path: Location, stream: IO[bytes], cfg: ReadConfig) -> Iterator[Document]:
@@ -318,11 +435,11 @@ class WarcReader:
         rtype = headers.get("warc-type", "").strip().lower()
         page = rtype in PAGE_TYPES
         uri = headers.get("warc-target-uri", "").strip().strip("<>")
+        left = cur.left()
+        if length > _ABSURD_LENGTH or (left is not None and length > left):
+            self._impossible_length(cur, length, left)
         if length > cfg.max_record_bytes:
-            got = cur.skip(length)
-            if got < length:
-                raise _CutOffError(f"Content-Length {length} but only {got} bytes follow")
-            self._end_of_block(cur, length, b"")
+            self._skip_block(cur, length)
             if not page:
                 return None
             return _rejected(
@@ -348,17 +465,59 @@ class WarcReader:
         return _Page(cur.where(start), headers, block, cfg).document()
 
     @staticmethod
-    def _end_of_block(cur: _Cursor, length: int, block: bytes) -> None:
+    def _impossible_length(cur: _Cursor, length: int, left: int | None) -> None:
+        """A Content-Length past the end of an uncompressed file, or absurd: the records it would
+        swallow are searched for from the start of the block, without reading it."""
+        cur.skip_to_record()
+        found = not cur.at_end()
+        if length > _ABSURD_LENGTH:
+            what = f"Content-Length {length} cannot be right (over {_ABSURD_LENGTH} bytes)"
+        elif not found:  # no record after it: the file is cut off
+            raise _CutOffError(f"Content-Length {length} but only {left} bytes follow")
+        else:
+            what = f"Content-Length {length} runs past the end of the file ({left} bytes follow)"
+        raise _BadRecordError(
+            "read.warc.bad_length",
+            f"{what}, and {'another record starts inside it' if found else 'no record follows it'}",
+        )
+
+    def _skip_block(self, cur: _Cursor, length: int) -> None:
+        """Go past a block over ``read.max_record_bytes`` without holding it. If its length turns
+        out wrong, reading goes back to the first record that starts inside it (or, with none, on
+        to the next one after it) and the record is rejected as ``read.warc.bad_length``."""
+        skipped = cur.skip_block(length)
+        tail = b""
+        if skipped.error is not None:
+            if skipped.line is None:
+                raise skipped.error
+            problem = f"runs into a damaged stretch of the stream ({skipped.error})"
+        elif skipped.count < length:
+            if skipped.line is None:
+                raise _CutOffError(f"Content-Length {length} but only {skipped.count} bytes follow")
+            problem = "runs past the end of the file"
+        else:
+            tail = cur.read(4)
+            if self._at_boundary(cur, tail):
+                return
+            problem = (
+                f"does not end at a record boundary (expected CRLF CRLF after the block, found "
+                f"{tail!r})"
+            )
+        if skipped.line is not None:
+            cur.rewind(skipped.line)
+            found = ", and another record starts inside it"
+        else:  # a record may start in the block's last bytes and go on after them
+            cur.unread(skipped.last + tail)
+            cur.skip_to_record(line_start=False)
+            found = ""
+        raise _BadRecordError("read.warc.bad_length", f"Content-Length {length} {problem}{found}")
+
+    @classmethod
+    def _end_of_block(cls, cur: _Cursor, length: int, block: bytes) -> None:
         """Check that CRLF CRLF follows the block (tolerating a missing or short one before the
         next record or the end of the file)."""
         tail = cur.read(4)
-        if tail == b"\r\n\r\n":
-            return
-        rest = tail.lstrip(b"\r\n")
-        if len(rest) < len(tail) and (not rest or b"WARC"[: len(rest)] == rest):
-            cur.unread(rest)
-            return
-        if not tail:
+        if cls._at_boundary(cur, tail):
             return
         cur.unread(block + tail)
         raise _BadRecordError(
@@ -366,6 +525,18 @@ class WarcReader:
             f"Content-Length {length} does not end at a record boundary "
             f"(expected CRLF CRLF after the block, found {tail!r})",
         )
+
+    @staticmethod
+    def _at_boundary(cur: _Cursor, tail: bytes) -> bool:
+        """``tail`` (the 4 bytes after a block) is CRLF CRLF, a shorter line end before the next
+        record, or the end of the file."""
+        if tail == b"\r\n\r\n" or not tail:
+            return True
+        rest = tail.lstrip(b"\r\n")
+        if len(rest) < len(tail) and (not rest or b"WARC"[: len(rest)] == rest):
+            cur.unread(rest)
+            return True
+        return False
 
 
 def _rejected(
@@ -473,13 +644,17 @@ class _Page:
 
     def _content_decode(self, payload: bytes, coding: str) -> bytes | Document:
         limit = self.cfg.max_record_bytes
+        plain = not payload.startswith(GZIP_MAGIC) and _looks_like_text(payload)
         if coding in ("gzip", "x-gzip", "deflate"):
-            for wbits in (47, -15):  # gzip or zlib header, then raw deflate
+            gzipped = payload.startswith(GZIP_MAGIC)
+            for wbits in (47,) if gzipped else (47, -15):  # gzip or zlib header, then raw deflate
                 dec = zlib.decompressobj(wbits=wbits)
                 try:
                     out = dec.decompress(payload, limit + 1)
                 except zlib.error:
                     continue
+                if plain and not dec.eof:
+                    break  # text that happens to inflate for a while: never compressed
                 if len(out) > limit:
                     return self.reject(
                         "read.record_too_large",
@@ -487,8 +662,10 @@ class _Page:
                         f"{limit}",
                     )
                 return out
-        if looks_like_html(payload[:4096]):
-            return payload  # already decoded by the crawler, header left as it was
+        if plain or looks_like_html(payload[:4096]):
+            # already decoded by the crawler, header left as it was (ClueWeb09 does this)
+            self.metadata["content_encoding_ignored"] = True
+            return payload
         return self.reject(
             "read.warc.content_encoding",
             f"Content-Encoding {coding!r} of {self.uri} cannot be decoded",
@@ -518,6 +695,20 @@ class _Page:
         else:
             doc.text = text
         return doc
+
+
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f") + b"\x7f"
+
+
+def _looks_like_text(payload: bytes) -> bool:
+    """The start of ``payload`` reads as text (so a Content-Encoding header on it is stale): no NUL,
+    hardly any control bytes, and it decodes under some charset (a UTF-16 page starts with a BOM)."""
+    head = payload[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if b"\x00" in head or len(head) - len(head.translate(None, _CONTROL)) > len(head) // 100:
+        return False
+    return not too_broken(decode_text(head))
 
 
 def _dechunk(data: bytes) -> bytes:

@@ -249,3 +249,217 @@ def test_empty_and_non_warc_files(tmp_path: Path) -> None:
     only_info = tmp_path / "info.warc"
     only_info.write_bytes(record("", b"x: y\r\n", "application/warc-fields", kind="warcinfo"))
     assert _read(only_info) == []  # a record, but not a page
+
+
+def _claiming(rec: bytes, length: int) -> bytes:
+    """``rec`` with its WARC Content-Length replaced (the block itself unchanged)."""
+    real = rec.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    return rec.replace(b"Content-Length: " + real, f"Content-Length: {length}".encode(), 1)
+
+
+def _pack(records: list[bytes], packing: str) -> bytes:
+    """Plain, one gzip member per record, or the whole file one gzip member."""
+    if packing == "members":
+        return gzip_members(records)
+    if packing == "single":
+        return gzip.compress(b"".join(records), mtime=0)
+    return b"".join(records)
+
+
+PACKINGS = ["plain", "members", "single"]
+
+
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_length_over_the_limit_does_not_swallow_the_next_record(
+    tmp_path: Path, packing: str
+) -> None:
+    # a page whose Content-Length says 40 000 (over the limit, skipped without being held) while its
+    # block is a few hundred bytes: the skip ran through the next page into a big metadata record,
+    # found no record boundary there and resumed after it, so the page in between was lost
+    cfg = ReadConfig(max_record_bytes=10_000)
+    good = [record(f"https://l.example/{i}", html_page(f"{AR} {i}").encode()) for i in range(3)]
+    bad = _claiming(record("https://l.example/bad", html_page(AR).encode()), 40_000)
+    meta = record("https://l.example/meta", b"m" * 60_000, "application/json", kind="metadata")
+    records = [good[0], bad, good[1], meta, good[2]]
+    path = tmp_path / ("l.warc" if packing == "plain" else "l.warc.gz")
+    path.write_bytes(_pack(records, packing))
+    docs = _read(path, cfg)
+    assert _reasons(docs) == [None, "read.warc.bad_length", None, None]
+    assert [d.url for d in docs if d.rejection is None] == [
+        "https://l.example/0",
+        "https://l.example/1",
+        "https://l.example/2",
+    ]
+    offsets = [sum(len(r) for r in records[:i]) for i in range(len(records))]
+    assert [d.source for d in docs] == [f"{path}:{offsets[i]}" for i in (0, 1, 2, 4)]
+    rejection = docs[1].rejection
+    assert rejection is not None
+    assert rejection.detail.startswith(f"{path}:{offsets[1]}: Content-Length 40000 ")
+    assert "another record starts inside it" in rejection.detail
+
+
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_too_large_records_of_any_type_are_skipped_and_reading_goes_on(
+    tmp_path: Path, packing: str
+) -> None:
+    cfg = ReadConfig(max_record_bytes=10_000)
+    # a record line inside a block whose length is right is content, not a record
+    inside = "\nWARC/1.1\r\nWARC-Type: response\r\n\r\n"
+    records = [
+        record("https://m.example/0", html_page(AR).encode()),
+        record("https://m.example/big", html_page(AR * 100 + inside + AR * 100).encode()),
+        record("https://m.example/1", html_page(AR).encode()),
+        record("https://m.example/meta", b"m" * 30_000, "application/json", kind="metadata"),
+        record("https://m.example/req", b"r" * 30_000, "application/http", kind="request"),
+        record("", b"w: x\r\n" * 5_000, "application/warc-fields", kind="warcinfo"),
+        record("https://m.example/2", html_page(AR).encode()),
+    ]
+    path = tmp_path / ("m.warc" if packing == "plain" else "m.warc.gz")
+    path.write_bytes(_pack(records, packing))
+    docs = _read(path, cfg)
+    assert _reasons(docs) == [None, "read.record_too_large", None, None]
+    assert [d.url for d in docs] == [
+        "https://m.example/0",
+        "https://m.example/big",
+        "https://m.example/1",
+        "https://m.example/2",
+    ]
+
+
+@pytest.mark.parametrize("claimed", [10**23, 40 << 20])
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_impossible_length_resynchronises_at_the_next_record(
+    tmp_path: Path, packing: str, claimed: int
+) -> None:
+    # past the end of the file (absurd, or just too long): the records after it were never read,
+    # the file ended as read.file.truncated
+    good = [record(f"https://n.example/{i}", html_page(f"{AR} {i}").encode()) for i in range(3)]
+    bad = _claiming(record("https://n.example/bad", html_page(AR).encode()), claimed)
+    records = [good[0], bad, good[1], good[2]]
+    path = tmp_path / ("n.warc" if packing == "plain" else "n.warc.gz")
+    path.write_bytes(_pack(records, packing))
+    docs = _read(path)
+    assert _reasons(docs) == [None, "read.warc.bad_length", None, None]
+    assert [d.url for d in docs if d.rejection is None] == [
+        "https://n.example/0",
+        "https://n.example/1",
+        "https://n.example/2",
+    ]
+    rejection = docs[1].rejection
+    assert rejection is not None
+    assert rejection.detail.startswith(f"{path}:{len(good[0])}: Content-Length {claimed} ")
+    assert "another record starts inside it" in rejection.detail
+    assert docs[2].source == f"{path}:{len(good[0]) + len(bad)}"
+
+
+@pytest.mark.parametrize("packing", PACKINGS)
+def test_impossible_length_of_the_last_record(tmp_path: Path, packing: str) -> None:
+    good = record("https://o.example/0", html_page(AR).encode())
+    records = [good, _claiming(record("https://o.example/1", html_page(AR).encode()), 10**23)]
+    path = tmp_path / ("o.warc" if packing == "plain" else "o.warc.gz")
+    path.write_bytes(_pack(records, packing))
+    docs = _read(path)
+    assert _reasons(docs) == [None, "read.warc.bad_length"]
+    assert docs[1].rejection is not None
+    assert "cannot be right" in docs[1].rejection.detail
+    # a length just past the end with nothing after it: a cut file, as before
+    records[1] = _claiming(records[1], 40 << 20)
+    path.write_bytes(_pack(records, packing))
+    assert _reasons(_read(path)) == [None, "read.file.truncated"]
+
+
+def test_gzip_label_on_a_plain_body(tmp_path: Path) -> None:
+    # ClueWeb09 keeps "Content-Encoding: gzip" on bodies it stored inflated; only bodies that start
+    # with <html>, <head>, ... were read, the others were all read.warc.content_encoding
+    page = html_page(AR).encode()
+    gz = {"Content-Encoding": "gzip"}
+    records = [
+        record(
+            "https://p.example/script", b"<script>var a = 1;</script>\n" + page, http_headers=gz
+        ),
+        record("https://p.example/fragment", b"\r\n<table><tr><td>" + AR.encode(), http_headers=gz),
+        record(
+            "https://p.example/cp1256",
+            f"<p>{AR}</p>".encode("cp1256"),
+            "text/html; charset=windows-1256",
+            http_headers=gz,
+        ),
+        record(
+            "https://p.example/deflate",
+            b"<p>" + AR.encode(),
+            http_headers={"Content-Encoding": "deflate"},
+        ),
+        record("https://p.example/real", gzip.compress(page), http_headers=gz),
+        record("https://p.example/cut", gzip.compress(page)[:-40], http_headers=gz),
+        record(
+            "https://p.example/damaged", gzip.compress(page)[:20] + b"<p>x" * 50, http_headers=gz
+        ),
+        record("https://p.example/binary", bytes(range(256)) * 4, http_headers=gz),
+    ]
+    path = tmp_path / "p.warc"
+    path.write_bytes(b"".join(records))
+    docs = _read(path)
+    assert _reasons(docs) == [None] * 6 + ["read.warc.content_encoding"] * 2
+    for doc in docs[:4]:
+        assert doc.html is not None
+        assert AR in doc.html, doc.url
+        assert doc.metadata["content_encoding_ignored"] is True
+    for doc in docs[4:6]:  # inflated (a cut one as far as it goes)
+        assert doc.html is not None
+        assert "content_encoding_ignored" not in doc.metadata
+    assert docs[4].html is not None
+    assert AR in docs[4].html
+
+
+def test_decompressed_stream_goes_back_to_a_checkpoint(tmp_path: Path) -> None:
+    from gharbal.readers.compression import DecompressedStream
+
+    parts = [bytes([65 + i]) * (3000 + 1000 * i) for i in range(5)]
+    data = b"".join(parts)
+    for packed in (gzip_members(parts), gzip.compress(data, mtime=0)):
+        path = tmp_path / "s.gz"
+        path.write_bytes(packed)
+        with path.open("rb") as raw, DecompressedStream(raw, "gzip") as stream:
+            seen, points = b"", []
+            while True:
+                point = stream.checkpoint()
+                chunk = stream.read(1777)
+                if not chunk:
+                    break
+                points.append((len(seen), point))
+                seen += chunk
+            assert seen == data
+            for at, point in points[::3]:
+                assert point is not None
+                stream.restore(point)
+                assert b"".join(iter(lambda: stream.read(4096), b"")) == data[at:]
+
+
+def test_lengths_past_the_end_of_a_warc_gz_decompress_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the first length past the end is found by decompressing the rest of the file, which tells
+    # where the file ends: the next ones are seen at once, not by decompressing the rest again
+    from gharbal.readers.compression import DecompressedStream
+
+    restores: list[tuple[int, int]] = []
+    restore = DecompressedStream.restore
+
+    def counting(self: DecompressedStream, point: tuple[int, int]) -> None:
+        restores.append(point)
+        restore(self, point)
+
+    monkeypatch.setattr(DecompressedStream, "restore", counting)
+    records = []
+    for i in range(4):
+        records.append(record(f"https://q.example/{i}", html_page(f"{AR} {i}").encode()))
+        bad = record(f"https://q.example/bad{i}", html_page(AR).encode())
+        records.append(_claiming(bad, 40 << 20))
+    records.append(record("https://q.example/last", html_page(AR).encode()))
+    path = tmp_path / "q.warc.gz"
+    path.write_bytes(gzip_members(records))
+    docs = _read(path)
+    assert _reasons(docs) == [None, "read.warc.bad_length"] * 4 + [None]
+    assert len(restores) == 1
+    assert docs[3].rejection is not None
+    assert "runs past the end of the file" in docs[3].rejection.detail
