@@ -177,8 +177,8 @@ def test_failed_upload_stops_the_run(
         publish(self, rels)
 
     monkeypatch.setattr(Output, "publish", failing)
-    with pytest.raises(PermissionError, match="access denied"):
-        gharbal.run(inputs, memory_url, staging=tmp_path / "s")
+    with pytest.raises(gharbal.StageError, match=r"uploading .* failed: PermissionError: access"):
+        gharbal.run(inputs, memory_url, staging=tmp_path / "s")  # exit 4 and one line in the CLI
     fs, root = fsspec.core.url_to_fs(memory_url)
     assert not fs.exists(f"{root}/stats.json")
     monkeypatch.setattr(Output, "publish", publish)

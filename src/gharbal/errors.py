@@ -6,8 +6,9 @@
     ├── ConfigError              bad recipe, flag or path: abort before any worker starts
     ├── ShardError               this shard cannot go on: the run stops naming it (exit 4);
     │                            finished shards are kept for ``--resume``
-    ├── StageError               a cross-document stage's finalize failed: the run stops
-    │                            (exit 4); ``--resume`` runs the finalize again
+    ├── StageError               a cross-document stage's finalize failed, or the run's own
+    │                            files (recipe.yaml, stats.json, report.html) cannot be
+    │                            written: the run stops (exit 4); ``--resume`` does it again
     └── RetryableError           transient (I/O hiccup, lost worker): the executor retries
 
 Bad *documents* are not errors. A record that cannot be parsed, a page that is empty after cleaning, a
@@ -35,10 +36,12 @@ class ShardError(GharbalError):
 
 
 class StageError(GharbalError):
-    """A cross-document stage (site statistics, dedup) failed in its ``finalize`` (I/O, a bug).
+    """A cross-document stage (site statistics, dedup) failed in its ``finalize`` (I/O, a bug), or
+    a step of the run outside any shard failed: writing ``recipe.yaml``, ``plan.json``,
+    ``stats.json`` or ``report.html`` (a full disk), uploading to an output URL.
 
-    Raised by the pipeline with the original exception as its cause. The shards observed before it
-    keep their markers; ``--resume`` runs the finalize again and goes on."""
+    Raised by the pipeline with the original exception as its cause. The shards finished before it
+    keep their markers; ``--resume`` does that step again and goes on."""
 
 
 class RetryableError(GharbalError):

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gharbal.errors import ConfigError
-from gharbal.readers import Shard
+from gharbal.readers import InputFile, Shard
 from gharbal.recipe import Recipe
 from gharbal.stats import Stats
 from gharbal.writers import write_json_atomic
@@ -92,17 +92,36 @@ def plan_record(shards: list[Shard], stages: list[str]) -> dict[str, Any]:
     rows = []
     for shard in shards:
         span = shard.span
+        files: list[dict[str, Any]] = []
+        for f in shard.files:
+            try:
+                files.append({"path": str(f.path), "kind": f.kind, **_fingerprint(f.path)})
+            except OSError as exc:  # gone since it was listed: nothing has run yet
+                raise ConfigError(
+                    f"input {f.path} cannot be read: {type(exc).__name__}: {exc}"
+                ) from None
         rows.append(
             {
                 "index": shard.index,
-                "files": [
-                    {"path": str(f.path), "kind": f.kind, **_fingerprint(f.path)}
-                    for f in shard.files
-                ],
+                "files": files,
                 "span": None if span is None else [span.start, span.end, span.first_line],
             }
         )
     return {"format": PLAN_FORMAT, "gharbal": gharbal_version(), "stages": stages, "shards": rows}
+
+
+def input_changed(file: InputFile, planned: dict[str, Any]) -> str | None:
+    """How the local input ``file`` differs from its entry in the plan, or None if it does not (or
+    is a URL: not checked, that would cost a request per file). A file that changed or vanished
+    after the run was planned has given documents that are not the plan's."""
+    if not isinstance(file.path, Path):
+        return None
+    try:
+        now = _fingerprint(file.path)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    was = {k: planned.get(k) for k in now}
+    return None if was == now else _first_difference(was, now)
 
 
 def _recipe_key(recipe: Recipe) -> dict[str, Any]:
@@ -224,6 +243,7 @@ __all__ = [
     "Schedule",
     "check_resumable",
     "finalize_marker",
+    "input_changed",
     "marker_name",
     "plan_record",
     "read_marker",

@@ -52,6 +52,19 @@ class CorruptStreamError(EOFError):
     """A gzip member or zstd frame cannot be decoded; `DecompressedStream.resync` may skip it."""
 
 
+def input_lost(exc: BaseException) -> bool:
+    """True if ``exc``, raised while opening or reading an input, is a failure of the run rather
+    than damage to the file: the file vanished after the run was planned (`FileNotFoundError`), or
+    the system can no longer read it (``EIO``, a lost mount, a URL's backend failing). A reader lets
+    such an error propagate, so that the shard fails (`~gharbal.errors.ShardError`, exit 4) and
+    ``--resume`` reads the file once it is back, instead of standing for the file as a rejection.
+
+    Not lost: a `PermissionError` (the file is there but unreadable: ``read.file.unreadable``), and
+    a damaged stream (`TruncatedStreamError`, `CorruptStreamError`, decompression errors), which
+    are not `OSError`."""
+    return isinstance(exc, OSError) and not isinstance(exc, PermissionError)
+
+
 class DecompressedStream(io.RawIOBase):
     """A readable stream over a gzip or zstd file, decompressed piece by piece.
 
@@ -59,7 +72,8 @@ class DecompressedStream(io.RawIOBase):
     decompressed from a chunk when the stream breaks off inside it; here every byte that can be
     recovered is returned before the error is raised. Concatenated members/frames are read one after
     another, as ``gzip`` and ``zstd -d`` do. ``member_offset`` is the compressed offset where the
-    member/frame being read began.
+    member/frame being read began. `checkpoint` and `restore` go back to a point already read (by
+    decompressing again from the start of its member/frame).
     """
 
     def __init__(self, raw: IO[bytes], kind: str) -> None:
@@ -71,6 +85,9 @@ class DecompressedStream(io.RawIOBase):
         self._input_pos = 0  # compressed offset of _input[0]
         self.member_offset = 0
         self._started = False  # the current member/frame has been fed some bytes
+        self._member_out = 0  # bytes the current member/frame has decompressed to so far
+        self._pending_at = (0, 0)  # (member_offset, bytes of that member before) of _pending[0]
+        self._discard = 0  # bytes still to drop after `restore`
         self._done = False
         self._error: EOFError | None = None
 
@@ -115,6 +132,7 @@ class DecompressedStream(io.RawIOBase):
             self._dec = self._new()
             self.member_offset = self._input_pos
             self._started = False
+            self._member_out = 0
         data = self._input[:_FEED]
         try:
             if self._kind == "gzip":
@@ -134,7 +152,35 @@ class DecompressedStream(io.RawIOBase):
         self._started = True
         self._input_pos += len(self._input) - len(rest)
         self._input = rest
+        self._pending_at = (self.member_offset, self._member_out)
+        self._member_out += len(out)
+        if self._discard:
+            drop = min(self._discard, len(out))
+            out, self._discard = out[drop:], self._discard - drop
+            self._pending_at = (self.member_offset, self._pending_at[1] + drop)
         self._pending = out
+
+    def checkpoint(self) -> tuple[int, int] | None:
+        """Where the next byte read comes from, for `restore`: the compressed offset of its
+        member/frame and how many decompressed bytes of that member/frame come before it; None if
+        the file cannot seek."""
+        if not self._raw.seekable():
+            return None
+        if self._cut < len(self._pending):
+            member, before = self._pending_at
+            return member, before + self._cut
+        return self.member_offset, self._member_out  # (a complete member: the next one's start)
+
+    def restore(self, point: tuple[int, int]) -> None:
+        """Go back to a `checkpoint`: the member/frame is decompressed again from its start and the
+        bytes before the point are dropped (any error met since is forgotten)."""
+        member, before = point
+        self._raw.seek(member)
+        self._dec = self._new()
+        self._pending, self._cut, self._input = b"", 0, b""
+        self._input_pos = self.member_offset = member
+        self._member_out, self._discard = 0, before
+        self._started, self._done, self._error = False, False, None
 
     def resync(self) -> int | None:
         """After a `CorruptStreamError`, go on at the next member/frame after the damaged one.
@@ -162,6 +208,7 @@ class DecompressedStream(io.RawIOBase):
                 self._dec = self._new()
                 self._pending, self._cut, self._input = b"", 0, b""
                 self._input_pos = self.member_offset = start
+                self._member_out, self._discard = 0, 0
                 self._started, self._done, self._error = False, False, None
                 return start
             carry = buf[-(len(magic) - 1) :]

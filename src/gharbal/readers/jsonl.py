@@ -18,7 +18,12 @@ import zstandard
 from gharbal.document import Document, content_id
 from gharbal.readers.base import file_rejection
 from gharbal.readers.charset import repair_mojibake
-from gharbal.readers.compression import CorruptStreamError, iter_lines, open_binary
+from gharbal.readers.compression import (
+    CorruptStreamError,
+    input_lost,
+    iter_lines,
+    open_binary,
+)
 from gharbal.readers.location import Location
 from gharbal.recipe import ReadConfig
 
@@ -44,6 +49,15 @@ class JsonlReader:
                         data = data[len(_BOM) :]
                     yield self._record(data, raw.length, where, cfg)
         except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+            if input_lost(exc):
+                raise  # vanished or no longer readable: the run's failure, not the file's
+            if isinstance(exc, PermissionError):
+                yield file_rejection(
+                    path,
+                    "read.file.unreadable",
+                    f"{type(exc).__name__}: {exc} ({records} records read before)",
+                )
+                return
             corrupt = isinstance(exc, CorruptStreamError)  # bad data, not a cut file
             yield file_rejection(
                 path,

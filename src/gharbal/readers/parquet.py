@@ -29,11 +29,22 @@ from typing import Any
 from gharbal.document import Document, content_id
 from gharbal.readers.base import file_rejection
 from gharbal.readers.charset import decode_html, decode_text
+from gharbal.readers.compression import input_lost
 from gharbal.readers.jsonl import record_to_document
 from gharbal.readers.location import Location, open_location
 from gharbal.recipe import ReadConfig
 
 _BATCH_ROWS = 256
+
+
+def _lost(exc: BaseException) -> bool:
+    """The file's read failed (`input_lost`; pyarrow passes on the error its Python file raised,
+    errno and class kept), as opposed to pyarrow's own errors on bad data: a plain `OSError`
+    without errno (``Couldn't deserialize thrift``; ``pa.ArrowIOError`` is `OSError`)."""
+    if not input_lost(exc):
+        return False
+    assert isinstance(exc, OSError)
+    return type(exc) is not OSError or exc.errno is not None
 
 
 def _content_type_ok(t: Any) -> bool:
@@ -81,6 +92,8 @@ class ParquetReader:
             with open_location(path) as raw:
                 yield from self._read(path, raw, cfg)
         except OSError as exc:
+            if _lost(exc):
+                raise  # vanished or no longer readable: the run's failure, not the file's
             yield file_rejection(path, "read.file.unreadable", f"{type(exc).__name__}: {exc}")
 
     def _read(self, path: Location, raw: Any, cfg: ReadConfig) -> Iterator[Document]:
@@ -91,6 +104,8 @@ class ParquetReader:
             pf = pq.ParquetFile(raw)
             schema = pf.schema_arrow
         except (pa.ArrowException, OSError, ValueError) as exc:
+            if _lost(exc):
+                raise
             yield file_rejection(
                 path, "read.file.unreadable", f"not a readable Parquet file: {exc}"
             )
@@ -130,6 +145,8 @@ class ParquetReader:
                         yield self._row(record, f"{path}:row {row}", cfg)
                         row += 1
             except (pa.ArrowException, OSError, ValueError) as exc:
+                if _lost(exc):
+                    raise
                 where = f"{path}:row {row}"
                 doc = Document(id=content_id("rowgroup", str(path), str(group)), source=where)
                 doc.reject(

@@ -21,7 +21,7 @@ import zstandard
 
 from gharbal.document import Document
 from gharbal.readers.base import file_rejection
-from gharbal.readers.compression import compression_of, iter_lines
+from gharbal.readers.compression import compression_of, input_lost, iter_lines
 from gharbal.readers.jsonl import _BOM, JsonlReader
 from gharbal.recipe import ReadConfig
 
@@ -109,9 +109,11 @@ def read_span(path: Path, span: ByteSpan, cfg: ReadConfig) -> Iterator[Document]
                         data = data[len(_BOM) :]
                     yield JsonlReader._record(data, line.length, f"{path}:{number}", cfg)
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        if input_lost(exc):
+            raise  # vanished or no longer readable: the run's failure, not the file's
         yield file_rejection(
             path,
-            "read.file.truncated",
+            "read.file.unreadable" if isinstance(exc, PermissionError) else "read.file.truncated",
             f"read breaks off after byte {last_offset} (line {number}): "
             f"{type(exc).__name__}: {exc}",
         )

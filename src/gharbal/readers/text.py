@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from gharbal.document import Document
 from gharbal.readers.base import file_rejection
 from gharbal.readers.charset import Decoded, decode_text, repair_mojibake, too_broken
-from gharbal.readers.compression import open_binary
+from gharbal.readers.compression import (
+    CorruptStreamError,
+    TruncatedStreamError,
+    input_lost,
+    open_binary,
+)
 from gharbal.readers.location import Location, relative_name
 from gharbal.recipe import ReadConfig
 
@@ -37,7 +42,16 @@ def read_page(path: Location, cfg: ReadConfig, base: Location | None) -> bytes |
         with open_binary(path) as stream:
             data = stream.read(cfg.max_record_bytes + 1)
     except (OSError, EOFError) as exc:
-        return file_rejection(path, "read.file.unreadable", f"{type(exc).__name__}: {exc}")
+        if input_lost(exc):
+            raise  # vanished or no longer readable: the run's failure, not the file's
+        reason = (
+            "read.file.truncated"
+            if isinstance(exc, TruncatedStreamError)
+            else "read.file.corrupt"
+            if isinstance(exc, CorruptStreamError)
+            else "read.file.unreadable"
+        )
+        return file_rejection(path, reason, f"{type(exc).__name__}: {exc}")
     doc_id = page_id(path, base)
     if len(data) > cfg.max_record_bytes:
         return rejected_page(

@@ -16,13 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gharbal.errors import ConfigError
+from gharbal.errors import ConfigError, StageError
 from gharbal.report.collect import DEFAULT_MAX_PAGES, Limits, Summary, collect
 from gharbal.report.funnel import funnel_section
 from gharbal.report.html import esc, script_json
@@ -35,6 +34,7 @@ from gharbal.report.sections import (
     viewer_pages,
     viewer_section,
 )
+from gharbal.writers.ledger import write_text_atomic
 
 if TYPE_CHECKING:
     from gharbal.executors.local import Executor
@@ -126,7 +126,8 @@ def build_report(
 ) -> Path:
     """Build ``OUT/report.html`` (or ``output``) from the output directory ``out``; returns its path.
 
-    Raises `ConfigError` when ``out`` is not a gharbal output directory."""
+    Raises `ConfigError` when ``out`` is not a gharbal output directory, `StageError` when the
+    report cannot be written (a full disk: nothing is left behind)."""
     out = Path(out)
     stats = load_stats(out)
     if stats is None and not any((out / k).is_dir() for k in ("documents", "rejected")):
@@ -143,8 +144,8 @@ def build_report(
     recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else None
     document = render(out, stats, summary, recipe)
     target = Path(output) if output is not None else out / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(document, encoding="utf-8")
-    os.replace(tmp, target)
+    try:
+        write_text_atomic(target, document)  # the temporary file goes if writing fails
+    except OSError as exc:  # a full disk: one line and exit 4 from the CLI, not a traceback
+        raise StageError(f"writing {target} failed: {type(exc).__name__}: {exc}") from exc
     return target

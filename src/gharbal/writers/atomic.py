@@ -20,7 +20,9 @@ def temporary_name(path: Path) -> Path:
 
 class AtomicOutput(abc.ABC):
     """A writer that is finished by ``close`` (publish) or ``abort`` (discard): as a context
-    manager, it closes on success and aborts when the block raises."""
+    manager, it closes on success and aborts when the block raises, or when ``close`` itself
+    fails (a full disk when the last bytes are flushed), so no temporary file is left behind.
+    ``abort`` must not raise: it may follow a write that failed half-way."""
 
     @abc.abstractmethod
     def close(self) -> None: ...
@@ -38,7 +40,11 @@ class AtomicOutput(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
-            self.close()
+            try:
+                self.close()
+            except BaseException:
+                self.abort()
+                raise
         else:
             self.abort()
 

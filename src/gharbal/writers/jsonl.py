@@ -7,6 +7,7 @@ into place when closed, so a crashed run never leaves a half-written part that l
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,10 @@ class JsonlPartWriter(AtomicOutput):
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
-        self._out.close()
-        self._raw.close()
+        # After a failed write (a full disk) closing may fail again flushing what is buffered:
+        # the temporary file goes all the same.
+        with contextlib.suppress(Exception):
+            self._out.close()
+        with contextlib.suppress(Exception):
+            self._raw.close()
         self.tmp.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ name and renamed into place when closed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from pathlib import Path
@@ -101,7 +102,8 @@ class ParquetPartWriter(AtomicOutput):
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
-        self._writer.close()
+        with contextlib.suppress(Exception):  # may fail again after a failed write
+            self._writer.close()
         self.tmp.unlink(missing_ok=True)
 
 
