@@ -235,3 +235,137 @@ def test_every_command_is_documented_in_readme(cli: Callable[..., Any]) -> None:
     readme = README.read_text(encoding="utf-8")
     for name in main.commands:
         assert re.search(rf"gharbal {name}\b", readme), f"`gharbal {name}` missing from README"
+
+
+def test_recipe_duplicate_keys_and_loose_types_exit_2(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    recipe = tmp_path / "r.yaml"
+    out = tmp_path / "out"
+    for text, message in [
+        ("workers: 1\nworkers: 2\n", "duplicate key 'workers' at line 2"),
+        (
+            "dedup:\n  near:\n    enabled: true\n    enabled: false\n",
+            "duplicate key 'enabled' at line 4",
+        ),
+        ("workers: true\n", "workers: Input should be a valid integer, got bool True"),
+        ('lang: {enabled: "yes"}\n', "lang.enabled: Input should be a valid boolean"),
+    ]:
+        recipe.write_text(text, encoding="utf-8")
+        result = cli("run", str(SEED), "-o", str(out), "--recipe", str(recipe))
+        assert result.exit_code == 2, (text, result.output)
+        assert message in result.output
+    assert not out.exists()  # refused before any work
+
+
+ESC = "\x1b"
+
+
+def test_data_from_the_input_never_reaches_the_terminal_raw(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    """Escape sequences in ids, urls, line texts and file names are shown, not sent (ESC[2J clears
+    the screen, ESC]0;...BEL sets the window title)."""
+    doc_id = f"evil{ESC}[2J{ESC}]0;pwned\x07"
+    src = tmp_path / "pages.jsonl"
+    src.write_text(
+        json.dumps(
+            {"id": doc_id, "url": "http://x.example/\x9b31m", "text": f"Menu {ESC}[31m\nshort"}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    empty = tmp_path / f"empty{ESC}[2J.jsonl"  # an unreadable file named in the summary
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    result = cli("run", str(src), str(empty), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert ESC not in result.output
+    assert "unreadable file: " in result.output
+    assert "empty\\x1b[2J.jsonl" in result.output
+    for args in [(), ("--full",), ("--removed-only",)]:
+        result = cli("explain", str(out), doc_id, *args)
+        assert result.exit_code == 0, result.output
+        assert ESC not in result.output
+        assert "\x07" not in result.output
+        assert "\x9b" not in result.output
+        assert "evil\\x1b[2J\\x1b]0;pwned\\x07: REJECTED" in result.output
+        assert "Menu \\x1b[31m" in result.output
+    result = cli("explain", str(out), doc_id, "--json")
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in result.output)
+    data = json.loads(result.output)
+    assert data["id"] == doc_id
+    assert data["record"]["url"] == "http://x.example/\x9b31m"
+    result = cli("explain", str(out), f"missing{ESC}[2J")
+    assert result.exit_code == 1
+    assert ESC not in result.output
+    recipe = tmp_path / f"r{ESC}]0;x\x07.yaml"
+    recipe.write_text("a: [unclosed\n", encoding="utf-8")
+    result = cli("run", str(src), "-o", str(out), "--recipe", str(recipe))
+    assert result.exit_code == 2
+    assert ESC not in result.output
+    assert "\x07" not in result.output
+    assert "r\\x1b]0;x\\x07.yaml" in result.output
+
+
+def test_rejected_text_keeps_the_text_of_rejected_documents(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    sentence = "This is sentence number {} of a long article about the weather and the sea."
+    repeated = "\n".join(sentence.format(i) for i in range(12))  # Gopher: repeated 4-grams
+    mail = "Write to a.b@example.com about the weather and the sea, and you will hear back."
+    src = tmp_path / "pages.jsonl"
+    src.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "good", "text": SEED.read_text(encoding="utf-8")}),
+                json.dumps({"id": "repetitive", "text": repeated + "\n" + mail}),
+                json.dumps({"id": "broken", "text": 5}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    outs = {}
+    for name, extra in [("off", ""), ("on", "output: {rejected_text: true}\n")]:
+        recipe = tmp_path / f"{name}.yaml"
+        recipe.write_text("report: {enabled: false}\n" + extra, encoding="utf-8")
+        outs[name] = out = tmp_path / name
+        result = cli("run", str(src), "-o", str(out), "--recipe", str(recipe))
+        assert result.exit_code == 0, result.output
+    off, on = outs["off"], outs["on"]
+    for kind in ("documents", "removed_lines", "lines"):
+        part = Path(kind) / "part-00000.jsonl.gz"
+        assert (off / part).read_bytes() == (on / part).read_bytes(), kind
+    s_off, s_on = _check_ledger(off), _check_ledger(on)
+    assert {k: v for k, v in s_off.items() if k != "step_seconds"} == {
+        k: v for k, v in s_on.items() if k != "step_seconds"
+    }
+    assert s_on["rejected_by_reason"].keys() >= {"read.bad_field_type"}
+    rej_off = {r["id"]: r for r in read_parts(off, "rejected")}
+    rej_on = {r["id"]: r for r in read_parts(on, "rejected")}
+    assert rej_on["repetitive"]["reason"].startswith("quality.")
+    assert all("text" not in r for r in rej_off.values())
+    assert rej_on["repetitive"]["text"].startswith(sentence.format(0))
+    assert "<EMAIL>" in rej_on["repetitive"]["text"]  # redacted as kept documents are
+    assert "a.b@example.com" not in rej_on["repetitive"]["text"]
+    assert "text" not in rej_on["broken"]  # rejected while reading: no decoded text
+    assert {k: v for k, v in rej_on["repetitive"].items() if k not in ("text", "title")} == (
+        rej_off["repetitive"]
+    )
+
+    shown = cli("explain", str(on), "repetitive").output
+    assert f"kept     {sentence.format(3)}" in shown
+    assert "output.rejected_text" not in shown
+    hidden = cli("explain", str(off), "repetitive").output
+    assert sentence.format(3) not in hidden
+    assert "output.rejected_text: true" in hidden
+
+    assert cli("report", str(on)).exit_code == 0  # the report's viewer shows the text too
+    html = (on / "report.html").read_text(encoding="utf-8")
+    found = re.search(
+        r'<script type="application/json" id="gharbal-pages">(.*?)</script>', html, re.S
+    )
+    assert found is not None
+    (page,) = [p for p in json.loads(found.group(1)) if p["id"] == "repetitive"]
+    assert sentence.format(3) in json.dumps(page, ensure_ascii=False)

@@ -161,6 +161,82 @@ def test_recipe_overrides_are_validated() -> None:
         Recipe().with_overrides(workers=-1)
 
 
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({"workers": True}, "workers: Input should be a valid integer, got bool True"),
+        ({"workers": "2"}, "workers: Input should be a valid integer, got str '2'"),
+        ({"lang": {"enabled": "yes"}}, "lang.enabled: Input should be a valid boolean"),
+        ({"read": {"shard_bytes": 1.0}}, "read.shard_bytes"),
+        ({"extract": {"lines": {"site_stats": 1}}}, "extract.lines.site_stats"),
+        ({"quality": {"gopher": {"min_doc_words": 50.5}}}, "quality.gopher.min_doc_words"),
+        ({"quality": {"c4": {"lines": {"javascript": "no"}}}}, "quality.c4.lines.javascript"),
+        ({"quality": {"languages": {"ar": {"gopher": {"enabled": 0}}}}}, "languages.ar"),
+        ({"pii": {"tokens": {"email": 1}}}, "pii.tokens.email"),
+        ({"dedup": {"near": {"bands": "14"}}}, "dedup.near.bands"),
+        ({"report": {"enabled": "true"}}, "report.enabled"),
+        ({"output": {"rejected_text": "yes"}}, "output.rejected_text"),
+    ],
+)
+def test_recipe_types_are_strict(data: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Recipe.from_dict(data)
+    assert fragment in str(info.value)
+
+
+def test_recipe_strict_types_still_take_ints_for_floats_and_yaml_forms(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "lang: {enabled: yes, line_min_confidence: 1}\n"
+        "extract: {lines: {stopwords_low: 0}}\n"
+        "quality:\n"
+        "  fineweb: {min_line_punct_ratio: 0}\n"
+        "  gopher: {stop_words: [a, b]}\n"
+        "  gopher_repetition: {top_n_grams: {2: 1, '3': 0.5}}\n"
+        "  languages: {zh: {gopher_repetition: {dup_n_grams: {'8': 1}}}}\n"
+        "dedup: {near: {min_similarity: 1}}\n",
+        encoding="utf-8",
+    )
+    recipe = Recipe.from_yaml(path)
+    assert recipe.lang.line_min_confidence == 1.0
+    assert isinstance(recipe.dedup.near.min_similarity, float)
+    assert recipe.quality.gopher_repetition.top_n_grams == {2: 1.0, 3: 0.5}
+    assert recipe.quality.for_language("zh").gopher_repetition.dup_n_grams == {8: 1.0}
+    # OUT/recipe.yaml (n-gram sizes written as strings) reads back to the same recipe
+    path.write_text(recipe.to_yaml(), encoding="utf-8")
+    assert Recipe.from_yaml(path) == recipe
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("workers: 1\nworkers: 2\n", "duplicate key 'workers' at line 2 (first given at line 1)"),
+        (
+            "extract:\n  lines:\n    threshold: 0.5\n    method: model\n    threshold: 0.6\n",
+            "duplicate key 'threshold' at line 5 (first given at line 3)",
+        ),
+        ("quality: {languages: {ar: {}, ar: {}}}\n", "duplicate key 'ar' at line 1"),
+        ("pii:\n  tokens: {email: a, email: b}\n", "duplicate key 'email' at line 2"),
+    ],
+)
+def test_recipe_duplicate_keys_are_refused(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        Recipe.from_yaml(path)
+    assert fragment in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_recipe_yaml_merge_key_may_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "dedup:\n  exact: &on {enabled: true}\n  near:\n    <<: *on\n    enabled: false\n",
+        encoding="utf-8",
+    )
+    assert Recipe.from_yaml(path).dedup.near.enabled is False
+
+
 def _with_fragile(recipe: Recipe) -> list[Step | Aggregation]:
     return [Fragile()]
 

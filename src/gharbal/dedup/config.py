@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict, as every recipe section: no coercion (``enabled: "yes"``, ``bands: 14.0`` refused)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class KeepConfig(_Model):

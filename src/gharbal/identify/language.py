@@ -110,7 +110,7 @@ def foreign_line(
 class LanguageIdConfig(BaseModel):
     """The ``lang`` recipe section: document and line language identification."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # no coercion
 
     enabled: bool = True
     model: Literal["cld2"] = Field(default="cld2", description="the language ID model")

@@ -20,7 +20,7 @@ from gharbal.step import DocumentStep
 class PiiConfig(BaseModel):
     """The ``pii`` recipe section."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # no coercion
 
     enabled: bool = True
     emails: bool = True

@@ -30,6 +30,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -37,7 +38,9 @@ GOPHER_EN_STOPWORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a recipe's types are taken as written (``enabled: "yes"`` or ``min_words: 2.5`` are
+    # refused, not coerced); an int is still a valid float
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class GopherRepetitionConfig(_Model):
@@ -56,6 +59,12 @@ class GopherRepetitionConfig(_Model):
         default={5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.1},
         description="n -> max share of characters in repeated n-grams",
     )
+
+    @field_validator("top_n_grams", "dup_n_grams", mode="before")
+    @classmethod
+    def _digit_keys(cls, value: Any) -> Any:
+        """n as written in YAML or JSON (``"2"``; ``OUT/recipe.yaml`` writes keys as strings)."""
+        return _int_keys(value)
 
 
 class GopherConfig(_Model):
@@ -177,6 +186,17 @@ BUILTIN_LANGUAGES: dict[str, dict[str, Any]] = {
 _ATOMIC = frozenset({"top_n_grams", "dup_n_grams"})  # replaced whole, never merged key by key
 
 
+def _int_keys(value: Any) -> Any:
+    """A mapping's digit-string keys as integers (YAML and JSON may give n-gram sizes as strings);
+    anything else unchanged, for validation to judge."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        int(n) if isinstance(n, str) and n.isascii() and n.isdigit() else n: v
+        for n, v in value.items()
+    }
+
+
 def _int_ngram_keys(over: dict[str, Any]) -> dict[str, Any]:
     """n-gram sizes as integers (YAML and JSON may give them as strings)."""
     rep = over.get("gopher_repetition")
@@ -184,10 +204,7 @@ def _int_ngram_keys(over: dict[str, Any]) -> dict[str, Any]:
         return over
     fixed = dict(rep)
     for key in _ATOMIC & set(rep):
-        if isinstance(rep[key], dict):
-            fixed[key] = {
-                int(n) if isinstance(n, str) and n.isdigit() else n: v for n, v in rep[key].items()
-            }
+        fixed[key] = _int_keys(rep[key])
     return {**over, "gopher_repetition": fixed}
 
 

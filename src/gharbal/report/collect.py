@@ -226,10 +226,14 @@ class _ShardPass:
                     shard=self.shard,
                     status="rejected",
                     url=url,
+                    title=_opt_str(rec.get("title")),
                     site=site,
                     reason=reason,
                     detail=detail,
                 )
+                text = rec.get("text")  # kept with output.rejected_text: true
+                if isinstance(text, str):
+                    page.text, page.truncated = _truncate(text, lim.page_chars)
                 sample.add(h, doc_id, page)
 
     def removed_lines(self) -> None:

@@ -18,8 +18,9 @@ from typing import Any
 import orjson
 
 from gharbal.errors import ConfigError, GharbalError
-from gharbal.report.pages import KEEP, REMOVE, TITLE, PageLine, reconstruct
+from gharbal.report.pages import KEEP, REJECTED_TEXT_HINT, REMOVE, TITLE, PageLine, reconstruct
 from gharbal.report.parts import iter_raw_lines, iter_records, parquet_available, shard_parts
+from gharbal.terminal import printable
 
 
 class UnknownDocumentError(GharbalError, LookupError):
@@ -87,13 +88,22 @@ def explain(out: str | Path, doc_id: str) -> Explanation:
         exp = Explanation(doc_id, shard, status, record)
         exp.removed = list(_find(kinds.get("removed_lines", []), doc_id, needle))
         exp.line_map = next(_find(kinds.get("lines", []), doc_id, needle), None)
-        text = record.get("text") if status == "kept" else None
+        # A rejected record has a text when the run's recipe said output.rejected_text: true.
+        text = record.get("text")
         exp.lines, exp.notes = reconstruct(
             text if isinstance(text, str) else None,
             record.get("title") if isinstance(record.get("title"), str) else None,
             exp.line_map,
             exp.removed,
         )
+        # With a line map, reconstruct says how many kept lines are not shown, if any; a document
+        # rejected while reading has no decoded text to keep.
+        stage = record.get("stage") or str(record.get("reason")).split(".", 1)[0]
+        no_text = status == "rejected" and not isinstance(text, str) and exp.line_map is None
+        if no_text and stage != "read":
+            exp.notes.append(
+                f"the text of this rejected document is not kept ({REJECTED_TEXT_HINT})"
+            )
         return exp
 
     for shard, kinds in parts.items():  # the small parts first
@@ -115,6 +125,9 @@ def explain(out: str | Path, doc_id: str) -> Explanation:
 
 
 def _clip(text: str, width: int | None) -> str:
+    """``text`` (from the input: control characters shown, see `gharbal.terminal`) cut to
+    ``width``."""
+    text = printable(text)
     if width is None or len(text) <= width:
         return text
     return text[: max(width - 1, 1)] + "…"
@@ -124,22 +137,24 @@ def explanation_lines(
     exp: Explanation, *, full: bool = False, removed_only: bool = False
 ) -> Iterator[tuple[str, str]]:
     """The explanation as ``(kind, text)`` lines, ``kind`` one of ``head``, ``field``, ``keep``,
-    ``title``, ``remove``, ``detail``, ``note`` (the CLI colours by kind)."""
+    ``title``, ``remove``, ``detail``, ``note`` (the CLI colours by kind). Every value from the
+    ledger is shown with its control characters made visible (`gharbal.terminal.printable`): the
+    lines are safe to print on a terminal."""
     rec = exp.record
     width = None if full else max(shutil.get_terminal_size((120, 24)).columns - 20, 40)
     shard = f"part-{exp.shard:05d}"
     if exp.status == "rejected":
         reason = str(rec.get("reason"))
         stage = rec.get("stage") or reason.split(".", 1)[0]
-        yield "head", f"{exp.id}: REJECTED at stage {stage}: {reason}  ({shard})"
-        for key in ("detail", "url", "source"):
+        yield "head", printable(f"{exp.id}: REJECTED at stage {stage}: {reason}  ({shard})")
+        for key in ("detail", "url", "source", "title"):
             if rec.get(key):
-                yield "field", f"  {key:<7} {rec[key]}"
+                yield "field", f"  {key:<7} {printable(str(rec[key]))}"
     else:
-        yield "head", f"{exp.id}: KEPT  ({shard})"
+        yield "head", f"{printable(exp.id)}: KEPT  ({shard})"
         for key in ("title", "url", "lang"):
             if rec.get(key):
-                yield "field", f"  {key:<7} {rec[key]}"
+                yield "field", f"  {key:<7} {printable(str(rec[key]))}"
         scores = rec.get("scores")
         if isinstance(scores, dict) and scores:
             text = ", ".join(f"{k}={v}" for k, v in sorted(scores.items()))
@@ -152,9 +167,9 @@ def explanation_lines(
         + (f", {counts[TITLE]} title" if counts[TITLE] else ""),
     )
     for why, n in by_reason.most_common():
-        yield "field", f"          {n:>4} x {why}"
+        yield "field", f"          {n:>4} x {printable(why)}"
     for note in exp.notes:
-        yield "note", f"  note: {note}"
+        yield "note", f"  note: {printable(note)}"
     if not exp.lines:
         return
     yield "head", ""

@@ -65,6 +65,9 @@ class PageLine:
     detail: str = ""
 
 
+REJECTED_TEXT_HINT = "a run whose recipe sets output.rejected_text: true keeps it"
+
+
 def kept_lines_of(text: str) -> list[str]:
     """The kept lines in a document's ``text`` (blank separators dropped)."""
     return [ln for ln in text.split("\n") if ln.strip()]
@@ -78,9 +81,9 @@ def reconstruct(
 ) -> tuple[list[PageLine], list[str]]:
     """The page's lines in original order, and notes on anything that could not be placed.
 
-    ``text`` and ``title`` come from the ``documents/`` record (``None`` for a rejected document,
-    whose text the ledger does not keep); ``line_map`` from ``lines/``; ``removed`` are its
-    ``removed_lines/`` records."""
+    ``text`` and ``title`` come from the ``documents/`` or ``rejected/`` record (``None`` for a
+    rejected document whose text the ledger does not keep: see `REJECTED_TEXT_HINT`);
+    ``line_map`` from ``lines/``; ``removed`` are its ``removed_lines/`` records."""
     notes: list[str] = []
     lines = [
         PageLine(
@@ -104,7 +107,7 @@ def reconstruct(
         if kept_nos:
             notes.append(
                 f"{len(kept_nos)} kept line(s) are not shown: the ledger keeps no text of a "
-                "rejected document, only its removed lines."
+                f"rejected document, only its removed lines ({REJECTED_TEXT_HINT})."
             )
     else:
         kept = kept_lines_of(text)

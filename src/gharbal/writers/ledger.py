@@ -5,7 +5,8 @@
     OUT/documents/part-NNNNN.jsonl.gz       kept documents: id, url, title, text, lang, scores, metadata
                                             (part-NNNNN.parquet with output.format: parquet)
     OUT/rejected/part-NNNNN.jsonl.gz        dropped documents: id, url, stage, reason, detail, source
-                                            (and extra: structured facts, e.g. a duplicate's cluster)
+                                            (and extra: structured facts, e.g. a duplicate's cluster;
+                                            title and text with output.rejected_text: true)
     OUT/removed_lines/part-NNNNN.jsonl.gz   removed lines: id, line_no, reason, text, detail
     OUT/lines/part-NNNNN.jsonl.gz           line map of each page with lines: id, kept, title
     OUT/shards/part-NNNNN.stats.json        one shard's stats, written last: the shard's completion marker
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gharbal.document import Document, Verdict
+from gharbal.pii.redact import PiiConfig, redact
 from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
 from gharbal.writers.atomic import AtomicOutput, temporary_name
@@ -71,7 +73,9 @@ def line_map_record(doc: Document) -> dict[str, Any]:
     return {"id": doc.id, "kept": kept, "title": title}
 
 
-def rejection_record(doc: Document) -> dict[str, Any]:
+def rejection_record(doc: Document, *, text: str | None = None) -> dict[str, Any]:
+    """The ``rejected/`` record of ``doc``; with ``text`` (``output.rejected_text``) also the
+    document's ``title`` and that text."""
     assert doc.rejection is not None
     record: dict[str, Any] = {
         "id": doc.id,
@@ -83,14 +87,32 @@ def rejection_record(doc: Document) -> dict[str, Any]:
     }
     if doc.rejection.extra:
         record["extra"] = doc.rejection.extra
+    if text is not None:
+        record["title"] = doc.title
+        record["text"] = text
     return record
 
 
 class ShardWriter(AtomicOutput):
-    """Routes one shard's documents to the three part files and counts them in ``stats``."""
+    """Routes one shard's documents to the three part files and counts them in ``stats``.
 
-    def __init__(self, out: Path, shard: int, cfg: OutputConfig, stats: Stats) -> None:
+    With ``cfg.rejected_text`` a rejected document's record keeps its text as the step that
+    rejected it left it (the clean text after extraction, the raw page text if extraction itself
+    failed), redacted with ``pii`` when that is given and enabled: documents rejected before the
+    pii step never went through it. A document rejected while reading has no decoded text: its
+    record keeps none."""
+
+    def __init__(
+        self,
+        out: Path,
+        shard: int,
+        cfg: OutputConfig,
+        stats: Stats,
+        pii: PiiConfig | None = None,
+    ) -> None:
         self.out, self.shard, self.stats = out, shard, stats
+        self.rejected_text = cfg.rejected_text
+        self.pii = pii if pii is not None and pii.enabled else None
         name = part_name(shard, cfg)
         self.documents = document_part(out, shard, cfg)
         self.rejected = JsonlPartWriter(out / "rejected" / name)
@@ -116,7 +138,7 @@ class ShardWriter(AtomicOutput):
         if doc.lines:
             self.line_maps.write(line_map_record(doc))
         if doc.rejection is not None:
-            self.rejected.write(rejection_record(doc))
+            self.rejected.write(rejection_record(doc, text=self._rejected_text(doc)))
             s.rejected += 1
             s.rejected_by_reason[doc.rejection.reason] += 1
             if doc.rejection.reason.startswith("read.file."):
@@ -124,6 +146,12 @@ class ShardWriter(AtomicOutput):
         else:
             self.documents.write(document_record(doc))
             s.kept += 1
+
+    def _rejected_text(self, doc: Document) -> str | None:
+        assert doc.rejection is not None
+        if not self.rejected_text or doc.rejection.stage == "read":
+            return None
+        return doc.text if self.pii is None else redact(doc.text, self.pii)[0]
 
     def close(self) -> None:
         for part in (self.documents, self.rejected, self.removed, self.line_maps):

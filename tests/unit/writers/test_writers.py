@@ -114,3 +114,38 @@ def test_shard_writer_writes_parquet_documents(tmp_path: Path) -> None:
         w.write(Document(id="k", text="t"))
     assert sorted(p.name for p in (tmp_path / "documents").iterdir()) == ["part-00000.parquet"]
     assert (tmp_path / "rejected" / "part-00000.jsonl.gz").exists()  # the ledger stays JSONL
+
+
+def _rejected_docs() -> list[Document]:
+    low = Document(id="q", text="Write to me@example.com today.", title="A title")
+    low.reject("quality.gopher.short_doc", "words 5 < 50")
+    empty = Document(id="e")
+    empty.reject("extract.empty", "0 characters")
+    broken = Document(id="b", text="raw bytes stand-in")  # read stage: nothing is kept
+    broken.reject("read.invalid_json", "f:1: bad")
+    return [low, empty, broken]
+
+
+def test_rejected_text_is_kept_only_on_request_and_redacted(tmp_path: Path) -> None:
+    from tests.conftest import read_jsonl
+
+    from gharbal.pii.redact import PiiConfig
+
+    def rejected(name: str, cfg: OutputConfig, pii: PiiConfig | None) -> list[dict[str, object]]:
+        stats = Stats()
+        with ShardWriter(tmp_path / name, 0, cfg, stats, pii) as w:
+            for doc in _rejected_docs():
+                w.write(doc)
+        assert stats.rejected == 3
+        return read_jsonl(tmp_path / name / "rejected" / "part-00000.jsonl.gz")
+
+    plain = rejected("default", OutputConfig(), PiiConfig())
+    assert all("text" not in r and "title" not in r for r in plain)
+    kept = rejected("on", OutputConfig(rejected_text=True), PiiConfig())
+    assert [r.get("text") for r in kept] == ["Write to <EMAIL> today.", "", None]
+    assert [r.get("title") for r in kept] == ["A title", None, None]
+    assert "text" not in kept[2]
+    assert "title" not in kept[2]
+    assert [{k: v for k, v in r.items() if k not in ("text", "title")} for r in kept] == plain
+    unredacted = rejected("nopii", OutputConfig(rejected_text=True), PiiConfig(enabled=False))
+    assert unredacted[0]["text"] == "Write to me@example.com today."
