@@ -205,7 +205,7 @@ def evaluate(
             fold = site_fold.get(site_of(doc) or doc.id, min(fold_models))
             model = fold_models[fold]
         extract_page(doc, cfg, counts, model=model)
-        predictions.append(doc.text)
+        predictions.append(doc.text if doc.rejection is None else "")  # too many lines, too deep
         titles.append(doc.title)
     seconds = time.perf_counter() - start
     if pred is not None:

@@ -7,6 +7,12 @@ HTML pages are rendered to WET-like lines and cleaned like plain text (``extract
 lines``, the default: measured best, see docs/extraction.md), or go through resiliparse's or
 trafilatura's main-content extractor. A page left with less than
 ``extract.min_chars`` of text is rejected (``extract.empty``).
+
+Work and memory per page are bounded: a page of more than ``extract.max_lines`` lines is rejected
+before its lines are made (``extract.too_many_lines``: the line classifier holds about 1.2 KB a
+line), and resiliparse's main-content pass, quadratic in the nesting depth, is not run on a page
+nested more than ``extract.html.max_depth`` levels (``extract.html.too_deep``; see
+`gharbal.extract.html`).
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from collections.abc import Sequence
 
 from gharbal.document import Document, Line, Verdict
 from gharbal.extract.features import SiteCounts
-from gharbal.extract.html import html_main_text, html_to_lines, trafilatura_main_text
-from gharbal.extract.lines import clean_lines, split_lines
+from gharbal.extract.html import html_main_text_bounded, html_to_lines, trafilatura_main_text
+from gharbal.extract.lines import clean_lines, split_lines, too_many_lines
 from gharbal.extract.model import LineModel, load_model
 from gharbal.extract.title import (
     find_title_and_body,
@@ -56,6 +62,9 @@ def extract_page(
     ``site`` gives, for each non-blank line of the page, how many pages of its site contain it
     (see `gharbal.extract.sitestats`); without it the page is judged alone. ``model`` replaces the
     recipe's shipped model (cross-validation).
+
+    A page that cannot be extracted within bounded work is rejected instead (``doc.rejection``:
+    ``extract.too_many_lines``, ``extract.html.too_deep``), its text left as it was.
     """
     html_title: str | None = None
     if doc.html is not None:
@@ -64,11 +73,24 @@ def extract_page(
             html_title, doc.text = html_to_lines(doc.html)
             doc.html = None
         else:
-            main = trafilatura_main_text if extractor == "trafilatura" else html_main_text
-            title, doc.text = main(doc.html)
-            doc.title = doc.title or title
+            if extractor == "trafilatura":
+                main: tuple[str | None, str] | int = trafilatura_main_text(doc.html)
+            else:
+                main = html_main_text_bounded(doc.html, cfg.html.max_depth)
             doc.html = None
+            if isinstance(main, int):
+                doc.reject(
+                    "extract.html.too_deep",
+                    f"elements nested at least {main} deep "
+                    f"(extract.html.max_depth {cfg.html.max_depth})",
+                )
+                return doc
+            title, doc.text = main
+            doc.title = doc.title or title
+            _too_many_lines(doc, cfg)  # the later steps' work grows with the lines too
             return doc
+    if _too_many_lines(doc, cfg):
+        return doc
     lines = split_lines(doc.text)
     doc.lines = lines
     if cfg.lines.enabled and lines:
@@ -123,6 +145,15 @@ def extract_page(
     return doc
 
 
+def _too_many_lines(doc: Document, cfg: ExtractConfig) -> bool:
+    """Reject ``doc`` (``extract.too_many_lines``) if its text has more than ``extract.max_lines``
+    lines."""
+    n = too_many_lines(doc.text, cfg.max_lines)
+    if n is not None:
+        doc.reject("extract.too_many_lines", f"{n} lines (extract.max_lines {cfg.max_lines})")
+    return n is not None
+
+
 def render_html(doc: Document, cfg: ExtractConfig) -> Document:
     """With ``extract.html.extractor: lines``, turn an HTML record into a plain-text page (its WET-like
     rendering; ``<title>`` kept as the fallback title) before site statistics and extraction."""
@@ -130,6 +161,7 @@ def render_html(doc: Document, cfg: ExtractConfig) -> Document:
         title, doc.text = html_to_lines(doc.html)
         doc.html = None
         doc.title = doc.title or title
+        _too_many_lines(doc, cfg)  # before site statistics count its lines
     return doc
 
 
@@ -160,7 +192,7 @@ class Extract(DocumentStep):
             site = SiteCounts(doc.site_lines[0], doc.site_lines[1])
             doc.site_lines = None
         extract_page(doc, self.cfg, site)
-        if len(doc.text.strip()) < max(self.cfg.min_chars, 1):
+        if doc.rejection is None and len(doc.text.strip()) < max(self.cfg.min_chars, 1):
             doc.reject(
                 "extract.empty",
                 f"{len(doc.text.strip())} characters of main text left "

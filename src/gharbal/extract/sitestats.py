@@ -37,7 +37,7 @@ import regex
 
 from gharbal.document import Document
 from gharbal.extract.features import SiteCounts, line_form
-from gharbal.extract.lines import split_lines
+from gharbal.extract.lines import split_lines, too_many_lines
 from gharbal.step import RunContext
 
 if TYPE_CHECKING:
@@ -128,7 +128,9 @@ class SiteStats:
 
     name = "site_stats"
 
-    def __init__(self) -> None:
+    def __init__(self, max_lines: int | None = None) -> None:
+        # Pages of more lines are left out: extraction rejects them (extract.too_many_lines).
+        self.max_lines = max_lines
         self._lookup: (
             tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint32], dict[str, int]] | None
         ) = None
@@ -153,7 +155,7 @@ class SiteStats:
         for stale in workdir.glob(f"keys-{ctx.rank:05d}-*.u64"):
             stale.unlink()
         for doc in docs:
-            site = site_of(doc) if doc.rejection is None and doc.html is None else None
+            site = site_of(doc) if self._counted(doc) else None
             if site is not None:
                 keys = set(line_keys(site, [ln.text for ln in split_lines(doc.text)]))
                 if keys:
@@ -168,6 +170,12 @@ class SiteStats:
         (workdir / f"pages-{ctx.rank:05d}.json").write_text(
             json.dumps(dict(sorted(pages.items())), ensure_ascii=False), encoding="utf-8"
         )
+
+    def _counted(self, doc: Document) -> bool:
+        """Whether ``doc`` is a text page that extraction will measure."""
+        if doc.rejection is not None or doc.html is not None:
+            return False
+        return self.max_lines is None or too_many_lines(doc.text, self.max_lines) is None
 
     # -- finalize ---------------------------------------------------------------------------
     def finalize(self, workdir: Path, num_shards: int, executor: Executor) -> None:
@@ -234,7 +242,7 @@ class SiteStats:
 
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
         for doc in docs:
-            if doc.rejection is None and doc.html is None:
+            if self._counted(doc):
                 found = self.counts_for(doc, workdir)
                 doc.site_lines = None if found is None else (found.pages, tuple(found.lines))
             yield doc

@@ -154,8 +154,8 @@ def test_extract_uses_site_stats_unless_told_not_to(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(p) + "\n" for p in _site_pages(6)), encoding="utf-8")
     with_stats, without = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    assert extract_file(str(src), with_stats) == (6, 0, 0)
-    assert extract_file(str(src), without, site_stats=False) == (6, 0, 0)
+    assert extract_file(str(src), with_stats) == (6, 0, 0, 0)
+    assert extract_file(str(src), without, site_stats=False) == (6, 0, 0, 0)
     a, b = read_jsonl(with_stats), read_jsonl(without)
     assert [r["id"] for r in a] == [r["id"] for r in b] == [f"p{i}" for i in range(6)]
     assert all("Sponsored by" not in r["text"] for r in a)
