@@ -4,7 +4,10 @@ Exit codes: 0 when the run completed (bad records are rejections, not failures),
 recipe error (nothing was run), 1 for an unexpected failure, and for ``explain`` an id that is not in
 the output; with ``gharbal run --strict``, 3 when the run completed but input was damaged: a
 read-stage rejection other than ``read.skip.*`` (records that were read fine but are not pages, such
-as a WARC response that is not HTML), or a document failed inside a step (``<step>.error``).
+as a WARC response that is not HTML), or a document failed inside a step (``<step>.error``); 4 when
+a run stops on a failure that is not a document's (`ShardError`, `StageError`: a full disk, an input
+that vanished mid-run; one line, the work done kept for ``--resume``), or ``report`` cannot write the
+report. A second run into an output directory another run is writing to exits 2 at once.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from gharbal.report import (
     explain as explain_document,
 )
 from gharbal.stats import Stats
+from gharbal.terminal import json_printable, printable
 from gharbal.writers.output import is_url
 
 SAMPLE = "data/sample/crawl.jsonl.gz"
@@ -56,6 +60,12 @@ def damaged_input(stats: Stats) -> int:
 def step_errors(stats: Stats) -> int:
     """Documents rejected because a step raised on them (``<step>.error``)."""
     return sum(n for reason, n in stats.rejected_by_reason.items() if reason.endswith(".error"))
+
+
+def _usage(exc: Exception) -> click.UsageError:
+    """A usage error (exit 2) from ``exc``, whose message may name input files: every message the
+    CLI prints goes through `gharbal.terminal.printable`."""
+    return click.UsageError(printable(str(exc), newlines=True))
 
 
 def _recipe(path: str | None, **overrides: object) -> Recipe:
@@ -89,6 +99,8 @@ def _summary(stats: Stats, out: str) -> str:
         lines.append(f"  unreadable file: {item['path']} ({item['reason']})")
     for path in stats.files_without_documents:
         lines.append(f"  no documents in: {path} ({NO_DOCUMENTS_HINT})")
+    for item in stats.skipped_inputs:
+        lines.append(f"  skipped input: {item['path']} ({item['why']})")
     if failed := step_errors(stats):
         lines.append(
             f"  {failed} documents failed inside a step (<step>.error in rejected/, with the "
@@ -96,7 +108,7 @@ def _summary(stats: Stats, out: str) -> str:
         )
     if not is_url(out) and (Path(out) / "report.html").is_file():
         lines.append(f"  report: {Path(out) / 'report.html'}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)  # file names come from the input
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -186,13 +198,13 @@ def run(
                 staging=staging,
             )
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise _usage(exc) from None
     except (ShardError, StageError) as exc:
         # Not a document's failure (those are rejections): a shard's documents could not be
         # counted, or a stage could not finish, so the run stops; what finished is kept for
         # --resume.
         cause = exc.__cause__
-        click.echo(f"gharbal: error: {exc}", err=True)
+        click.echo(printable(f"gharbal: error: {exc}", newlines=True), err=True)
         if cause is not None and os.environ.get("GHARBAL_DEBUG"):
             traceback.print_exception(cause)
         click.echo(
@@ -238,14 +250,16 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
                 input_path, output, recipe, bar.update, site_stats=not no_site_stats
             )
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise _usage(exc) from None
     msg = f"{counts.written} records -> {output}"
     notes = [f"{counts.unreadable} unreadable"] if counts.unreadable else []
     if counts.skipped:
         notes.append(f"{counts.skipped} skipped (not HTML pages, or not HTTP 2xx)")
+    if counts.refused:
+        notes.append(f"{counts.refused} refused (too many lines, or nested too deep)")
     if notes:
         msg += f"; {' and '.join(notes)} -> {Path(output).with_suffix('.rejected.jsonl')}"
-    click.echo(msg, err=True)
+    click.echo(printable(msg), err=True)
 
 
 @main.command()
@@ -269,8 +283,11 @@ def report(out: str, max_pages: int, output: str | None, workers: int) -> None:
                 out, max_pages=max_pages, output=output, workers=workers, on_shard=bar.update
             )
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(f"report -> {path}", err=True)
+        raise _usage(exc) from None
+    except StageError as exc:  # the report cannot be written (a full disk): one line, exit 4
+        click.echo(printable(f"gharbal: error: {exc}", newlines=True), err=True)
+        sys.exit(EXIT_SHARD_FAILED)
+    click.echo(printable(f"report -> {path}"), err=True)
 
 
 _STYLE: dict[str, dict[str, object]] = {
@@ -291,20 +308,21 @@ _STYLE: dict[str, dict[str, object]] = {
 def explain(out: str, doc_id: str, full: bool, removed_only: bool, as_json: bool) -> None:
     """Why document ID was dropped, or which of its lines were removed and why.
 
-    Exits 1 when OUT holds no document with that id.
+    Exits 1 when OUT holds no document with that id. Control characters in the page's data are
+    printed visibly (ESC as \\x1b), never sent to the terminal; in --json they are JSON escapes.
     """
     try:
         exp = explain_document(out, doc_id)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise _usage(exc) from None
     except UnknownDocumentError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(printable(f"Error: {exc}"), err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(exp.to_json(), ensure_ascii=False, indent=1))
+        click.echo(json_printable(json.dumps(exp.to_json(), ensure_ascii=False, indent=1)))
         return
     for kind, text in explanation_lines(exp, full=full, removed_only=removed_only):
-        click.secho(text, **_STYLE.get(kind, {}))  # type: ignore[arg-type]
+        click.secho(printable(text), **_STYLE.get(kind, {}))  # type: ignore[arg-type]
 
 
 @main.command(name="eval")
@@ -351,5 +369,5 @@ def eval_(
             pred=Path(pred) if pred else None,
         )
     except (ConfigError, OSError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(result.table())
+        raise _usage(exc) from None
+    click.echo(printable(result.table(), newlines=True))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gharbal.document import Document
+from gharbal.errors import ConfigError
 from gharbal.executors.local import LocalExecutor
 from gharbal.extract import extract_page, render_html
 from gharbal.extract.features import SiteCounts
@@ -35,7 +36,7 @@ def _documents(
         for shard in shards:
             yield from read(shard)
         return
-    stats = SiteStats()
+    stats = SiteStats(recipe.extract.max_lines)
     for shard in shards:
         ctx = RunContext(rank=shard.index, num_shards=len(shards))
         for _ in stats.observe(read(shard), ctx, workdir):
@@ -52,6 +53,7 @@ class ExtractCounts(NamedTuple):
     written: int
     unreadable: int  # damaged records (``read.*``), in the rejected file with their reasons
     skipped: int = 0  # records that are not pages (``read.skip.*``: a WARC image, a 404), likewise
+    refused: int = 0  # pages over extraction's bounds (``extract.too_many_lines``, ``too_deep``)
 
 
 def extract_file(
@@ -70,28 +72,38 @@ def extract_file(
     use_sites = recipe.extract.lines.site_stats if site_stats is None else site_stats
     out = Path(output)
     rejected_path = out.with_suffix(".rejected.jsonl")
-    written = unreadable = skipped = 0
+    written = unreadable = skipped = refused = 0
     rejected: JsonlPartWriter | None = None
+    shards = plan_shards([input_path], recipe.read)
+    targets = {out.resolve(), rejected_path.resolve()}
+    for shard in shards:
+        for f in shard.files:
+            if isinstance(f.path, Path) and f.path.resolve() in targets:
+                raise ConfigError(
+                    f"the output {str(out)!r} would overwrite the input {str(f.path)!r}"
+                )
     with (
         tempfile.TemporaryDirectory(prefix="gharbal-sites-") as tmp,
         JsonlPartWriter(out) as writer,
     ):
         try:
-            shards = plan_shards([input_path], recipe.read)
             for doc in _documents(shards, recipe, use_sites, Path(tmp)):
-                if doc.rejection is not None:
-                    rejected = rejected or JsonlPartWriter(rejected_path)
-                    rejected.write(rejection_record(doc))
-                    if doc.rejection.reason.startswith("read.skip."):
-                        skipped += 1
-                    else:
-                        unreadable += 1
-                else:
+                if doc.rejection is None:
                     site = None
                     if doc.site_lines is not None:
                         site = SiteCounts(doc.site_lines[0], doc.site_lines[1])
                         doc.site_lines = None
                     extract_page(doc, recipe.extract, site)
+                if doc.rejection is not None:
+                    rejected = rejected or JsonlPartWriter(rejected_path)
+                    rejected.write(rejection_record(doc))
+                    if doc.rejection.reason.startswith("read.skip."):
+                        skipped += 1
+                    elif doc.rejection.reason.startswith("read."):
+                        unreadable += 1
+                    else:
+                        refused += 1
+                else:
                     writer.write({"id": doc.id, "title": doc.title, "text": doc.text})
                     written += 1
                 if on_progress is not None:
@@ -101,4 +113,4 @@ def extract_file(
                 rejected.close()
     if rejected is None:
         rejected_path.unlink(missing_ok=True)
-    return ExtractCounts(written, unreadable, skipped)
+    return ExtractCounts(written, unreadable, skipped, refused)

@@ -2,7 +2,8 @@
 the ledger balanced at the end.
 
 1. validate the recipe and plan shards (`ConfigError` before any work starts);
-2. prepare ``OUT`` and save the resolved recipe as ``OUT/recipe.yaml`` and the shard plan as
+2. lock ``OUT`` (`gharbal.writers.lock`: a second run into it stops with `ConfigError`), prepare
+   it and save the resolved recipe as ``OUT/recipe.yaml`` and the shard plan as
    ``OUT/plan.json``; with ``resume``, check them against the earlier run's instead and keep its
    finished work (`gharbal.executors.shards`);
 3. split the plan into phases at each aggregation (see `gharbal.step`): phase 0 reads the inputs,
@@ -28,6 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 from gharbal.dedup import dedup_steps
 from gharbal.document import Document
@@ -38,6 +40,7 @@ from gharbal.executors.shards import (
     PLAN,
     check_resumable,
     finalize_marker,
+    input_changed,
     marker_name,
     plan_record,
     read_marker,
@@ -51,7 +54,7 @@ from gharbal.identify.language import LanguageId
 from gharbal.pii.redact import PiiRedact
 from gharbal.quality.filters import QualityFilters
 from gharbal.quality.signals import QualitySignals
-from gharbal.readers import Shard, plan_shards, read_shard
+from gharbal.readers import Shard, SkippedInput, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.report import build_report
 from gharbal.stats import Stats
@@ -64,6 +67,7 @@ from gharbal.writers import (
 )
 from gharbal.writers.intermediate import read_intermediate, to_record
 from gharbal.writers.jsonl import JsonlPartWriter
+from gharbal.writers.lock import OutputLock
 from gharbal.writers.output import Output
 
 STAGES_DIR = "stages"
@@ -82,7 +86,7 @@ def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
         plan.append(RenderHtml(recipe.extract))  # HTML pages become line pages before site stats
     lines = recipe.extract.lines
     if lines.enabled and lines.method == "model" and lines.site_stats:
-        plan.append(SiteStats())  # cross-page line counts per site, read by Extract
+        plan.append(SiteStats(recipe.extract.max_lines))  # line counts per site, read by Extract
     plan.append(Extract(recipe.extract))
     if recipe.lang.enabled:
         plan.append(LanguageId(recipe.lang))
@@ -216,7 +220,7 @@ def process_shard(
                         on_document(1)
             write_marker(stage_marker(workdir, shard.index), ctx.stats)
             return ctx.stats
-        with ShardWriter(out, shard.index, recipe.output, ctx.stats) as writer:
+        with ShardWriter(out, shard.index, recipe.output, ctx.stats, recipe.pii) as writer:
             for doc in docs:
                 writer.write(doc)
                 if on_document is not None:
@@ -248,26 +252,51 @@ def run(
     defaults to a local pool of ``recipe.workers`` processes; ``build`` to `build_steps`.
     """
     recipe = recipe or Recipe()
-    shards = plan_shards(inputs, recipe.read)
-    phases = split_phases((build or build_steps)(recipe))
     output = Output(output_dir, staging)
+    skipped: list[SkippedInput] = []
+    # The output is never read as input: refused if it is an input or holds one, left out of the
+    # walk if it lies inside an input directory.
+    shards = plan_shards(inputs, recipe.read, output.url or output.local, skipped)
+    phases = split_phases((build or build_steps)(recipe))
     stages = [stage_dir(Path(), p, p.observes).name for p in phases if p.observes is not None]
     plan = plan_record(shards, stages)
+    plan["skipped_inputs"] = [s.to_json() for s in skipped]
+    with OutputLock(output.local):  # a second run into the same output stops here (exit 2)
+        return _run_locked(
+            output, recipe, shards, phases, plan, executor, on_progress, build, resume
+        )
+
+
+def _run_locked(
+    output: Output,
+    recipe: Recipe,
+    shards: list[Shard],
+    phases: list[Phase],
+    plan: dict[str, object],
+    executor: Executor | None,
+    on_progress: Callable[[int], object] | None,
+    build: BuildSteps | None,
+    resume: bool,
+) -> Stats:
+    """`run` once it holds the output's lock. A failure to write the run's own files (a full disk
+    while writing ``recipe.yaml``, ``stats.json``, ``report.html``, a failed upload) raises
+    `StageError` naming the file; the work done is kept for ``--resume``."""
     saved_plan = output.read_text(PLAN)
     resuming = resume and check_resumable(output.read_text("recipe.yaml"), saved_plan, recipe, plan)
     out = output.local
-    if resuming:
-        if output.remote and _read(out / PLAN) != saved_plan:
-            # Staging of another run (or none): its markers cannot be trusted; the uploaded
-            # shards' markers at the destination still can.
-            output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN), remote=False)
+    with _failure_as(StageError, f"preparing the output {output} failed"):
+        if resuming:
+            if output.remote and _read(out / PLAN) != saved_plan:
+                # Staging of another run (or none): its markers cannot be trusted; the uploaded
+                # shards' markers at the destination still can.
+                output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN), remote=False)
+        else:
+            output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN, "recipe.yaml"))
         _remove_temporaries(out)
-    else:
-        output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN, "recipe.yaml"))
-    write_text_atomic(out / "recipe.yaml", recipe.to_yaml())
-    write_json_atomic(out / PLAN, plan)
-    if not resuming:
-        output.publish(["recipe.yaml", PLAN])
+        write_text_atomic(out / "recipe.yaml", recipe.to_yaml())
+        write_json_atomic(out / PLAN, plan)
+        if not resuming:
+            output.publish(["recipe.yaml", PLAN])
     owned = LocalExecutor(recipe.workers) if executor is None else None
     executor = executor or owned
     assert executor is not None
@@ -275,25 +304,34 @@ def run(
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gharbal-upload") as uploads:
             runner = _Runner(output, recipe, shards, phases, plan, executor, on_progress, build)
             total = runner.run_phases(uploads)
-            for upload in runner.uploads:
-                upload.result()
+            with _failure_as(StageError, f"uploading the finished shards to {output} failed"):
+                for upload in runner.uploads:
+                    upload.result()
         for phase in phases[:-1]:
             if phase.observes is not None:
                 shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
         total.check()
-        write_json_atomic(out / "stats.json", total.to_json())
+        total.skipped_inputs = [dict(s) for s in cast(list[dict[str, str]], plan["skipped_inputs"])]
+        with _failure_as(StageError, f"writing {out / 'stats.json'} failed"):
+            write_json_atomic(out / "stats.json", total.to_json())
         if recipe.report.enabled:
-            output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
-            # The run's executor summarises the shards for the report: its workers are running.
-            build_report(
-                out, max_pages=recipe.report.max_pages, workers=recipe.workers, executor=executor
-            )
+            with _failure_as(StageError, f"building {out / 'report.html'} failed"):
+                output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
+                # The run's executor summarises the shards for the report: its workers are
+                # running.
+                build_report(
+                    out,
+                    max_pages=recipe.report.max_pages,
+                    workers=recipe.workers,
+                    executor=executor,
+                )
     finally:
         if owned is not None:
             owned.close()
     if output.remote:
-        top = [name for name in TOP_LEVEL if (out / name).is_file()]
-        output.publish([*top, "stats.json"])  # stats.json last: the run is complete
+        with _failure_as(StageError, f"uploading the run's files to {output} failed"):
+            top = [name for name in TOP_LEVEL if (out / name).is_file()]
+            output.publish([*top, "stats.json"])  # stats.json last: the run is complete
         for sub in PART_DIRS[:-1]:
             shutil.rmtree(out / sub, ignore_errors=True)  # uploaded; markers stay for --resume
     return total
@@ -312,6 +350,9 @@ def _remove_temporaries(out: Path) -> None:
         if (out / sub).is_dir():
             for tmp in (out / sub).rglob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
+    for name in ("recipe.yaml", PLAN, "stats.json", "report.html"):
+        for tmp in out.glob(f".{name}*.tmp"):  # ours only: OUT may hold other files
+            tmp.unlink(missing_ok=True)
 
 
 class _Runner:
@@ -330,6 +371,7 @@ class _Runner:
     ) -> None:
         self.output, self.out = output, output.local
         self.recipe, self.shards, self.phases, self.build = recipe, shards, phases, build
+        self.plan = plan
         self.executor, self.on_progress = executor, on_progress
         self.last = len(phases) - 1
         self.published = output.names("shards") if output.remote else set()
@@ -423,6 +465,8 @@ class _Runner:
             else contextlib.nullcontext()
         ):
             for shard, stats in zip(run, self.executor.map(task, run), strict=True):
+                if phase.index == 0:
+                    self._check_inputs(shard)
                 results[shard.index] = stats
                 if phase.index == self.last and self.output.remote:
                     self._upload(uploads, shard.index)
@@ -437,10 +481,31 @@ class _Runner:
                     self._upload(uploads, shard.index)
         return results
 
+    def _check_inputs(self, shard: Shard) -> None:
+        """Stop the run if an input of ``shard`` (just read) changed or vanished after the run was
+        planned: its documents are not the plan's. The shard's marker goes, so that a resume
+        (which refuses changed inputs anyway) could never keep its output."""
+        rows = self.plan["shards"]
+        assert isinstance(rows, list)
+        for item, planned in zip(shard.files, rows[shard.index]["files"], strict=True):
+            change = input_changed(item, planned)
+            if change is not None:
+                self._marker(0, shard.index).unlink(missing_ok=True)
+                raise ShardError(
+                    f"{_shard_failed(shard, 0)}: input {item.path} changed or vanished while the "
+                    f"run read it ({change})"
+                )
+
     def _upload(self, uploads: ThreadPoolExecutor, shard: int) -> None:
         """Upload a finished shard in the background; stop the run at the first failed upload."""
         if self.upload_error is not None:
-            raise self.upload_error
+            error = self.upload_error
+            if isinstance(error, GharbalError):
+                raise error
+            raise StageError(
+                f"uploading the finished shards to {self.output} failed: "
+                f"{type(error).__name__}: {error}"
+            ) from error
         future = uploads.submit(self._publish, shard)
         future.add_done_callback(self._note_failure)
         self.uploads.append(future)

@@ -2,7 +2,11 @@
 
 A recipe is validated in full before any work starts (`ConfigError` on the first problem, with the
 field's path), and the resolved recipe, defaults included, is written to ``OUT/recipe.yaml``.
-YAML is read with the safe loader only: a recipe can never execute code.
+Types are strict in every section (pydantic strict mode): ``workers: true`` or
+``enabled: "yes"`` are refused rather than coerced; an integer is still a valid float, and YAML's
+own booleans (``true``, ``false``, ``yes``, ``no`` unquoted) are booleans. YAML is read with a
+subclass of the safe loader (a recipe can never execute code) that refuses a key given twice in one
+mapping, at any depth, naming the key and its line.
 """
 
 from __future__ import annotations
@@ -21,7 +25,47 @@ from gharbal.quality.config import QualityConfig
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping of a recipe gives the same key twice (YAML would keep the last one silently)."""
+
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {key!r} at line {line} (first given at line {first})")
+
+
+class _RecipeLoader(yaml.SafeLoader):
+    """The safe loader, refusing duplicate keys (a ``<<`` merge may still be overridden)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first:
+                    raise DuplicateKeyError(key, line, first[key])
+            except TypeError:  # unhashable: the safe loader's own error follows
+                continue
+            first[key] = line
+        return super().construct_mapping(node, deep)
+
+
+def _got(err: Any) -> str:
+    """What a value of the wrong type was (strict types: ``workers: true`` is not a number)."""
+    if not str(err.get("type", "")).endswith("_type") or "input" not in err:
+        return ""
+    value = err["input"]
+    shown = repr(value)
+    return f", got {type(value).__name__} {shown if len(shown) <= 40 else shown[:39] + '…'}"
+
+
+def load_yaml(text: str) -> Any:
+    """``text`` read with the safe loader, refusing duplicate keys (`DuplicateKeyError`)."""
+    return yaml.load(text, Loader=_RecipeLoader)  # a SafeLoader subclass
 
 
 class ReadConfig(_Model):
@@ -109,6 +153,12 @@ class HtmlConfig(_Model):
         "'lines': the page rendered to WET-like lines and cleaned by the line classifier with "
         "site statistics (0.901, about 3x slower; docs/extraction.md); trafilatura (optional extra)",
     )
+    max_depth: int = Field(
+        default=256,
+        ge=1,
+        description="extractor resiliparse: a page with elements nested deeper is rejected "
+        "(extract.html.too_deep): its main-content pass takes time quadratic in the depth",
+    )
 
 
 class ExtractConfig(_Model):
@@ -117,6 +167,12 @@ class ExtractConfig(_Model):
     title: TitleConfig = TitleConfig()
     min_chars: int = Field(
         default=1, ge=0, description="a page with less clean text than this is rejected"
+    )
+    max_lines: int = Field(
+        default=100_000,
+        ge=1,
+        description="a page of more lines (blank ones included) is rejected before it is measured "
+        "(extract.too_many_lines): the line classifier holds about 1.2 KB a line",
     )
 
 
@@ -129,6 +185,12 @@ class OutputConfig(_Model):
         default="gzip", description="of the JSON Lines parts (documents, rejected, removed lines)"
     )
     parquet_compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    rejected_text: bool = Field(
+        default=False,
+        description="keep the text and title of rejected documents in their rejected/ records (as "
+        "the step that rejected them left it, personal data redacted when pii is enabled); "
+        "documents rejected while reading have no text to keep",
+    )
 
 
 class ReportConfig(_Model):
@@ -158,7 +220,7 @@ class Recipe(_Model):
             return cls.model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
+                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}{_got(err)}"
                 for err in exc.errors()
             )
             raise ConfigError(f"invalid recipe: {problems}") from None
@@ -170,7 +232,9 @@ class Recipe(_Model):
         except OSError as exc:
             raise ConfigError(f"cannot read recipe {path}: {exc.strerror}") from None
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
+        except DuplicateKeyError as exc:
+            raise ConfigError(f"recipe {path}: {exc}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"recipe {path} is not valid YAML: {exc}") from None
         if data is None:

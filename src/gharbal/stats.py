@@ -29,6 +29,9 @@ class Stats:
     unreadable_files: list[dict[str, str]] = field(default_factory=list)
     # Input files that gave no document at all (see `gharbal.readers.read_shard`).
     files_without_documents: list[str] = field(default_factory=list)
+    # Entries of input directories not read, and why (`gharbal.readers.SkippedInput`): symlinked
+    # directories, FIFOs, dangling links, the run's own output. Set by the driver from the plan.
+    skipped_inputs: list[dict[str, str]] = field(default_factory=list)
 
     def add_time(self, step: str, seconds: float) -> None:
         self.step_seconds[step] = self.step_seconds.get(step, 0.0) + seconds
@@ -44,6 +47,7 @@ class Stats:
             self.add_time(step, seconds)
         self.unreadable_files.extend(other.unreadable_files)
         self.files_without_documents.extend(other.files_without_documents)
+        self.skipped_inputs.extend(other.skipped_inputs)
 
     def check(self) -> None:
         if self.input != self.kept + self.rejected:
@@ -68,6 +72,7 @@ class Stats:
             "step_seconds": {k: round(v, 3) for k, v in self.step_seconds.items()},
             "unreadable_files": self.unreadable_files,
             "files_without_documents": self.files_without_documents,
+            "skipped_inputs": self.skipped_inputs,
         }
 
     @classmethod
@@ -82,4 +87,5 @@ class Stats:
             step_seconds=dict(data.get("step_seconds", {})),
             unreadable_files=list(data.get("unreadable_files", [])),
             files_without_documents=list(data.get("files_without_documents", [])),
+            skipped_inputs=list(data.get("skipped_inputs", [])),
         )

@@ -12,9 +12,11 @@ a good JSONL file read after it) and ``expected.json``:
 ``details``     [reason, substring] pairs: the rejection's detail must name the file and the line,
                 offset or row, and what was wrong
 ``unreadable``  names of files that ``stats.json`` and the summary list as unreadable
+``skipped``     [name, why] of entries not read (``skipped_inputs``: FIFOs, links), if any
+``strict_exit`` what ``--strict`` exits with (3, damaged input, unless said otherwise)
 
 Everything is generated from fixed seeds, so the corpus is the same on every machine. The 50 MB line
-is written in pieces and never held whole.
+and the 45 MB WARC record are written in pieces and never held whole.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import sys
 from collections.abc import Callable
@@ -163,6 +166,104 @@ def truncated_warc(d: Path) -> Expected:
     }
 
 
+def _claiming(rec: bytes, length: int) -> bytes:
+    """``rec`` with its WARC Content-Length replaced (the block itself unchanged)."""
+    real = rec.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    return rec.replace(b"Content-Length: " + real, f"Content-Length: {length}".encode(), 1)
+
+
+def warc_length_over_limit(d: Path) -> Expected:
+    # A page whose Content-Length says 40 MiB (over read.max_record_bytes, so skipped without being
+    # held) and whose block is a few hundred bytes, then a good page, then a real 45 MB metadata
+    # record (written in pieces, never held whole): the good page must not be swallowed.
+    good = _warc_records()
+    bad = _claiming(record("https://corpus.example/bad", html_page(PROSE[0]).encode()), 40 << 20)
+    size = 45_000_000
+    head = (
+        "WARC/1.1\r\nWARC-Type: metadata\r\nWARC-Date: 2024-01-02T03:04:05Z\r\n"
+        "WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000045>\r\n"
+        "WARC-Target-URI: https://corpus.example/meta\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    ).encode()
+    with (d / "crawl.warc").open("wb") as f:
+        f.write(good[0] + bad + good[1] + head)
+        block = b"m" * (1 << 20)
+        for _ in range(size >> 20):
+            f.write(block)
+        f.write(b"m" * (size % (1 << 20)) + b"\r\n\r\n" + good[2])
+    return {
+        **_expected(
+            [],
+            {"read.warc.bad_length": 1},
+            [
+                (
+                    "read.warc.bad_length",
+                    f"crawl.warc:{len(good[0])}: Content-Length {40 << 20} does not end at a "
+                    "record boundary",
+                )
+            ],
+        ),
+        "kept_urls": [f"https://corpus.example/{i}" for i in range(3)],
+    }
+
+
+def warc_impossible_length(d: Path) -> Expected:
+    # Content-Length 10^23, past the end of the file: the records after it are found again, in a
+    # plain .warc and in a .warc.gz
+    details = []
+    urls = []
+    for name in ("crawl.warc", "crawl.warc.gz"):
+        good = [
+            record(f"https://{name}.example/{i}", html_page(PROSE[i]).encode()) for i in range(3)
+        ]
+        bad = _claiming(record(f"https://{name}.example/bad", b"<p>x</p>"), 10**23)
+        records = [good[0], bad, good[1], good[2]]
+        data = gzip_members(records) if name.endswith(".gz") else b"".join(records)
+        (d / name).write_bytes(data)
+        details.append(("read.warc.bad_length", f"{name}:{len(good[0])}: Content-Length {10**23} "))
+        urls += [f"https://{name}.example/{i}" for i in range(3)]
+    return {**_expected([], {"read.warc.bad_length": 2}, details), "kept_urls": urls}
+
+
+def warc_stale_content_encoding(d: Path) -> Expected:
+    # "Content-Encoding: gzip" on bodies stored inflated (as in ClueWeb09) are read as they are; a
+    # body that starts as gzip and does not inflate is rejected
+    gz = {"Content-Encoding": "gzip"}
+    body = [html_page(PROSE[i]).encode() for i in range(3)]
+    records = [
+        record(
+            "https://corpus.example/0", b"<script>var a = 1;</script>\n" + body[0], http_headers=gz
+        ),
+        record(
+            "https://corpus.example/1",
+            b'<link rel="stylesheet" href="/s.css">\n' + body[1],
+            http_headers={"Content-Encoding": "x-gzip"},
+        ),
+        record("https://corpus.example/2", gzip.compress(body[2], mtime=0), http_headers=gz),
+        record(
+            "https://corpus.example/damaged",
+            gzip.compress(body[0], mtime=0)[:20] + b"<p>not deflate</p>" * 20,
+            http_headers=gz,
+        ),
+    ]
+    (d / "crawl.warc").write_bytes(b"".join(records))
+    damaged_at = sum(len(r) for r in records[:3])
+    return {
+        **_expected(
+            [],
+            {"read.warc.content_encoding": 1},
+            [
+                (
+                    "read.warc.content_encoding",
+                    f"crawl.warc:{damaged_at}: Content-Encoding 'gzip' of "
+                    "https://corpus.example/damaged cannot be decoded",
+                )
+            ],
+        ),
+        "kept_urls": [f"https://corpus.example/{i}" for i in range(3)],
+    }
+
+
 def invalid_utf8(d: Path) -> Expected:
     bad = line({"id": "bad", "text": "placeholder"}).replace(b"placeholder", b"caf\xe9 \xff\xfe")
     (d / "pages.jsonl").write_bytes(good_jsonl("r", 2) + bad + good_jsonl("s", 2))
@@ -276,6 +377,52 @@ def wrong_type_text(d: Path) -> Expected:
     )
 
 
+def deep_html(d: Path) -> Expected:
+    # 1,000,000 nested <div> (11 MB): resiliparse's main-content pass, quadratic in the depth, would
+    # never finish; the page is refused in about a second. Not damage: --strict exits 0.
+    with (d / "deep.html").open("w", encoding="utf-8") as f:
+        f.write("<html><body>" + "<div>" * 1_000_000 + PROSE[1] + "</div>" * 1_000_000)
+        f.write("</body></html>")
+    return {
+        **_expected(
+            [],
+            {"extract.html.too_deep": 1},
+            [("extract.html.too_deep", "elements nested at least 65793 deep (extract.html.max")],
+        ),
+        "strict_exit": 0,
+    }
+
+
+def many_lines(d: Path) -> Expected:
+    # 3,000,000 one-character lines (6 MB): measured line by line it took 4.1 GB; refused unread
+    (d / "lines.txt").write_bytes(b"x\n" * 3_000_000)
+    return {
+        **_expected(
+            [],
+            {"extract.too_many_lines": 1},
+            [("extract.too_many_lines", "3000000 lines (extract.max_lines 100000)")],
+        ),
+        "strict_exit": 0,
+    }
+
+
+def special_entries(d: Path) -> Expected:
+    """A FIFO (reading it would block), a dangling link and a link to a directory (a cycle, here):
+    none is read, each is listed in ``skipped_inputs`` and the summary; nothing is damaged."""
+    os.mkfifo(d / "pipe")
+    (d / "dangling.jsonl").symlink_to("missing.jsonl")
+    (d / "loop").symlink_to(".", target_is_directory=True)
+    return {
+        **_expected([], {}, []),
+        "skipped": [
+            ["dangling.jsonl", "dangling symlink"],
+            ["loop", "symlink to a directory: not followed"],
+            ["pipe", "not a regular file (FIFO)"],
+        ],
+        "strict_exit": 0,
+    }
+
+
 CASES: dict[str, Callable[[Path], Expected]] = {
     f.__name__: f
     for f in (
@@ -284,6 +431,9 @@ CASES: dict[str, Callable[[Path], Expected]] = {
         corrupt_warc_record,
         corrupt_warc_gzip_member,
         truncated_warc,
+        warc_length_over_limit,
+        warc_impossible_length,
+        warc_stale_content_encoding,
         invalid_utf8,
         nul_bytes,
         line_50mb,
@@ -292,6 +442,9 @@ CASES: dict[str, Callable[[Path], Expected]] = {
         json_syntax_errors,
         parquet_missing_column,
         wrong_type_text,
+        special_entries,
+        deep_html,
+        many_lines,
     )
 }
 

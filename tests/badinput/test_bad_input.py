@@ -43,6 +43,10 @@ def test_bad_input_case(name: str, tmp_path: Path, cli: Callable[..., Any]) -> N
     assert unreadable == expected["unreadable"]
     for name_ in expected["unreadable"]:
         assert f"unreadable file: {case / 'input' / name_}" in result.output
+    skipped = [[Path(s["path"]).name, s["why"]] for s in stats["skipped_inputs"]]
+    assert skipped == expected.get("skipped", [])
+    for name_, why in skipped:
+        assert f"skipped input: {case / 'input' / name_} ({why})" in result.output
 
     strict = cli(
         "run",
@@ -53,7 +57,7 @@ def test_bad_input_case(name: str, tmp_path: Path, cli: Callable[..., Any]) -> N
         "--recipe",
         str(recipe),
     )
-    assert strict.exit_code == 3, strict.output
+    assert strict.exit_code == expected.get("strict_exit", 3), strict.output
 
 
 def test_corpus_script_runs_standalone(tmp_path: Path) -> None:

@@ -9,19 +9,45 @@ count.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from gharbal.document import Document
-from gharbal.readers.base import InputFile, Reader, detect_format, expand_inputs
+from gharbal.readers.base import (
+    UNREADABLE_DIR,
+    InputFile,
+    Reader,
+    SkippedInput,
+    detect_format,
+    expand_inputs,
+    file_rejection,
+)
 from gharbal.readers.html import HtmlReader
 from gharbal.readers.jsonl import JsonlReader
+from gharbal.readers.location import Location
 from gharbal.readers.parquet import ParquetReader
 from gharbal.readers.spans import ByteSpan, read_span, split_spans
 from gharbal.readers.text import BinaryReader, TextReader
 from gharbal.readers.warc import WarcReader
 from gharbal.recipe import ReadConfig
+
+
+class UnreadableDirReader:
+    """A directory inside an input directory that cannot be listed: one ``read.file.unreadable``
+    rejection stands for whatever it holds (as for a file that cannot be read)."""
+
+    kind = UNREADABLE_DIR
+
+    def read(self, path: Location, cfg: ReadConfig, base: Location | None) -> Iterator[Document]:
+        try:
+            os.scandir(path).close()
+            why = "could not be listed when the run was planned"
+        except OSError as exc:
+            why = f"{type(exc).__name__}: {exc.strerror or exc}"
+        yield file_rejection(path, "read.file.unreadable", f"directory cannot be listed: {why}")
+
 
 READERS: dict[str, Reader] = {
     r.kind: r
@@ -32,9 +58,12 @@ READERS: dict[str, Reader] = {
         WarcReader(),
         ParquetReader(),
         BinaryReader(),
+        UnreadableDirReader(),
     )
 }
-PAGE_KINDS = frozenset({"text", "html", "binary"})  # one file, one page: batched into shards
+PAGE_KINDS = frozenset(
+    {"text", "html", "binary", UNREADABLE_DIR}
+)  # one file, one page: batched into shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +73,14 @@ class Shard:
     span: ByteSpan | None = None  # a byte range of files[0] (a large uncompressed JSONL file)
 
 
-def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
-    """Group input files into shards (see module docstring)."""
+def plan_shards(
+    inputs: list[str],
+    cfg: ReadConfig,
+    output: Location | None = None,
+    skipped: list[SkippedInput] | None = None,
+) -> list[Shard]:
+    """Group input files into shards (see module docstring). ``output`` and ``skipped``: see
+    `expand_inputs` (the run's output directory is never read as input)."""
     shards: list[Shard] = []
     batch: list[InputFile] = []
 
@@ -54,7 +89,7 @@ def plan_shards(inputs: list[str], cfg: ReadConfig) -> list[Shard]:
             shards.append(Shard(len(shards), tuple(batch)))
             batch.clear()
 
-    for item in expand_inputs(inputs):
+    for item in expand_inputs(inputs, output, skipped):
         if item.kind in PAGE_KINDS:
             batch.append(item)
             if len(batch) >= cfg.text_files_per_shard:
@@ -102,9 +137,11 @@ __all__ = [
     "NO_DOCUMENTS_HINT",
     "PAGE_KINDS",
     "READERS",
+    "UNREADABLE_DIR",
     "ByteSpan",
     "InputFile",
     "Shard",
+    "SkippedInput",
     "detect_format",
     "plan_shards",
     "read_shard",
