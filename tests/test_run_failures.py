@@ -6,6 +6,7 @@ line, leaves no temporary file, and ``--resume`` (or the next run) does the rest
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import signal
 import subprocess
@@ -286,3 +287,26 @@ def test_lock_of_a_killed_run_does_not_block(tmp_path: Path, cli: Callable[..., 
     assert result.exit_code == 0, result.output
     result = cli("run", *inputs, "-o", str(out), "--resume")
     assert result.exit_code == 0, result.output
+
+
+def test_extract_input_deleted_mid_run_exits_4_without_partial_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Any]
+) -> None:
+    module = importlib.import_module("gharbal.extract_file")  # the package re-exports the function
+    inputs = make_corpus(tmp_path / "in", files=1, docs=4)
+    gone = Path(inputs[0])
+    real = module.plan_shards
+
+    def plan_then_delete(*args: Any, **kwargs: Any) -> Any:
+        shards = real(*args, **kwargs)
+        gone.unlink()
+        return shards
+
+    monkeypatch.setattr(module, "plan_shards", plan_then_delete)
+    out = tmp_path / "pages.jsonl"
+    result = cli("extract", str(gone), "-o", str(out))
+    assert result.exit_code == 4, result.output
+    assert f"gharbal extract: error: {gone} -> {out}: FileNotFoundError" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not _temporaries(tmp_path)

@@ -241,7 +241,8 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
     """Main-content extraction only: one {id, title, text} record per input record.
 
     Records that cannot be read at all (broken JSON, a truncated file) have no id to report under;
-    they are written to OUTPUT's sibling ``<name>.rejected.jsonl`` with their reason.
+    they are written to OUTPUT's sibling ``<name>.rejected.jsonl`` with their reason. An input
+    that vanishes or fails to read mid-run, or an output that cannot be written, exits 4.
     """
     try:
         recipe = _recipe(recipe_path)
@@ -251,6 +252,18 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
             )
     except ConfigError as exc:
         raise _usage(exc) from None
+    except OSError as exc:
+        # The input vanished or failed to read mid-run, or the output could not be written: not a
+        # record's fault, so no rejection stands for it; no partial output is left.
+        click.echo(
+            printable(
+                f"gharbal extract: error: {input_path} -> {output}: {type(exc).__name__}: {exc}"
+            ),
+            err=True,
+        )
+        if os.environ.get("GHARBAL_DEBUG"):
+            traceback.print_exception(exc)
+        sys.exit(EXIT_SHARD_FAILED)
     msg = f"{counts.written} records -> {output}"
     notes = [f"{counts.unreadable} unreadable"] if counts.unreadable else []
     if counts.skipped:
