@@ -2,6 +2,7 @@
 
     pip install -e '.[train]'
     python scripts/train_lines.py ../shared/data/dev --cv            # site-grouped CV report
+    python scripts/train_lines.py ../shared/data/dev --loso          # leave-one-source-out report
     python scripts/train_lines.py ../shared/data/dev --write         # train on all allowed data, ship
 
 What it does:
@@ -23,7 +24,16 @@ What it does:
    stage 2 adds stage 1's out-of-fold scores of the neighbours and the page's main-block structure.
 5. **Cross-validation** groups pages by site (GroupKFold): a page is always scored by models that
    never saw its site. Predictions are written per page and scored like ``score.py``.
-6. ``--write`` trains on every allowed page and writes the JSON model (`gharbal.extract.model`).
+6. **Out-of-source validation** (``--loso``): each source of the dev set is held out in turn; the
+   whole model (lexicon, both stages, inner out-of-fold scores) is trained on the allowed pages of
+   the other sources, leaving out also their pages of any site the held-out source has (so a
+   held-out page is judged by a model that saw neither its source nor its site). The held-out
+   pages are then extracted by gharbal's own pipeline (`gharbal.evaluate.evaluate`, exactly as
+   ``gharbal eval --cv-models``; site statistics counted within the held-out source) and scored
+   per source, per language within it, Arabic apart, with and without site statistics; the
+   headline is the macro token F1 over the held-out full-gold sources (snippet F1 for
+   ``trafilatura_eval``, reported apart). ``--lolo`` does the same per language (``--lolo-langs``).
+7. ``--write`` trains on every allowed page and writes the JSON model (`gharbal.extract.model`).
 """
 
 from __future__ import annotations
@@ -34,8 +44,10 @@ import gzip
 import json
 import math
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -399,6 +411,161 @@ def cross_validate(pages: list[Page], args: argparse.Namespace) -> None:
             print(f"wrote {path}", file=sys.stderr)
 
 
+# -- held-out groups: leave one source (or language) out ----------------------------------------
+
+
+@dataclass
+class Holdout:
+    """One held-out group: the pages it tests and the pages its model may train on."""
+
+    name: str
+    test: list[int]
+    train: list[int]
+    dropped: int  # trainable pages of other groups left out because their site is in ``test``
+
+
+def holdout_folds(
+    keys: Sequence[str],
+    sites: Sequence[str],
+    trainable: Sequence[bool],
+    groups: Sequence[str] | None = None,
+) -> list[Holdout]:
+    """Hold out each group (``keys``: every page's source or language) in turn.
+
+    A held-out group's pages are all tested (gate and GPL pages included); its model trains on the
+    ``trainable`` pages (licence allows, not a gate fixture) of the *other* groups whose site does
+    not occur in the held-out group (sites compared case-insensitively), so the model has seen
+    neither the held-out source nor any of its sites. ``groups``: which groups to hold out (default
+    every group, sorted); a group with no page is skipped.
+    """
+    names = sorted(set(keys)) if groups is None else [g for g in groups if g in set(keys)]
+    folds: list[Holdout] = []
+    for name in names:
+        test = [i for i, k in enumerate(keys) if k == name]
+        test_sites = {sites[i].lower() for i in test}
+        others = [i for i, k in enumerate(keys) if k != name and trainable[i]]
+        train = [i for i in others if sites[i].lower() not in test_sites]
+        folds.append(Holdout(name, test, train, len(others) - len(train)))
+    return folds
+
+
+def _files(args: argparse.Namespace) -> list[Path]:
+    names = list(FULL_GOLD) + ([] if args.no_snippets else list(SNIPPET_GOLD))
+    return [args.dev / f"{n}.jsonl.gz" for n in names]
+
+
+def _f1(table: dict[str, tuple[int, float, float, float]], group: str) -> str:
+    return f"{table[group][3]:.3f}" if group in table else "-"
+
+
+def hold_out(pages: list[Page], args: argparse.Namespace, by: str, out: Path) -> dict[str, Any]:
+    """Train one model per held-out group (``by``: ``source`` or ``lang``), write them and
+    ``folds.json`` to ``out``, score the held-out pages with gharbal's pipeline and print the table.
+    """
+    from gharbal import Recipe
+    from gharbal.evaluate import evaluate
+
+    start = time.time()
+    groups = None if by == "source" else args.lolo_langs
+    folds = holdout_folds(
+        [getattr(p, by) for p in pages],
+        [p.site for p in pages],
+        [p.licence_ok for p in pages],
+        groups,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    spec: dict[str, Any] = {"by": by, "models": {}, "groups": {}}
+    for h in folds:
+        t0 = time.time()
+        model = fit([pages[i] for i in h.train], args)
+        name = f"{by}_{h.name}.json"
+        (out / name).write_text(model.to_json(), encoding="utf-8")
+        spec["models"][h.name] = name
+        spec["groups"][h.name] = h.name
+        print(
+            f"held out {by} {h.name}: {len(h.test)} pages tested, {len(h.train)} train pages "
+            f"({h.dropped} left out for sharing a site), {time.time() - t0:.0f}s",
+            file=sys.stderr,
+        )
+    spec_path = out / "folds.json"
+    spec_path.write_text(json.dumps(spec, indent=0), encoding="utf-8")
+    cfg = Recipe().extract
+    results = {
+        tag: evaluate(_files(args), cfg, site_stats=use_site, models_by_site=spec_path)
+        for tag, use_site in (("site", True), ("nosite", False))
+    }
+    summary = _print_holdout(pages, folds, by, results)
+    summary["seconds"] = round(time.time() - start, 1)
+    (out / "report.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    print(f"[{by}] {time.time() - start:.0f}s, models and folds.json in {out}", flush=True)
+    return summary
+
+
+Table = dict[str, tuple[int, float, float, float]]
+
+
+def _row(label: str, with_site: Table, without: Table, key: str) -> None:
+    n, p, r, f = with_site[key]
+    print(f"{label:<46} {n:>6} {p:>6.3f} {r:>6.3f} {f:>8.3f} {_f1(without, key):>7}")
+
+
+def _print_holdout(
+    pages: list[Page], folds: list[Holdout], by: str, results: dict[str, Any]
+) -> dict[str, Any]:
+    """Per held-out group, per the other key within it, Arabic apart, macro over groups."""
+    site, nosite = results["site"], results["nosite"]
+    kinds = {"token": (site.token, nosite.token), "snippet": (site.snippet, nosite.snippet)}
+    inner = "lang" if by == "source" else "source"
+    print(f"\n[{by}] held-out pages, P/R with site statistics; F1 with / without site statistics")
+    print(f"{'group':<46} {'pages':>6} {'P':>6} {'R':>6} {'F1 site':>8} {'nosite':>7}")
+    summary: dict[str, Any] = {"by": by, "groups": {}}
+    for kind, (t_site, t_nosite) in kinds.items():
+        summary[kind] = {
+            "site": {g: list(v) for g, v in t_site.items()},
+            "nosite": {g: list(v) for g, v in t_nosite.items()},
+        }
+    macro: dict[str, list[float]] = {"site": [], "nosite": []}
+    for h in folds:
+        held = [pages[i] for i in h.test]
+        main, count = Counter(getattr(p, inner) for p in held).most_common(1)[0]
+        note = f"{main} {count / len(held):.0%}"
+        summary["groups"][h.name] = {
+            "pages": len(held),
+            "train_pages": len(h.train),
+            "left_out_shared_site": h.dropped,
+            f"main_{inner}": note,
+        }
+        key = f"{by}:{h.name}"
+        for kind, (t_site, t_nosite) in kinds.items():
+            if key not in t_site:
+                continue
+            _row(f"{key} ({note}){' snippets' if kind == 'snippet' else ''}", t_site, t_nosite, key)
+            if kind == "token":
+                macro["site"].append(t_site[key][3])
+                macro["nosite"].append(t_nosite[key][3])
+            for g in sorted(t_site):
+                if g.startswith("source+lang:"):
+                    src, lang = g.split(":", 1)[1].split("/", 1)
+                    value, sub = (src, lang) if by == "source" else (lang, src)
+                    if value == h.name:
+                        _row(f"  {inner}:{sub}", t_site, t_nosite, g)
+    for kind, (t_site, t_nosite) in kinds.items():
+        if "lang:ar" in t_site:
+            _row(f"Arabic (lang:ar), {kind} F1", t_site, t_nosite, "lang:ar")
+    if "ALL" in site.token:
+        _row("pooled: all held-out full-gold pages", site.token, nosite.token, "ALL")
+    if macro["site"]:
+        m_site, m_nosite = (float(np.mean(v)) for v in macro.values())
+        label = f"MACRO token F1 over {len(macro['site'])} held-out {by}s"
+        print(f"{label:<46} {'':>6} {'':>6} {'':>6} {m_site:>8.3f} {m_nosite:>7.3f}", flush=True)
+        summary["macro_token_f1"] = {
+            "site": m_site,
+            "nosite": m_nosite,
+            "groups": len(macro["site"]),
+        }
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("dev", type=Path)
@@ -421,6 +588,17 @@ def main() -> None:
         "--cv-out", help="write the fold models and folds.json (gharbal eval --cv-models)"
     )
     ap.add_argument("--pred", help="write CV predictions to PRED.site.jsonl / PRED.nosite.jsonl")
+    ap.add_argument(
+        "--loso",
+        action="store_true",
+        help="leave-one-source-out report (models and folds.json in CV_OUT/loso/ if --cv-out)",
+    )
+    ap.add_argument(
+        "--lolo",
+        action="store_true",
+        help="leave-one-language-out report (models and folds.json in CV_OUT/lolo/ if --cv-out)",
+    )
+    ap.add_argument("--lolo-langs", nargs="*", default=["en", "de", "el", "ru", "pl", "zh"])
     args = ap.parse_args()
     set_size(args.rounds, args.max_depth, args.num_leaves, args.learning_rate)
     start = time.time()
@@ -432,6 +610,12 @@ def main() -> None:
     print(f"{len(pages)} pages loaded in {time.time() - start:.0f}s", file=sys.stderr)
     if args.cv:
         cross_validate(pages, args)
+    for flag, by in ((args.loso, "source"), (args.lolo, "lang")):
+        if flag:
+            sub = "loso" if by == "source" else "lolo"
+            out = Path(args.cv_out) / sub if args.cv_out else Path(tempfile.mkdtemp(prefix=sub))
+            hold_out(pages, args, by, out)
+    print(f"total {time.time() - start:.0f}s", file=sys.stderr)
     if args.write:
         train = [p for p in pages if p.licence_ok]
         model = fit(train, args)

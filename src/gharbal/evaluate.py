@@ -105,6 +105,14 @@ def _group_order(key: str) -> tuple[int, str]:
     return ({"ALL": 0, "sites": 1, "source": 2, "lang": 3, "source+lang": 4}.get(kind, 5), key)
 
 
+HELD_OUT = ("source", "lang")
+
+
+def held_key(rec: dict[str, Any], by: str) -> str:
+    """The record's source or language, as the groups of the tables name it."""
+    return str(rec.get(by) or "unknown")
+
+
 def _groups(rec: dict[str, Any], big_site: bool) -> list[str]:
     lang = rec.get("lang") or "unknown"
     source = rec.get("source") or "unknown"
@@ -158,7 +166,11 @@ def evaluate(
 
     ``models_by_site`` names a JSON file ``{"models": {fold: model.json}, "sites": {site: fold}}``
     (written by ``scripts/train_lines.py --cv``): each page is then judged by the model that never
-    saw its site (site-grouped cross-validation).
+    saw its site (site-grouped cross-validation). A file ``{"by": "source" or "lang", "models":
+    {fold: model.json}, "groups": {source or language: fold}}`` (``train_lines.py --loso`` /
+    ``--lolo``) holds out whole sources or languages instead: only the pages of a held-out group are
+    scored, each by the model that never saw its group, and site statistics are counted within the
+    group (each held-out source is its own input).
     """
     from gharbal.extract import extract_page, render_html
     from gharbal.extract.model import LineModel
@@ -166,7 +178,16 @@ def evaluate(
 
     if source not in INPUTS:
         raise ValueError(f"source must be one of {INPUTS}")
+    spec: dict[str, Any] = {}
+    if models_by_site is not None:
+        spec = json.loads(models_by_site.read_text(encoding="utf-8"))
+    held_by: str | None = spec.get("by")
+    if held_by not in (None, *HELD_OUT):
+        raise ValueError(f"folds file: 'by' must be one of {HELD_OUT}")
+    held: dict[str, str] = spec.get("groups", {})
     records = list(read_records(paths))
+    if held_by is not None:
+        records = [rec for rec in records if held_key(rec, held_by) in held]
     docs = []
     for rec in records:
         text = rec.get("page_text") if rec.get("page_text") is not None else rec.get("text")
@@ -186,21 +207,24 @@ def evaluate(
     fold_models: dict[str, LineModel] = {}
     site_fold: dict[str, str] = {}
     if models_by_site is not None:
-        spec = json.loads(models_by_site.read_text(encoding="utf-8"))
         for fold, name in spec["models"].items():
             path = models_by_site.parent / name
             fold_models[fold] = LineModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        site_fold = spec["sites"]
-    memory = SiteStatsMemory()
+        site_fold = spec.get("sites", {})
+    # One input per held-out group (source or language); otherwise all pages are one input.
+    group = [held_key(rec, held_by) if held_by else "" for rec in records]
+    memory: dict[str, SiteStatsMemory] = defaultdict(SiteStatsMemory)
     if site_stats:
-        for doc in docs:
-            memory.add(doc)
+        for doc, g in zip(docs, group, strict=True):
+            memory[g].add(doc)
     predictions: list[str] = []
     titles: list[str | None] = []
-    for doc in docs:
-        counts = memory.counts_for(doc) if site_stats and doc.html is None else None
+    for doc, g in zip(docs, group, strict=True):
+        counts = memory[g].counts_for(doc) if site_stats and doc.html is None else None
         model = None
-        if fold_models:
+        if held_by is not None:
+            model = fold_models[held[g]]
+        elif fold_models:
             # A site absent from the folds was in no fold's training data: any fold's model is blind.
             fold = site_fold.get(site_of(doc) or doc.id, min(fold_models))
             model = fold_models[fold]
