@@ -94,7 +94,8 @@ def test_resume_into_memory(tmp_path: Path, memory_url: str, keep_staging: bool,
     gharbal.run(inputs, local, recipe)
     staging = tmp_path / "staging"
     with pytest.raises(StopRunError):
-        gharbal.run(inputs, memory_url, recipe, staging=staging, on_progress=Stopper(3))
+        # Site statistics (on by default) observe the 6 shards, then 3 are written and uploaded.
+        gharbal.run(inputs, memory_url, recipe, staging=staging, on_progress=Stopper(6 + 3))
     fs, root = fsspec.core.url_to_fs(memory_url)
     uploaded = sorted(fs.ls(f"{root}/shards", detail=False))
     assert len(uploaded) == 3

@@ -95,7 +95,10 @@ def test_script_json_escapes_markup() -> None:
 def test_funnel_matches_stats(run_out: Path) -> None:
     stats = stats_of(run_out)
     rows = funnel_rows(stats)
-    assert [r.name for r in rows][:2] == ["read", "extract"]
+    # Site statistics (on by default) count lines before extraction; their finalize is theirs.
+    assert [r.name for r in rows][:3] == ["read", "site_stats", "extract"]
+    assert rows[1].steps == ["site_stats", "site_stats.finalize"]
+    assert rows[1].dropped == 0
     assert rows[-1].remaining == stats["kept"]
     assert sum(r.dropped for r in rows) == stats["rejected"]
     html = (run_out / "report.html").read_text(encoding="utf-8")

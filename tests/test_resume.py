@@ -220,8 +220,14 @@ def test_resume_refuses_other_stages(tmp_path: Path) -> None:
     inputs = make_corpus(tmp_path / "in", files=2, docs=2)
     out = tmp_path / "out"
     gharbal.run(inputs, out, build=with_site_count)
+    with pytest.raises(
+        ConfigError, match=r"stages were \['01-site_count'\], this run's are \['01-site_stats'\]"
+    ):
+        gharbal.run(inputs, out, resume=True)  # the default recipe: site statistics on
+    off = Recipe.from_dict({"extract": {"lines": {"site_stats": False}}})
+    gharbal.run(inputs, out, off, build=with_site_count)
     with pytest.raises(ConfigError, match=r"stages were \['01-site_count'\], this run's are \[\]"):
-        gharbal.run(inputs, out, resume=True)
+        gharbal.run(inputs, out, off, resume=True)
 
 
 def test_resume_refuses_output_without_plan(tmp_path: Path) -> None:

@@ -65,8 +65,10 @@ def test_input_deleted_mid_run_exits_4_naming_it_then_resume_finishes(
     assert "Traceback" not in result.output
     assert "read.file.truncated" not in result.output
     assert not (out / "stats.json").exists(), "a run that lost a file must not look finished"
-    assert (out / "shards" / "part-00000.stats.json").is_file(), "work done is kept"
-    assert not (out / "shards" / "part-00001.stats.json").exists()
+    # Phase 1 of 2 (site statistics, on by default) failed: its finished shards are kept.
+    phase1 = out / "stages" / "01-site_stats" / "shards"
+    assert (phase1 / "part-00000.stats.json").is_file(), "work done is kept"
+    assert not (phase1 / "part-00001.stats.json").exists()
     reasons = {r["reason"] for r in read_parts(out, "rejected")}
     assert not {"read.file.truncated", "read.file.unreadable"} & reasons
 
@@ -94,7 +96,9 @@ def test_input_replaced_mid_run_exits_4(
     )
     assert "before, " in result.output  # what differs: its size or modification time
     assert "Traceback" not in result.output
-    assert not (out / "shards" / "part-00000.stats.json").exists(), "its output is not the plan's"
+    phase1 = out / "stages" / "01-site_stats" / "shards"  # site statistics: on by default
+    assert not (phase1 / "part-00000.stats.json").exists(), "its output is not the plan's"
+    assert not (out / "shards" / "part-00000.stats.json").exists()
     assert not (out / "stats.json").exists()
 
 

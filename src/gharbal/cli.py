@@ -30,7 +30,7 @@ from gharbal.executors.ray import RayExecutor
 from gharbal.extract_file import extract_file
 from gharbal.pipeline import run as run_pipeline
 from gharbal.readers import NO_DOCUMENTS_HINT
-from gharbal.recipe import Recipe
+from gharbal.recipe import MAX_WORKERS, Recipe
 from gharbal.report import (
     UnknownDocumentError,
     build_report,
@@ -121,7 +121,11 @@ def main() -> None:
 @click.argument("inputs", nargs=-1)
 @click.option("-o", "--output", default="gharbal-out", show_default=True, help="output directory")
 @click.option("--recipe", "recipe_path", type=click.Path(), help="YAML recipe (defaults otherwise)")
-@click.option("--workers", type=click.IntRange(min=1), help="worker processes (recipe: workers)")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=MAX_WORKERS),
+    help="worker processes (recipe: workers)",
+)
 @click.option(
     "--executor",
     type=click.Choice(["local", "ray"]),
@@ -158,6 +162,13 @@ def main() -> None:
     help=f"exit {EXIT_DAMAGED_INPUT} if any input was damaged (a read.* rejection other than "
     "read.skip.*) or a document failed inside a step (<step>.error)",
 )
+@click.option(
+    "--site-stats/--no-site-stats",
+    "site_stats",
+    default=None,
+    help="use the pages of each site together, or judge every page alone (recipe: "
+    "extract.lines.site_stats; on by default)",
+)
 def run(
     inputs: tuple[str, ...],
     output: str,
@@ -169,6 +180,7 @@ def run(
     staging: str | None,
     output_format: str | None,
     strict: bool,
+    site_stats: bool | None,
 ) -> None:
     """Run the whole pipeline on INPUTS (files, directories, globs or fsspec URLs; JSONL, WARC/WET,
     HTML, Parquet or text pages, the format detected from the content).
@@ -182,6 +194,10 @@ def run(
             recipe = recipe.with_overrides(
                 output={**recipe.output.model_dump(), "format": output_format}
             )
+        if site_stats is not None:
+            extract = recipe.extract.model_dump()
+            extract["lines"]["site_stats"] = site_stats
+            recipe = recipe.with_overrides(extract=extract)
         runner = _executor(executor, workers, recipe, ray_address)
         with (
             as_file(files("gharbal") / SAMPLE) as sample,
@@ -235,7 +251,8 @@ def run(
 @click.option(
     "--no-site-stats",
     is_flag=True,
-    help="judge every page alone (default: pages of the same site are used together)",
+    help="judge every page alone (default: pages of the same site are used together, unless the "
+    "recipe says extract.lines.site_stats: false)",
 )
 def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats: bool) -> None:
     """Main-content extraction only: one {id, title, text} record per input record.
@@ -248,7 +265,11 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
         recipe = _recipe(recipe_path)
         with _progress("gharbal extract") as bar:
             counts = extract_file(
-                input_path, output, recipe, bar.update, site_stats=not no_site_stats
+                input_path,
+                output,
+                recipe,
+                bar.update,
+                site_stats=not no_site_stats and recipe.extract.lines.site_stats,
             )
     except ConfigError as exc:
         raise _usage(exc) from None
@@ -285,7 +306,9 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
     help="kept pages in the page viewer (a deterministic sample)",
 )
 @click.option("-o", "--output", help="where to write the report  [default: OUT/report.html]")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=1, show_default=True
+)
 def report(out: str, max_pages: int, output: str | None, workers: int) -> None:
     """(Re)build OUT/report.html from the output directory OUT of a run."""
     try:
@@ -377,7 +400,7 @@ def eval_(
             inputs,
             recipe.extract,
             source=source,
-            site_stats=not no_site_stats,
+            site_stats=not no_site_stats and recipe.extract.lines.site_stats,
             models_by_site=Path(cv_models) if cv_models else None,
             pred=Path(pred) if pred else None,
         )

@@ -22,6 +22,7 @@ from gharbal.readers import Shard, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.step import RunContext
 from gharbal.writers import JsonlPartWriter
+from gharbal.writers.atomic import output_file
 from gharbal.writers.ledger import rejection_record
 
 
@@ -70,8 +71,8 @@ def extract_file(
     """
     recipe = recipe or Recipe()
     use_sites = recipe.extract.lines.site_stats if site_stats is None else site_stats
-    out = Path(output)
-    rejected_path = out.with_suffix(".rejected.jsonl")
+    out = output_file(output)
+    rejected_path = output_file(out.with_suffix(".rejected.jsonl"))
     written = unreadable = skipped = refused = 0
     rejected: JsonlPartWriter | None = None
     shards = plan_shards([input_path], recipe.read)

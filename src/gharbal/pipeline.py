@@ -129,7 +129,8 @@ def stage_dir(out: Path, phase: Phase | int, agg: Aggregation) -> Path:
 
 
 def _timed(docs: Iterator[Document], name: str, ctx: RunContext) -> Iterator[Document]:
-    """Time spent producing documents from ``docs`` (the reader), counted under ``name``."""
+    """Time spent producing documents from ``docs`` (the reader, an aggregation's ``apply``),
+    counted under ``name``."""
     while True:
         start = time.perf_counter()
         try:
@@ -204,7 +205,9 @@ def process_shard(
             docs = phase.applies.apply(
                 read_intermediate(workdir / "docs" / _part(shard)), ctx, workdir
             )
-            docs = _inclusive_time(docs, phase.applies.name, ctx)
+            # Timed while it makes each document (reading the intermediate part included), not
+            # while the steps downstream work on it, so that writing keeps its own time.
+            docs = _timed(docs, phase.applies.name, ctx)
         for step in phase.steps:
             docs = step(docs, ctx)
         start = time.perf_counter()
@@ -455,8 +458,12 @@ class _Runner:
             build=self.build,
         )
         weight = sum(self.sizes[s.index] for s in run) or 1
-        listening = self.on_progress is not None and isinstance(
-            self.executor, progress.ReportsProgress
+        # A plain callback hears of each document once, when it is written (the last phase); a
+        # PhaseListener hears of every phase.
+        listening = (
+            self.on_progress is not None
+            and isinstance(self.executor, progress.ReportsProgress)
+            and (phase.index == self.last or isinstance(self.on_progress, progress.PhaseListener))
         )
         results: dict[int, Stats] = {}
         with (

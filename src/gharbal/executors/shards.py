@@ -30,6 +30,7 @@ from typing import Any
 
 from gharbal.errors import ConfigError
 from gharbal.readers import InputFile, Shard
+from gharbal.readers.location import clean_name
 from gharbal.recipe import Recipe
 from gharbal.stats import Stats
 from gharbal.writers import write_json_atomic
@@ -95,7 +96,9 @@ def plan_record(shards: list[Shard], stages: list[str]) -> dict[str, Any]:
         files: list[dict[str, Any]] = []
         for f in shard.files:
             try:
-                files.append({"path": str(f.path), "kind": f.kind, **_fingerprint(f.path)})
+                files.append(
+                    {"path": clean_name(str(f.path)), "kind": f.kind, **_fingerprint(f.path)}
+                )
             except OSError as exc:  # gone since it was listed: nothing has run yet
                 raise ConfigError(
                     f"input {f.path} cannot be read: {type(exc).__name__}: {exc}"

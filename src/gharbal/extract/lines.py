@@ -280,6 +280,12 @@ def _explain(
         by_rule = np.isneginf(raw[removed])
         per_group[by_rule] = 0.0
         per_group[by_rule, groups.index("site")] = -1.0
+    if site is not None and "site" in groups:
+        # "Repeated on the site" names a count to check: never the reason of a line found on no
+        # other page (it would read `x0`); such a line gets the next reason. (Without statistics
+        # nothing changes.)
+        alone = np.asarray(feats.site_pages_containing, dtype=np.int64)[removed] == 0
+        per_group[alone, groups.index("site")] = np.inf
     if "context" in groups:
         per_group[stage1_kept, groups.index("context")] = -np.inf
     worst = per_group.argmin(axis=1)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gharbal.document import Document
+from gharbal.document import Document, Rejection
 from gharbal.readers.base import (
     UNREADABLE_DIR,
     InputFile,
@@ -26,7 +26,7 @@ from gharbal.readers.base import (
 )
 from gharbal.readers.html import HtmlReader
 from gharbal.readers.jsonl import JsonlReader
-from gharbal.readers.location import Location
+from gharbal.readers.location import Location, clean_name
 from gharbal.readers.parquet import ParquetReader
 from gharbal.readers.spans import ByteSpan, read_span, split_spans
 from gharbal.readers.text import BinaryReader, TextReader
@@ -126,11 +126,24 @@ def read_shard(
         return
     for item in shard.files:
         found = 0
-        for doc in READERS[item.kind].read(item.path, cfg, item.base):
+        docs = READERS[item.kind].read(item.path, cfg, item.base)
+        if not str(item.path).isascii():
+            docs = map(_clean_names, docs)
+        for doc in docs:
             found += 1
             yield doc
         if not found and on_empty is not None:
-            on_empty(str(item.path))
+            on_empty(clean_name(str(item.path)))
+
+
+def _clean_names(doc: Document) -> Document:
+    """A document read from a file whose name is not UTF-8, with the strings made of that name
+    (id, source, the rejection's detail) escaped: they are written to UTF-8 outputs."""
+    doc.id, doc.source = clean_name(doc.id), clean_name(doc.source)
+    if doc.rejection is not None:
+        r = doc.rejection
+        doc.rejection = Rejection(r.reason, clean_name(r.detail), r.extra)
+    return doc
 
 
 __all__ = [

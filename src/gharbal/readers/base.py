@@ -24,7 +24,7 @@ from typing import Protocol
 from gharbal.document import Document, content_id
 from gharbal.errors import ConfigError
 from gharbal.readers.compression import peek
-from gharbal.readers.location import Location, expand_url, is_url, suffixes_of
+from gharbal.readers.location import Location, clean_name, expand_url, is_url, suffixes_of
 from gharbal.readers.sniff import (
     looks_like_html,
     looks_like_json,
@@ -110,7 +110,14 @@ class SkippedInput:
     why: str
 
     def to_json(self) -> dict[str, str]:
-        return {"path": self.path, "why": self.why}
+        return {"path": clean_name(self.path), "why": self.why}
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:  # gone, or cannot be searched: a glob match that names nothing readable
+        return False
 
 
 def _is_within(path: Path, root: Path) -> bool:
@@ -252,7 +259,15 @@ def expand_inputs(
             found.extend(InputFile(u, url_base, detect_format(u)) for u in kept)
             continue
         path = Path(item)
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None  # a glob, or nothing
+        except OSError as exc:  # a parent directory that cannot be searched, a loop of links
+            raise ConfigError(
+                f"input {item!r} cannot be accessed: {type(exc).__name__}: {exc.strerror or exc}"
+            ) from None
+        if mode is not None and stat.S_ISDIR(mode):
             exclude = _check_output(item, path, out_path)
             before = len(skipped)
             files, unreadable = _walk(path, exclude, skipped)
@@ -265,19 +280,34 @@ def expand_inputs(
             entries = [(p, detect_format(p)) for p in files]
             entries.extend((d, UNREADABLE_DIR) for d in unreadable)
             found.extend(InputFile(p, path, kind) for p, kind in sorted(entries))
-        elif path.is_file():
+        elif mode is not None and stat.S_ISREG(mode):
             _check_output(item, path, out_path)
             found.append(InputFile(path, None, detect_format(path)))
         elif glob.has_magic(item):
             matches = sorted(Path(m) for m in glob.glob(item, recursive=True))
-            files = [m for m in matches if m.is_file()]
+            files = [m for m in matches if _is_file(m)]
             if not files:
                 raise ConfigError(f"input pattern {item!r} matches no file")
             for m in files:
                 _check_output(item, m, out_path)
             found.extend(InputFile(p, None, detect_format(p)) for p in files)
-        elif path.exists():
+        elif mode is not None:
             raise ConfigError(f"input {item!r} is not a regular file or a directory")
         else:
             raise ConfigError(f"input {item!r} does not exist")
-    return found
+    return _once(found, skipped)
+
+
+def _once(found: list[InputFile], skipped: list[SkippedInput]) -> list[InputFile]:
+    """``found`` without a file met a second time (given twice, or in two of the inputs given):
+    read twice, its records would be in the output twice. The later mentions are listed."""
+    seen: set[str] = set()
+    out: list[InputFile] = []
+    for f in found:
+        key = str(f.path.resolve()) if isinstance(f.path, Path) else f.path
+        if key in seen:
+            skipped.append(SkippedInput(str(f.path), "already an input (read once)"))
+            continue
+        seen.add(key)
+        out.append(f)
+    return out

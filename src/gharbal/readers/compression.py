@@ -268,11 +268,27 @@ def iter_lines(stream: IO[bytes], limit: int) -> Iterator[RawLine]:
     """Lines of ``stream`` without their newline; a line longer than ``limit`` bytes is skipped
     without being held in memory and reported with ``data=None``.
 
+    Blank lines (``\n``, ``\r\n``) are not yielded: every caller skips them, and a run of them
+    is consumed from the read buffer in bulk (a gzip of a gigabyte of newlines cost a Python loop
+    turn a line: 40 minutes); line numbers and offsets count them all the same.
+
     Decompression errors propagate to the caller, which knows how far it got.
     """
     number = 0
     offset = 0
+    peek = getattr(stream, "peek", None)
     while True:
+        if peek is not None:
+            head = peek(1)
+            if head[:1] in (b"\n", b"\r"):
+                # Up to the last newline of the run of blank lines at the head of the buffer.
+                run = len(head) - len(head.lstrip(b"\r\n"))
+                end = head.rfind(b"\n", 0, run) + 1
+                if end:
+                    stream.read(end)
+                    number += head.count(b"\n", 0, end)
+                    offset += end
+                    continue
         chunk = stream.readline(limit + 1)
         if not chunk:
             return
@@ -286,6 +302,8 @@ def iter_lines(stream: IO[bytes], limit: int) -> Iterator[RawLine]:
                 if not more or more.endswith(b"\n"):
                     break
             yield RawLine(number, offset, None, length)
+        elif chunk in (b"\n", b"\r\n"):
+            pass  # a blank line (a stream that cannot peek meets them one by one)
         else:
             yield RawLine(number, offset, chunk.rstrip(b"\r\n"), length)
         offset += length

@@ -23,6 +23,24 @@ Location = Path | str
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # A byte that was not UTF-8 in a file name (os.fsdecode's surrogateescape): the byte itself.
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def clean_name(text: str) -> str:
+    """``text`` (a path, or an id made of one) as valid Unicode: a file name that is not UTF-8
+    reaches Python with lone surrogates (``raw\udc9bname``), which no UTF-8 output can hold; each
+    becomes the escape of its byte (``raw\\x9bname``). Other text is returned as it is."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
 def is_url(item: str) -> bool:
     """True for ``proto://...`` (``file://`` included: fsspec maps it to the local filesystem)."""
     return bool(_URL.match(item))
@@ -104,6 +122,7 @@ def expand_url(url: str, has_magic: bool) -> tuple[list[str], str | None]:
 
 __all__ = [
     "Location",
+    "clean_name",
     "expand_url",
     "is_url",
     "name_of",

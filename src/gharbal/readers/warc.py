@@ -401,12 +401,17 @@ class WarcReader:
                 )
             headers = _read_headers(cur)
             length_text = headers.get("content-length", "").strip()
-            if not length_text.isdigit():
+            if not (length_text.isascii() and length_text.isdigit()):  # not "²", not "٣"
                 raise _BadRecordError(
                     "read.warc.corrupt",
                     f"Content-Length {length_text!r} is not a number"
                     if length_text
                     else "no Content-Length header",
+                )
+            if len(length_text) > 30:  # no file is that long (and int() refuses 4,300 digits)
+                raise _BadRecordError(
+                    "read.warc.bad_length",
+                    f"Content-Length of {len(length_text)} digits cannot be right",
                 )
             return self._block(path, cur, cfg, start, headers, int(length_text))
         except _BadRecordError as fault:

@@ -34,6 +34,7 @@ from gharbal.report.sections import (
     viewer_pages,
     viewer_section,
 )
+from gharbal.writers.atomic import output_file
 from gharbal.writers.ledger import write_text_atomic
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def build_report(
     recipe_path = out / "recipe.yaml"
     recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else None
     document = render(out, stats, summary, recipe)
-    target = Path(output) if output is not None else out / "report.html"
+    target = output_file(output) if output is not None else out / "report.html"
     try:
         write_text_atomic(target, document)  # the temporary file goes if writing fails
     except OSError as exc:  # a full disk: one line and exit 4 from the CLI, not a traceback

@@ -12,6 +12,7 @@ from gharbal.report.html import esc, num, pct, stage_of
 CANONICAL_STAGES = (
     "read",
     "decode",
+    "site_stats",
     "extract",
     "normalise",
     "normalize",
@@ -49,6 +50,8 @@ def funnel_rows(stats: dict[str, Any]) -> list[StageRow]:
     reason_stages = list(dict.fromkeys(stage_of(r) for r in [*rejected, *removed]))
 
     def owner(step: str) -> str:
+        if step.endswith(".finalize"):  # an aggregation's finalize: under the aggregation
+            return owner(step.removesuffix(".finalize"))
         for st in reason_stages:
             if step == st or any(step.startswith(st + sep) for sep in "._-"):
                 return st

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import read_parts
 
 from gharbal import ConfigError, Recipe, plan_shards, read_shard
 from gharbal.readers import UNREADABLE_DIR, SkippedInput
@@ -31,7 +32,7 @@ def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
     real = os.scandir
 
     def scandir(path: Any = ".") -> Any:
-        if Path(path) == denied:
+        if not isinstance(path, int) and Path(path) == denied:
             raise PermissionError(13, "Permission denied", str(path))
         return real(path)
 
@@ -45,6 +46,8 @@ def _special_entries(root: Path) -> None:
     (root / "dangling").symlink_to(root / "nowhere")
     (root / "linked").symlink_to(root / "sub", target_is_directory=True)
     (root / "file-link.jsonl").symlink_to(root / "a.jsonl")
+    _page(root.parent / "elsewhere.jsonl", "e")
+    (root / "elsewhere-link.jsonl").symlink_to(root.parent / "elsewhere.jsonl")
 
 
 def test_special_entries_are_listed_not_read(tmp_path: Path) -> None:
@@ -53,9 +56,10 @@ def test_special_entries_are_listed_not_read(tmp_path: Path) -> None:
     skipped: list[SkippedInput] = []
     shards = plan_shards([str(root)], CFG, skipped=skipped)
     files = sorted(str(f.path.relative_to(root)) for s in shards for f in s.files)  # type: ignore[union-attr]
-    assert files == ["a.jsonl", "file-link.jsonl", "sub/b.jsonl"]  # a link to a file is read
+    assert files == ["a.jsonl", "elsewhere-link.jsonl", "sub/b.jsonl"]  # a link to a file is read
     assert {(Path(s.path).name, s.why) for s in skipped} == {
         ("dangling", "dangling symlink"),
+        ("file-link.jsonl", "already an input (read once)"),  # a link to a file read elsewhere
         ("linked", "symlink to a directory: not followed"),
         ("pipe", "not a regular file (FIFO)"),
     }
@@ -113,6 +117,7 @@ def test_skipped_entries_in_stats_and_summary(tmp_path: Path, cli: Callable[...,
     stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     assert sorted((Path(s["path"]).name, s["why"]) for s in stats["skipped_inputs"]) == [
         ("dangling", "dangling symlink"),
+        ("file-link.jsonl", "already an input (read once)"),
         ("linked", "symlink to a directory: not followed"),
         ("pipe", "not a regular file (FIFO)"),
     ]
@@ -185,3 +190,58 @@ def test_extract_refuses_to_overwrite_its_input(tmp_path: Path, cli: Callable[..
     assert result.exit_code == 2, result.output
     assert "would overwrite the input" in result.output
     assert page.read_bytes() == before
+
+
+def test_an_input_that_cannot_be_accessed_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Any]
+) -> None:
+    # A file inside a directory that cannot be searched: stat fails with EACCES (simulated: the
+    # tests may run as root). It was a traceback and exit 1.
+    page = tmp_path / "locked" / "a.jsonl"
+    _page(page, "a")
+    real = Path.stat
+
+    def stat(self: Path, *args: Any, **kwargs: Any) -> os.stat_result:
+        if self == page:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    result = cli("run", str(page), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert f"input '{page}' cannot be accessed: PermissionError: Permission denied" in result.output
+
+
+def test_a_file_given_twice_is_read_once(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    root = tmp_path / "in"
+    _page(root / "a.jsonl", "a")
+    _page(root / "b.jsonl", "b")
+    out = tmp_path / "out"
+    a = str(root / "a.jsonl")
+    result = cli("run", a, str(root / "." / "a.jsonl"), str(root), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    assert stats["input"] == 2
+    assert stats["skipped_inputs"] == [
+        {"path": a, "why": "already an input (read once)"},
+        {"path": a, "why": "already an input (read once)"},
+    ]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named(
+    tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    odd = os.fsdecode(b"raw\x9bname.txt")  # raw\udc9bname.txt: not UTF-8, as some crawls name files
+    (root / odd).write_text(PROSE + "\n", encoding="utf-8")
+    (root / "ok.txt").write_text(PROSE + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("run", str(root), "-o", str(out))
+    assert result.exit_code == 0, result.output  # was exit 4: plan.json could not be written
+    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    assert stats["input"] == 2
+    ids = {r["id"] for part in ("documents", "rejected") for r in read_parts(out, part)}
+    assert ids == {"ok", "raw\\x9bname"}
+    plan = (out / "plan.json").read_text(encoding="utf-8")
+    assert "raw\\\\x9bname.txt" in plan
