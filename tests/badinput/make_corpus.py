@@ -393,6 +393,28 @@ def deep_html(d: Path) -> Expected:
     }
 
 
+def formatting_blowup(d: Path) -> Expected:
+    # <div><b id=N>x</div> 10,000 times (229 KB): the HTML5 parser re-opens every earlier <b> in
+    # each <div>, 50 million elements (48 s, gigabytes); the page is refused unparsed, in a few ms.
+    # Not damage: --strict exits 0.
+    with (d / "blowup.html").open("w", encoding="utf-8") as f:
+        f.write("<html><body>" + "".join(f"<div><b id={i}>x</div>" for i in range(10_000)))
+        f.write(f"<p>{PROSE[1]}</p></body></html>")
+    return {
+        **_expected(
+            [],
+            {"extract.html.too_complex": 1},
+            [
+                (
+                    "extract.html.too_complex",
+                    "at least 2501958 elements estimated (extract.html.max_elements 2500000)",
+                )
+            ],
+        ),
+        "strict_exit": 0,
+    }
+
+
 def many_lines(d: Path) -> Expected:
     # 3,000,000 one-character lines (6 MB): measured line by line it took 4.1 GB; refused unread
     (d / "lines.txt").write_bytes(b"x\n" * 3_000_000)
@@ -444,6 +466,7 @@ CASES: dict[str, Callable[[Path], Expected]] = {
         wrong_type_text,
         special_entries,
         deep_html,
+        formatting_blowup,
         many_lines,
     )
 }

@@ -10,8 +10,10 @@ trafilatura's main-content extractor. A page left with less than
 
 Work and memory per page are bounded: a page of more than ``extract.max_lines`` lines is rejected
 before its lines are made (``extract.too_many_lines``: the line classifier holds about 1.2 KB a
-line), and resiliparse's main-content pass, quadratic in the nesting depth, is not run on a page
-nested more than ``extract.html.max_depth`` levels (``extract.html.too_deep``; see
+line), resiliparse's main-content pass, quadratic in the nesting depth, is not run on a page
+nested more than ``extract.html.max_depth`` levels (``extract.html.too_deep``), and an HTML page is
+not parsed at all when the parser could make more than ``extract.html.max_elements`` elements of it
+(``extract.html.too_complex``: formatting elements it would re-open again and again; see
 `gharbal.extract.html`).
 """
 
@@ -21,7 +23,12 @@ from collections.abc import Sequence
 
 from gharbal.document import Document, Line, Verdict
 from gharbal.extract.features import SiteCounts
-from gharbal.extract.html import html_main_text_bounded, html_to_lines, trafilatura_main_text
+from gharbal.extract.html import (
+    html_main_text_bounded,
+    html_to_lines,
+    too_complex,
+    trafilatura_main_text,
+)
 from gharbal.extract.lines import clean_lines, split_lines, too_many_lines
 from gharbal.extract.model import LineModel, load_model
 from gharbal.extract.title import (
@@ -64,11 +71,14 @@ def extract_page(
     recipe's shipped model (cross-validation).
 
     A page that cannot be extracted within bounded work is rejected instead (``doc.rejection``:
-    ``extract.too_many_lines``, ``extract.html.too_deep``), its text left as it was.
+    ``extract.too_many_lines``, ``extract.html.too_deep``, ``extract.html.too_complex``), its text
+    left as it was.
     """
     html_title: str | None = None
     if doc.html is not None:
         extractor = cfg.html.extractor
+        if extractor != "trafilatura" and _too_complex(doc, cfg):
+            return doc
         if extractor == "lines":
             html_title, doc.text = html_to_lines(doc.html)
             doc.html = None
@@ -154,10 +164,27 @@ def _too_many_lines(doc: Document, cfg: ExtractConfig) -> bool:
     return n is not None
 
 
+def _too_complex(doc: Document, cfg: ExtractConfig) -> bool:
+    """Reject ``doc`` (``extract.html.too_complex``) if parsing its HTML could make more than
+    ``extract.html.max_elements`` elements (`gharbal.extract.html.too_complex`; trafilatura's
+    parser, not an HTML5 one, does not re-open elements and is not limited)."""
+    assert doc.html is not None
+    n = too_complex(doc.html, cfg.html.max_elements)
+    if n is not None:
+        doc.html = None
+        doc.reject(
+            "extract.html.too_complex",
+            f"at least {n} elements estimated (extract.html.max_elements {cfg.html.max_elements})",
+        )
+    return n is not None
+
+
 def render_html(doc: Document, cfg: ExtractConfig) -> Document:
     """With ``extract.html.extractor: lines``, turn an HTML record into a plain-text page (its WET-like
     rendering; ``<title>`` kept as the fallback title) before site statistics and extraction."""
     if doc.html is not None and cfg.html.extractor == "lines":
+        if _too_complex(doc, cfg):
+            return doc
         title, doc.text = html_to_lines(doc.html)
         doc.html = None
         doc.title = doc.title or title
