@@ -34,6 +34,12 @@ What it does:
    headline is the macro token F1 over the held-out full-gold sources (snippet F1 for
    ``trafilatura_eval``, reported apart). ``--lolo`` does the same per language (``--lolo-langs``).
 7. ``--write`` trains on every allowed page and writes the JSON model (`gharbal.extract.model`).
+8. **Distillation data** (``--distil FILE``, made by ``scripts/distil_labels.py`` from the
+   unlabelled HTML pages): lines labelled by HTML-aware teachers (trafilatura precision / recall,
+   resiliparse main content) are added as targets where the teachers agree (``--distil-agree``),
+   the other lines stay as context; each teacher page weighs ``--distil-weight`` times a gold page.
+   Teacher pages are always trained on, never evaluated; in CV and hold-out runs a teacher page is
+   left out when its site is among the held-out pages' sites.
 """
 
 from __future__ import annotations
@@ -116,6 +122,7 @@ class Page:
     site_pages: int = 1
     licence_ok: bool = True
     in_gate: bool = False
+    distil: bool = False  # teacher-labelled page (never evaluated)
     cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -196,6 +203,60 @@ def load_pages(dev: Path, exclude_gpl: bool, snippets: bool) -> list[Page]:
                         in_gate=rec["id"] in gate_ids,
                     )
                 )
+    _site_stats(pages)
+    return pages
+
+
+def agree(p: list[int], r: list[int], z: list[int], rule: str) -> list[int]:
+    """Target per line from the teachers' labels (1 content, 0 boilerplate, -1 no target).
+
+    ``traf``: both trafilatura settings agree. ``all``: they agree and resiliparse agrees too.
+    ``traf+res-content``: both trafilatura agree; content also needs resiliparse (boilerplate
+    needs only trafilatura).
+    """
+    out = []
+    for a, b, c in zip(p, r, z, strict=True):
+        if (
+            a != b
+            or (rule == "all" and c != a)
+            or (rule == "traf+res-content" and a == 1 and c != 1)
+        ):
+            out.append(-1)
+        else:
+            out.append(a)
+    return out
+
+
+def load_distil(path: Path, rule: str, weight: float) -> list[Page]:
+    """Teacher-labelled pages of ``scripts/distil_labels.py``: targets where the teachers agree
+    (``rule``, see `agree`), no target elsewhere; page weight ``weight`` (a gold
+    page weighs 1). Site statistics are counted among these pages."""
+    pages: list[Page] = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for raw in f:
+            rec = json.loads(raw)
+            lines = split_lines(rec["page_text"])
+            labels = np.array(agree(rec["prec"], rec["rec"], rec["res"], rule), dtype=np.int8)
+            if len(labels) != len(lines) or not (labels >= 0).any():
+                continue
+            n_tok = np.array([len(tokens(ln.text)) for ln in lines], dtype=np.float64)
+            w = np.sqrt(n_tok + 1.0)
+            known = labels >= 0
+            w = np.where(known, weight * w / max(w[known].sum(), 1e-9), 0.0)
+            pages.append(
+                Page(
+                    id=rec["id"],
+                    source="distil",
+                    site=rec.get("site") or rec["id"],
+                    lang=rec.get("lang") or "unknown",
+                    licence=rec.get("licence") or "",
+                    lines=lines,
+                    labels=labels,
+                    weights=w,
+                    gold=None,
+                    distil=True,
+                )
+            )
     _site_stats(pages)
     return pages
 
@@ -315,7 +376,12 @@ def fit(pages: list[Page], args: argparse.Namespace) -> LineModel:
     """Train both stages on ``pages`` (stage-2 inputs from inner out-of-fold stage-1 scores)."""
     from gharbal.extract.features import FEATURE_NAMES
 
-    lexicon = build_lexicon(pages, args.lexicon_min_sites, args.lexicon_size)
+    # The chrome lexicon is learned from the human-labelled pages only (teacher pages too with
+    # --distil-lexicon): teacher labels on 1,200 more sites dilute the chrome words' scores.
+    lex_pages = (
+        pages if getattr(args, "distil_lexicon", False) else [p for p in pages if not p.distil]
+    )
+    lexicon = build_lexicon(lex_pages, args.lexicon_min_sites, args.lexicon_size)
     mats = [page_matrix(p, lexicon, use_site=True) for p in pages]
     names = list(FEATURE_NAMES)
     x, y, w = _stack(pages, mats)
@@ -376,6 +442,8 @@ def report(pages: list[Page], probs: list[np.ndarray], thresholds: list[float], 
 
 
 def cross_validate(pages: list[Page], args: argparse.Namespace) -> None:
+    extra = [p for p in pages if p.distil]  # trained on in every fold their site is not tested in
+    pages = [p for p in pages if not p.distil]
     folds = _group_folds(pages, args.folds)
     with_site: list[np.ndarray | None] = [None] * len(pages)
     no_site: list[np.ndarray | None] = [None] * len(pages)
@@ -389,6 +457,8 @@ def cross_validate(pages: list[Page], args: argparse.Namespace) -> None:
     for f in range(args.folds):
         start = time.time()
         train = [p for p, g in zip(pages, folds, strict=True) if g != f and p.licence_ok]
+        test_sites = {p.site.lower() for p, g in zip(pages, folds, strict=True) if g == f}
+        train += [p for p in extra if p.site.lower() not in test_sites]
         model = fit(train, args)
         if args.cv_out:
             (Path(args.cv_out) / f"fold{f}.json").write_text(model.to_json(), encoding="utf-8")
@@ -466,13 +536,17 @@ def hold_out(pages: list[Page], args: argparse.Namespace, by: str, out: Path) ->
     from gharbal.evaluate import evaluate
 
     start = time.time()
-    groups = None if by == "source" else args.lolo_langs
+    groups = (
+        sorted({p.source for p in pages if not p.distil}) if by == "source" else args.lolo_langs
+    )
     folds = holdout_folds(
         [getattr(p, by) for p in pages],
         [p.site for p in pages],
         [p.licence_ok for p in pages],
         groups,
     )
+    for h in folds:  # teacher pages train (unless they share a held-out site), are never tested
+        h.test = [i for i in h.test if not pages[i].distil]
     out.mkdir(parents=True, exist_ok=True)
     spec: dict[str, Any] = {"by": by, "models": {}, "groups": {}}
     for h in folds:
@@ -599,6 +673,19 @@ def main() -> None:
         help="leave-one-language-out report (models and folds.json in CV_OUT/lolo/ if --cv-out)",
     )
     ap.add_argument("--lolo-langs", nargs="*", default=["en", "de", "el", "ru", "pl", "zh"])
+    ap.add_argument("--distil", type=Path, help="teacher-labelled pages (scripts/distil_labels.py)")
+    ap.add_argument("--distil-weight", type=float, default=0.3, help="teacher page weight")
+    ap.add_argument(
+        "--distil-lexicon",
+        action="store_true",
+        help="learn the chrome lexicon on teacher pages too",
+    )
+    ap.add_argument(
+        "--distil-agree",
+        default="traf",
+        choices=["traf", "all", "traf+res-content"],
+        help="teacher agreement rule for a target (agree)",
+    )
     args = ap.parse_args()
     set_size(args.rounds, args.max_depth, args.num_leaves, args.learning_rate)
     start = time.time()
@@ -607,6 +694,16 @@ def main() -> None:
     for p in pages:
         # Trained on: licence allows it and it is not a gate fixture (those measure generalisation).
         p.licence_ok = (args.include_gpl or not p.licence.startswith("GPL")) and not p.in_gate
+    if args.distil:
+        extra = load_distil(args.distil, args.distil_agree, args.distil_weight)
+        n_t = sum(int((p.labels >= 0).sum()) for p in extra)
+        n_l = sum(len(p.lines) for p in extra)
+        print(
+            f"{len(extra)} teacher pages ({args.distil_agree}, weight {args.distil_weight}): "
+            f"{n_t}/{n_l} lines with a target",
+            file=sys.stderr,
+        )
+        pages += extra
     print(f"{len(pages)} pages loaded in {time.time() - start:.0f}s", file=sys.stderr)
     if args.cv:
         cross_validate(pages, args)

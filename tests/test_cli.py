@@ -346,7 +346,7 @@ def test_rejected_text_keeps_the_text_of_rejected_documents(
     rej_on = {r["id"]: r for r in read_parts(on, "rejected")}
     assert rej_on["repetitive"]["reason"].startswith("quality.")
     assert all("text" not in r for r in rej_off.values())
-    assert rej_on["repetitive"]["text"].startswith(sentence.format(0))
+    assert sentence.format(5) in rej_on["repetitive"]["text"]  # the text extraction left
     assert "<EMAIL>" in rej_on["repetitive"]["text"]  # redacted as kept documents are
     assert "a.b@example.com" not in rej_on["repetitive"]["text"]
     assert "text" not in rej_on["broken"]  # rejected while reading: no decoded text

@@ -29,9 +29,13 @@ def test_eval_command_prints_tables(tmp_path: Path, cli: Callable[..., Any]) -> 
         f"asked for it at three public meetings. Work on the {t} starts in spring. " * 2
         for t in topics
     ]
+    # Three paragraphs a page: on a page of two, between chrome repeated on the site, the shipped
+    # model drops the second as context (a known weakness of the distilled model, see its card).
     seconds = [
         f"A spokesperson for the {t} project said that the budget had been approved by the "
-        f"regional government last month, and that local firms would be invited to bid."
+        f"regional government last month, and that local firms would be invited to bid.\n"
+        f"Residents who want to comment on the plans for the {t} can write to the council "
+        f"before the end of the month, the spokesperson added."
         for t in topics
     ]
     body = bodies[0]
