@@ -26,6 +26,7 @@ from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import (
     html_main_text_bounded,
     html_to_lines,
+    open_containers,
     too_complex,
     trafilatura_main_text,
 )
@@ -164,11 +165,25 @@ def _too_many_lines(doc: Document, cfg: ExtractConfig) -> bool:
     return n is not None
 
 
+OPEN_CONTAINERS_FACTOR = 8
+"""Containers left open beyond this many times ``extract.html.max_depth`` reject a page before it is
+parsed (`gharbal.extract.html.open_containers`, an estimate that may only be too high)."""
+
+
 def _too_complex(doc: Document, cfg: ExtractConfig) -> bool:
     """Reject ``doc`` (``extract.html.too_complex``) if parsing its HTML could make more than
     ``extract.html.max_elements`` elements (`gharbal.extract.html.too_complex`; trafilatura's
     parser, not an HTML5 one, does not re-open elements and is not limited)."""
     assert doc.html is not None
+    deep = open_containers(doc.html, OPEN_CONTAINERS_FACTOR * cfg.html.max_depth)
+    if deep is not None:
+        doc.html = None
+        doc.reject(
+            "extract.html.too_deep",
+            f"at least {deep} container elements left open, found before parsing "
+            f"(extract.html.max_depth {cfg.html.max_depth})",
+        )
+        return True
     n = too_complex(doc.html, cfg.html.max_elements)
     if n is not None:
         doc.html = None

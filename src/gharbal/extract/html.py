@@ -372,6 +372,51 @@ def _estimate(html: str, limit: int) -> int:
         pos = close
 
 
+# Elements the parser closes only at their own end tag or an ancestor's (never implicitly, as it does
+# <p>, <li>, <td>, or <a> at the next <a>): left open, each nests the rest of the page one deeper.
+_CONTAINERS = (
+    "div", "ul", "ol", "dl", "section", "article", "blockquote", "nav", "aside", "header",
+    "footer", "main", "form", "fieldset", "figure", "center", "table",
+)  # fmt: skip
+_CONTAINER_TAG = re.compile(r"<(/?)(" + "|".join(_CONTAINERS) + r")(?=[\s/>])")
+
+
+def open_containers(html: str, limit: int) -> int | None:
+    """None, or at least how deep the containers left open nest ``html`` (over ``limit``), found
+    before parsing: some deep nestings (lists of links, ``<ul><li><a>`` repeated) make the HTML5
+    parser itself quadratic (80,000 levels: 8 s; a page at the record limit: hours), before
+    `too_deep` can look at the tree.
+
+    The parser's cost comes from ``<a>`` elements left open inside containers (the adoption agency
+    runs at each new one, over every level between): first four ``str.count`` (``<a`` and ``</a>``
+    in both cases, 0.1 ms for a development page, which closes nearly every link it opens; ``<a``
+    also counts ``<abbr>``, ``<aside>``... so the gate can only let through too few pages, never
+    too many). Only where more than ``limit`` may be left open, a scan keeping the stack of open
+    containers, an end tag closing its element and every container opened inside it (as the
+    parser does); tags inside comments and scripts count too, so the depth may be overestimated:
+    hence a limit well above `MAX_DEPTH` (a real page of the unlabelled set reaches 536)."""
+    opened = html.count("<a") + html.count("<A")
+    if opened - html.count("</a>") - html.count("</A>") <= limit:
+        return None
+    low = html.lower()
+    stack: list[str] = []
+    depth: dict[str, int] = {}  # open elements of each name
+    for m in _CONTAINER_TAG.finditer(low):
+        name = m.group(2)
+        if not m.group(1):
+            stack.append(name)
+            depth[name] = depth.get(name, 0) + 1
+            if len(stack) > limit:
+                return len(stack)
+        elif depth.get(name):
+            while True:  # close it and every container opened inside it
+                top = stack.pop()
+                depth[top] -= 1
+                if top == name:
+                    break
+    return None
+
+
 def parse_html(html: str) -> Any:
     """The parsed tree of ``html`` (resiliparse's ``HTMLTree``)."""
     from resiliparse.parse.html import HTMLTree

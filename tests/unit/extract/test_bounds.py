@@ -313,3 +313,26 @@ def test_real_pages_are_far_below_the_limit() -> None:
     assert too_complex(html) is None
     doc = extract_page(Document(id="n", html=html), CFG)
     assert doc.rejection is None
+
+
+def test_links_left_open_in_nested_lists_are_refused_before_parsing() -> None:
+    # <ul><li><a> repeated: the HTML5 parser itself is quadratic in it (80,000 levels: 8 s; a page
+    # at the record limit: hours), before the tree's depth can be checked.
+    from gharbal.document import Document
+    from gharbal.extract import extract_page
+    from gharbal.extract.html import open_containers
+    from gharbal.recipe import ExtractConfig
+
+    deep = "<html><body>" + "<ul><li><a href=x>" * 5000 + "text</body></html>"
+    assert open_containers(deep, 2048) == 2049
+    for extractor in ("resiliparse", "lines"):
+        cfg = ExtractConfig.model_validate({"html": {"extractor": extractor}})
+        doc = extract_page(Document(id="d", html=deep), cfg)
+        assert doc.rejection is not None
+        assert doc.rejection.reason == "extract.html.too_deep"
+        assert "left open, found before parsing" in doc.rejection.detail
+    # The same links closed, or containers closed around open links: not refused.
+    closed = "<html><body>" + "<ul><li><a href=x>x</a></li></ul>" * 5000 + "</body></html>"
+    assert open_containers(closed, 2048) is None
+    shallow = "<html><body>" + "<div><a href=x>x</div>" * 5000 + "</body></html>"
+    assert open_containers(shallow, 2048) is None
