@@ -39,7 +39,7 @@ from gharbal.extract.features import (
     measure_page,
     short_details,
 )
-from gharbal.extract.model import LineModel, load_model
+from gharbal.extract.model import LineModel, load_model, logistic
 
 # Feature name (before any ``@offset``) -> reason group.
 _GROUPS: dict[str, str] = {
@@ -316,7 +316,7 @@ def _explain(
             for j, i in enumerate(rows):
                 score = own_keep.get(i)
                 if score is not None:
-                    own_p = 1.0 / (1.0 + math.exp(-score))
+                    own_p = logistic(score)
                     details[j] = (
                         f"own features say keep (p {own_p:.2f}); the lines around it say "
                         "boilerplate"

@@ -49,7 +49,8 @@ _EDGE_SCORE = -8.0
 Floats = npt.NDArray[np.float64]
 
 
-def _logistic(x: float) -> float:
+def logistic(x: float) -> float:
+    """``1 / (1 + exp(-x))`` of one score, with the C library's ``exp`` (see `_sigmoid`)."""
     try:
         return 1.0 / (1.0 + math.exp(-x))
     except OverflowError:  # exp(-x) past a double's range: the C path's 1 / (1 + inf) is 0
@@ -60,7 +61,7 @@ def _sigmoid(x: npt.NDArray[np.float64] | npt.NDArray[np.float32]) -> Floats:
     """``1 / (1 + exp(-x))`` in double precision with the C library's ``exp`` (the one `math.exp`
     and ``_trees.stage2`` call), never numpy's: its exp kernels differ in the last bit between
     versions and CPUs (see `features.log1p32`)."""
-    return np.fromiter(map(_logistic, x.tolist()), dtype=np.float64, count=x.shape[0])
+    return np.fromiter(map(logistic, x.tolist()), dtype=np.float64, count=x.shape[0])
 
 
 def sigmoid32(s: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
