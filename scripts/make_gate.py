@@ -4,7 +4,8 @@
 
 Takes pages of the MIT and Apache-2.0 files only (never the GPL-3.0 waddle file), chosen
 deterministically: the first page of each other language in each file, and every tenth English page,
-with their ``page_text``, ``gold_text``, ``url``, ``site``, ``lang`` and ``source``. These pages are
+with their ``page_text``, ``gold_text``, ``url``, ``site``, ``lang`` and ``source``; their HTML goes
+to ``gate_html.jsonl.gz`` beside it (``id`` and ``html``), for the gate of ``extractor: dom``. These pages are
 left out of the shipped model's training (``scripts/train_lines.py`` reads this file), so the gate
 measures pages the model has never seen.
 """
@@ -23,11 +24,13 @@ SOURCES = {
     "newspaper4k_tests.jsonl.gz": "MIT, AndyTheFactory/newspaper4k",
 }
 OUT = Path(__file__).resolve().parents[1] / "tests/quality/fixtures/gate.jsonl.gz"
+HTML_OUT = OUT.with_name("gate_html.jsonl.gz")  # the same pages' HTML (extractor dom's gate)
 KEEP = ("id", "source", "url", "site", "lang", "page_text", "gold_text")
 
 
 def main(dev: Path) -> None:
     records = []
+    html: list[dict[str, str]] = []
     for name, licence in SOURCES.items():
         per_lang: Counter[str] = Counter()
         english = 0
@@ -45,9 +48,13 @@ def main(dev: Path) -> None:
                 out = {k: rec.get(k) for k in KEEP}
                 out["license"] = licence
                 records.append(out)
+                html.append({"id": rec["id"], "html": rec["html"]})
     data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)
     OUT.write_bytes(gzip.compress(data.encode("utf-8"), mtime=0))
     print(f"{len(records)} pages -> {OUT}", file=sys.stderr)
+    data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in html)
+    HTML_OUT.write_bytes(gzip.compress(data.encode("utf-8"), 9, mtime=0))
+    print(f"{len(html)} pages' HTML -> {HTML_OUT}", file=sys.stderr)
 
 
 if __name__ == "__main__":

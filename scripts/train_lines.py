@@ -45,6 +45,7 @@ What it does:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import gzip
 import json
@@ -123,7 +124,21 @@ class Page:
     licence_ok: bool = True
     in_gate: bool = False
     distil: bool = False  # teacher-labelled page (never evaluated)
+    dom: np.ndarray | None = None  # DOM features of the lines (--dom), from the page's HTML
     cache: dict[str, Any] = field(default_factory=dict)
+
+
+DOM = False
+"""--dom: the model also sees what the HTML says about each line (`gharbal.extract.dom`)."""
+
+
+def page_dom(html: str | None, lines: list[Line]) -> np.ndarray:
+    """The DOM features of ``lines`` from the page's ``html`` (every column unknown without)."""
+    from gharbal.extract.dom import dom_features, unknown_dom
+
+    if not html:
+        return unknown_dom(len(lines))
+    return dom_features(html, [ln.text for ln in lines])
 
 
 def _align_labels(lines: list[Line], gold: str) -> tuple[np.ndarray, np.ndarray]:
@@ -201,6 +216,7 @@ def load_pages(dev: Path, exclude_gpl: bool, snippets: bool) -> list[Page]:
                         gold_with=rec.get("gold_with") or [],
                         gold_without=rec.get("gold_without") or [],
                         in_gate=rec["id"] in gate_ids,
+                        dom=page_dom(rec.get("html"), lines) if DOM else None,
                     )
                 )
     _site_stats(pages)
@@ -227,11 +243,25 @@ def agree(p: list[int], r: list[int], z: list[int], rule: str) -> list[int]:
     return out
 
 
-def load_distil(path: Path, rule: str, weight: float) -> list[Page]:
+def _unlabelled_html(folder: Path) -> dict[str, str]:
+    """HTML of the unlabelled pages by id (for their DOM features)."""
+    out: dict[str, str] = {}
+    for path in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for raw in f:
+                rec = json.loads(raw)
+                if rec.get("html"):
+                    out[rec["id"]] = rec["html"]
+    return out
+
+
+def load_distil(path: Path, rule: str, weight: float, unlabelled: Path | None = None) -> list[Page]:
     """Teacher-labelled pages of ``scripts/distil_labels.py``: targets where the teachers agree
     (``rule``, see `agree`), no target elsewhere; page weight ``weight`` (a gold
-    page weighs 1). Site statistics are counted among these pages."""
+    page weighs 1). Site statistics are counted among these pages. With `DOM`, the pages' HTML is
+    read again from ``unlabelled``."""
     pages: list[Page] = []
+    html = _unlabelled_html(unlabelled) if DOM and unlabelled is not None else {}
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for raw in f:
             rec = json.loads(raw)
@@ -255,6 +285,7 @@ def load_distil(path: Path, rule: str, weight: float) -> list[Page]:
                     weights=w,
                     gold=None,
                     distil=True,
+                    dom=page_dom(html.get(rec["id"]), lines) if DOM else None,
                 )
             )
     _site_stats(pages)
@@ -296,7 +327,30 @@ ARABIC_BRIDGE = {
     "أحدث": "latest", "طباعة": "print", "نحن": "about", "جاري": "loading", "تحميل": "loading",
     "مواضيع": "topics", "المواضيع": "topics", "الرأي": "opinion", "رياضة": "sports",
     "الرياضة": "sports", "منوعات": "lifestyle", "ثقافة": "arts",
+    # Date lines, counters, related-item lists and widgets of Arabic news pages (2026-12-06):
+    # months (Egyptian and Gulf names, then Levantine), weekdays, "ago", "views", "updated".
+    "فبراير": "february", "مارس": "march", "مايو": "may", "يونيو": "june", "يوليو": "july",
+    "أغسطس": "august", "أكتوبر": "october", "نوفمبر": "november", "ديسمبر": "december",
+    "شباط": "february", "آذار": "march", "أيار": "may", "حزيران": "june", "تموز": "july",
+    "الاثنين": "monday", "الأربعاء": "wednesday", "الجمعة": "friday", "الأحد": "sunday",
+    "منذ": "ago", "ساعات": "hours", "مشاهدة": "views", "مشاهدات": "views",
+    "المشاهدات": "views", "تحديث": "updated", "آخر": "latest", "نشر": "published",
+    "اضغط": "click", "هنا": "here", "وسوم": "tags", "الطقس": "weather", "طقس": "weather",
+    "شاهد": "watch", "متعلقة": "related", "إعلانات": "advertisement", "ممول": "sponsored",
+    "برعاية": "sponsored", "الرائجة": "trending", "التالي": "next", "السابق": "previous",
+    "الصفحة": "page", "تابع": "follow", "خصوصية": "privacy", "الخصوصيه": "privacy",
 }  # fmt: skip
+
+
+def bridge(lexicon: dict[str, float]) -> dict[str, float]:
+    """``lexicon`` with the Arabic words of `ARABIC_BRIDGE` scored as their English counterpart
+    (learned scores above 0 only; a word the data scored already keeps its own score)."""
+    out = dict(lexicon)
+    for arabic, english in ARABIC_BRIDGE.items():
+        form = line_form(arabic)
+        if english in out and form not in out and out[english] > 0:
+            out[form] = out[english]
+    return out
 
 
 def build_lexicon(pages: list[Page], min_sites: int, size: int) -> dict[str, float]:
@@ -321,12 +375,7 @@ def build_lexicon(pages: list[Page], min_sites: int, size: int) -> dict[str, flo
         score = max(min(score, 4.0), -4.0)
         scored.append((abs(score) * math.log(b + c), w, round(score, 3)))
     scored.sort(key=lambda t: (-t[0], t[1]))
-    lexicon = {w: s for _, w, s in scored[:size]}
-    for arabic, english in ARABIC_BRIDGE.items():
-        form = line_form(arabic)
-        if english in lexicon and form not in lexicon and lexicon[english] > 0:
-            lexicon[form] = lexicon[english]
-    return lexicon
+    return bridge({w: s for _, w, s in scored[:size]})
 
 
 def page_matrix(p: Page, lexicon: dict[str, float], use_site: bool) -> np.ndarray:
@@ -335,7 +384,11 @@ def page_matrix(p: Page, lexicon: dict[str, float], use_site: bool) -> np.ndarra
     if key not in p.cache:
         site = SiteCounts(p.site_pages, p.site_lines) if use_site and p.site_pages > 1 else None
         p.cache[key] = measure_page(p.lines, {}, site)
-    return with_lexicon(p.cache[key], lexicon)
+    matrix = with_lexicon(p.cache[key], lexicon)
+    if DOM:
+        assert p.dom is not None
+        matrix = np.hstack([matrix, p.dom])
+    return matrix
 
 
 def _stack(pages: list[Page], mats: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -374,6 +427,7 @@ def _group_folds(pages: list[Page], k: int) -> list[int]:
 
 def fit(pages: list[Page], args: argparse.Namespace) -> LineModel:
     """Train both stages on ``pages`` (stage-2 inputs from inner out-of-fold stage-1 scores)."""
+    from gharbal.extract.dom import DOM_FEATURES
     from gharbal.extract.features import FEATURE_NAMES
 
     # The chrome lexicon is learned from the human-labelled pages only (teacher pages too with
@@ -383,7 +437,7 @@ def fit(pages: list[Page], args: argparse.Namespace) -> LineModel:
     )
     lexicon = build_lexicon(lex_pages, args.lexicon_min_sites, args.lexicon_size)
     mats = [page_matrix(p, lexicon, use_site=True) for p in pages]
-    names = list(FEATURE_NAMES)
+    names = list(FEATURE_NAMES) + (list(DOM_FEATURES) if DOM else [])
     x, y, w = _stack(pages, mats)
     stage1 = train_booster(x, y, w, names)
     # Inner out-of-fold stage-1 scores for stage 2.
@@ -563,9 +617,17 @@ def hold_out(pages: list[Page], args: argparse.Namespace, by: str, out: Path) ->
         )
     spec_path = out / "folds.json"
     spec_path.write_text(json.dumps(spec, indent=0), encoding="utf-8")
-    cfg = Recipe().extract
+    recipe = Recipe()
+    if DOM:  # the held-out pages read from their HTML, as extractor dom reads them
+        recipe = Recipe.model_validate({"extract": {"html": {"extractor": "dom"}}})
     results = {
-        tag: evaluate(_files(args), cfg, site_stats=use_site, models_by_site=spec_path)
+        tag: evaluate(
+            _files(args),
+            recipe.extract,
+            site_stats=use_site,
+            models_by_site=spec_path,
+            source="html" if DOM else "page_text",
+        )
         for tag, use_site in (("site", True), ("nosite", False))
     }
     summary = _print_holdout(pages, folds, by, results)
@@ -673,6 +735,21 @@ def main() -> None:
         help="leave-one-language-out report (models and folds.json in CV_OUT/lolo/ if --cv-out)",
     )
     ap.add_argument("--lolo-langs", nargs="*", default=["en", "de", "el", "ru", "pl", "zh"])
+    ap.add_argument(
+        "--rebridge",
+        metavar="NAME",
+        help="only re-apply ARABIC_BRIDGE to the shipped model NAME's lexicon (trees unchanged)",
+    )
+    ap.add_argument(
+        "--dom",
+        action="store_true",
+        help="a model for HTML input: DOM features of each line (gharbal.extract.dom) too",
+    )
+    ap.add_argument(
+        "--unlabelled",
+        type=Path,
+        help="the unlabelled pages' folder, for their HTML with --dom (default: DEV/../unlabelled)",
+    )
     ap.add_argument("--distil", type=Path, help="teacher-labelled pages (scripts/distil_labels.py)")
     ap.add_argument("--distil-weight", type=float, default=0.3, help="teacher page weight")
     ap.add_argument(
@@ -687,7 +764,17 @@ def main() -> None:
         help="teacher agreement rule for a target (agree)",
     )
     args = ap.parse_args()
+    if args.rebridge:
+        path = MODEL_OUT / f"{args.rebridge}.json"
+        model = LineModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        before = len(model.lexicon)
+        model = dataclasses.replace(model, lexicon=bridge(model.lexicon))
+        path.write_text(model.to_json(), encoding="utf-8")
+        print(f"{path}: lexicon {before} -> {len(model.lexicon)} words", file=sys.stderr)
+        return
     set_size(args.rounds, args.max_depth, args.num_leaves, args.learning_rate)
+    global DOM
+    DOM = args.dom
     start = time.time()
     # All pages are evaluated in CV; only licence-allowed pages are trained on.
     pages = load_pages(args.dev, exclude_gpl=False, snippets=not args.no_snippets)
@@ -695,7 +782,12 @@ def main() -> None:
         # Trained on: licence allows it and it is not a gate fixture (those measure generalisation).
         p.licence_ok = (args.include_gpl or not p.licence.startswith("GPL")) and not p.in_gate
     if args.distil:
-        extra = load_distil(args.distil, args.distil_agree, args.distil_weight)
+        extra = load_distil(
+            args.distil,
+            args.distil_agree,
+            args.distil_weight,
+            args.unlabelled or args.dev.parent / "unlabelled",
+        )
         n_t = sum(int((p.labels >= 0).sum()) for p in extra)
         n_l = sum(len(p.lines) for p in extra)
         print(

@@ -95,10 +95,11 @@ def test_script_json_escapes_markup() -> None:
 def test_funnel_matches_stats(run_out: Path) -> None:
     stats = stats_of(run_out)
     rows = funnel_rows(stats)
-    # Site statistics (on by default) count lines before extraction; their finalize is theirs.
-    assert [r.name for r in rows][:3] == ["read", "site_stats", "extract"]
-    assert rows[1].steps == ["site_stats", "site_stats.finalize"]
-    assert rows[1].dropped == 0
+    # HTML is rendered to lines (extractor dom, the default) before site statistics (on by
+    # default) count lines before extraction; their finalize is theirs.
+    assert [r.name for r in rows][:4] == ["read", "render_html", "site_stats", "extract"]
+    assert rows[2].steps == ["site_stats", "site_stats.finalize"]
+    assert rows[1].dropped == rows[2].dropped == 0
     assert rows[-1].remaining == stats["kept"]
     assert sum(r.dropped for r in rows) == stats["rejected"]
     html = (run_out / "report.html").read_text(encoding="utf-8")

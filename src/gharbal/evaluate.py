@@ -174,7 +174,7 @@ def evaluate(
     """
     from gharbal.extract import extract_page, render_html
     from gharbal.extract.model import LineModel
-    from gharbal.extract.sitestats import SiteStatsMemory, site_of
+    from gharbal.extract.sitestats import SiteStatsMemory, measured_as_lines, site_of
 
     if source not in INPUTS:
         raise ValueError(f"source must be one of {INPUTS}")
@@ -220,7 +220,7 @@ def evaluate(
     predictions: list[str] = []
     titles: list[str | None] = []
     for doc, g in zip(docs, group, strict=True):
-        counts = memory[g].counts_for(doc) if site_stats and doc.html is None else None
+        counts = memory[g].counts_for(doc) if site_stats and measured_as_lines(doc) else None
         model = None
         if held_by is not None:
             model = fold_models[held[g]]

@@ -82,7 +82,7 @@ module-level function, since every worker builds its steps from the recipe)."""
 def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
     """The steps and aggregations a recipe asks for, in pipeline order."""
     plan: list[Step | Aggregation] = []
-    if recipe.extract.html.extractor == "lines":
+    if recipe.extract.html.extractor in ("lines", "dom"):
         plan.append(RenderHtml(recipe.extract))  # HTML pages become line pages before site stats
     lines = recipe.extract.lines
     if lines.enabled and lines.method == "model" and lines.site_stats:

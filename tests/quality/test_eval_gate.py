@@ -8,6 +8,7 @@ lowering a floor to make a change pass is itself a failure.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import shutil
@@ -21,22 +22,44 @@ from gharbal.evaluate import evaluate
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "gate.jsonl.gz"
+HTML = HERE / "fixtures" / "gate_html.jsonl.gz"  # the same pages' HTML
 FLOORS = HERE / "floors.json"
+SECTIONS = ("token_f1", "html_token_f1")
 
 
 def _floors(text: str) -> dict[str, float]:
+    """Every floor, keyed ``section/group``."""
     data = json.loads(text)
-    return {k: float(v) for k, v in data["token_f1"].items()}
+    return {
+        f"{section}/{k}": float(v) for section in SECTIONS for k, v in data.get(section, {}).items()
+    }
 
 
 @pytest.fixture(scope="module")
-def measured() -> dict[str, float]:
-    result = evaluate([FIXTURES], Recipe().extract, site_stats=True)
-    return {group: f1 for group, (_n, _p, _r, f1) in result.token.items()}
+def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
+    text = evaluate([FIXTURES], Recipe().extract, site_stats=True)
+    # The same pages read from their HTML by extractor dom (the line model with DOM features).
+    html = {}
+    with gzip.open(HTML, "rt", encoding="utf-8") as f:
+        for line in f:
+            rec = json.loads(line)
+            html[rec["id"]] = rec["html"]
+    merged = tmp_path_factory.mktemp("gate") / "gate_html.jsonl"
+    with gzip.open(FIXTURES, "rt", encoding="utf-8") as f, merged.open("w") as out:
+        for line in f:
+            rec = json.loads(line)
+            out.write(json.dumps({**rec, "html": html[rec["id"]]}) + "\n")
+    dom = Recipe.from_dict({"extract": {"html": {"extractor": "dom"}}}).extract
+    from_html = evaluate([merged], dom, source="html", site_stats=True)
+    return {
+        **{f"token_f1/{g}": f1 for g, (_n, _p, _r, f1) in text.token.items()},
+        **{f"html_token_f1/{g}": f1 for g, (_n, _p, _r, f1) in from_html.token.items()},
+    }
 
 
 def test_f1_floors_hold(measured: dict[str, float]) -> None:
     floors = _floors(FLOORS.read_text(encoding="utf-8"))
+    assert {k.split("/")[0] for k in floors} == set(SECTIONS)
     below = {
         g: (round(measured.get(g, 0.0), 4), f)
         for g, f in floors.items()

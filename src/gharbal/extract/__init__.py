@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gharbal.document import Document, Line, Verdict
+from gharbal.extract.dom import dom_features
 from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import (
     html_main_text_bounded,
     html_to_lines,
+    html_to_lines_bounded,
     open_containers,
     too_complex,
     trafilatura_main_text,
@@ -76,13 +78,26 @@ def extract_page(
     left as it was.
     """
     html_title: str | None = None
-    if doc.html is not None:
+    html: str | None = None  # extractor dom: the page, for the lines' DOM features
+    if doc.html is not None and cfg.html.extractor == "dom" and doc.text:
+        # Rendered by `render_html` already (for site statistics), its HTML kept for this step.
+        html, doc.html = doc.html, None
+        model = model or load_model(cfg.html.model)
+    elif doc.html is not None:
         extractor = cfg.html.extractor
         if extractor != "trafilatura" and _too_complex(doc, cfg):
             return doc
         if extractor == "lines":
             html_title, doc.text = html_to_lines(doc.html)
             doc.html = None
+        elif extractor == "dom":
+            html, doc.html = doc.html, None
+            rendered = html_to_lines_bounded(html, cfg.html.max_depth)
+            if isinstance(rendered, int):
+                _reject_too_deep(doc, rendered, cfg)
+                return doc
+            html_title, doc.text = rendered
+            model = model or load_model(cfg.html.model)
         else:
             if extractor == "trafilatura":
                 main: tuple[str | None, str] | int = trafilatura_main_text(doc.html)
@@ -90,11 +105,7 @@ def extract_page(
                 main = html_main_text_bounded(doc.html, cfg.html.max_depth)
             doc.html = None
             if isinstance(main, int):
-                doc.reject(
-                    "extract.html.too_deep",
-                    f"elements nested at least {main} deep "
-                    f"(extract.html.max_depth {cfg.html.max_depth})",
-                )
+                _reject_too_deep(doc, main, cfg)
                 return doc
             title, doc.text = main
             doc.title = doc.title or title
@@ -118,6 +129,9 @@ def extract_page(
         else:
             model = model or load_model(cfg.lines.model)
             rule = cfg.lines.site_rule_share
+            dom = None
+            if model.reads_dom and html is not None:
+                dom = dom_features(html, [ln.text for ln in lines])
             measured = clean_lines(
                 lines,
                 site,
@@ -125,6 +139,7 @@ def extract_page(
                 cfg.lines.threshold,
                 None if rule is None else (cfg.lines.site_rule_pages, rule),
                 cfg.lines.site_features,
+                dom,
             )
             forms, stopwords = measured.forms, measured.profile.stopwords
             title_words, word_counts = measured.title_words, measured.word_counts
@@ -154,6 +169,13 @@ def extract_page(
     if doc.title is None and html_title is not None:
         doc.title = html_title
     return doc
+
+
+def _reject_too_deep(doc: Document, depth: int, cfg: ExtractConfig) -> None:
+    doc.reject(
+        "extract.html.too_deep",
+        f"elements nested at least {depth} deep (extract.html.max_depth {cfg.html.max_depth})",
+    )
 
 
 def _too_many_lines(doc: Document, cfg: ExtractConfig) -> bool:
@@ -195,15 +217,27 @@ def _too_complex(doc: Document, cfg: ExtractConfig) -> bool:
 
 
 def render_html(doc: Document, cfg: ExtractConfig) -> Document:
-    """With ``extract.html.extractor: lines``, turn an HTML record into a plain-text page (its WET-like
-    rendering; ``<title>`` kept as the fallback title) before site statistics and extraction."""
-    if doc.html is not None and cfg.html.extractor == "lines":
+    """With ``extract.html.extractor: lines`` or ``dom``, turn an HTML record into a plain-text page
+    (its WET-like rendering; ``<title>`` kept as the fallback title) before site statistics and
+    extraction. ``dom`` keeps the HTML beside the text: extraction reads the lines' DOM features
+    from it."""
+    extractor = cfg.html.extractor
+    if doc.html is not None and doc.text == "" and extractor in ("lines", "dom"):
         if _too_complex(doc, cfg):
             return doc
-        title, doc.text = html_to_lines(doc.html)
-        doc.html = None
+        if extractor == "lines":
+            title, doc.text = html_to_lines(doc.html)
+            doc.html = None
+        else:  # dom: not deeper than extract.html.max_depth (its DOM walk's parser)
+            rendered = html_to_lines_bounded(doc.html, cfg.html.max_depth)
+            if isinstance(rendered, int):
+                doc.html = None
+                _reject_too_deep(doc, rendered, cfg)
+                return doc
+            title, doc.text = rendered
         doc.title = doc.title or title
-        _too_many_lines(doc, cfg)  # before site statistics count its lines
+        if _too_many_lines(doc, cfg):  # before site statistics count its lines
+            doc.html = None
     return doc
 
 

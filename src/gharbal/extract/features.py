@@ -185,6 +185,8 @@ class PageFeatures:
     chrome_words: Callable[[int], list[str]]
     # Indices of the lines the classifier kept (set by `gharbal.extract.lines.clean_lines`).
     kept: list[int] = field(default_factory=list)
+    # The lines' DOM features (`gharbal.extract.dom`), when the model read them.
+    dom: Matrix | None = None
 
 
 def line_form(text: str) -> str:

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gharbal.document import Line, Verdict
+from gharbal.extract.dom import describe, unknown_dom
 from gharbal.extract.features import (
     LINE_FEATURES,
     PageFeatures,
@@ -122,6 +123,8 @@ def split_lines(text: str) -> list[Line]:
 
 
 def _group(name: str) -> str:
+    if name.startswith("dom_"):
+        return "markup"
     if "@" in name:
         base = name.split("@", 1)[0]
         # A neighbour that is repeated on the site's pages marks a chrome block.
@@ -157,6 +160,7 @@ _REASONS = {
     "stopwords": "extract.low_stopwords",
     "position": "extract.outside_main",
     "context": "extract.context",
+    "markup": "extract.chrome.markup",
 }
 
 # By whether the line ends a sentence (indexed with a bool).
@@ -183,6 +187,8 @@ def _details(
         return reasons, [", ".join(chrome(i)[:4]) or "no article words" for i in rows]
     if group == "links":
         return reasons, ["link, separator or list marker"] * len(rows)
+    if group == "markup" and feats.dom is not None:
+        return reasons, [describe(feats.dom[i]) for i in rows]
     if group == "script":
         page, scripts = feats.profile.script, feats.line_script
         return reasons, [f"{scripts[i]} (page {page})" for i in rows]
@@ -220,6 +226,7 @@ def clean_lines(
     threshold: float | None = None,
     site_rule: tuple[int, float] | None = (4, 0.5),
     site_features: bool = True,
+    dom: npt.NDArray[np.float32] | None = None,
 ) -> PageFeatures:
     """Set each line's verdict (and reason, for removed lines) in place; return the measurements.
 
@@ -233,6 +240,12 @@ def clean_lines(
     matrix = feats.matrix
     if site is not None and not site_features:
         matrix = measure_page(lines, model.lexicon, None).matrix
+    if model.reads_dom:
+        # A model for HTML input: the lines' DOM features after the text's (unknown without HTML).
+        if dom is None:
+            dom = unknown_dom(len(lines))
+        matrix = np.hstack([matrix, dom])
+        feats.dom = dom
     groups, of_column = _column_groups(model.feature_names)
     s1, per_group_all = model.stage1.explain(matrix, group_of=of_column, groups=len(groups))
     raw, _ = model.scores(matrix, s1)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gharbal.extract.dom import DOM_FEATURES
 from gharbal.extract.features import FEATURE_NAMES, log1p32, shifted, window_mean
 from gharbal.native import optional_extension
 
@@ -368,7 +369,10 @@ class LineModel:
             if isinstance(d["stage2"], Forest)
             else Forest.from_dict(d["stage2"]),
         )
-        if model.feature_names != FEATURE_NAMES or model.stage2_names != STAGE2_NAMES:
+        if (
+            model.feature_names not in (FEATURE_NAMES, FEATURE_NAMES + DOM_FEATURES)
+            or model.stage2_names != STAGE2_NAMES
+        ):
             raise ValueError(f"model {model.name} was trained on other features than this gharbal")
         return model
 
@@ -388,6 +392,12 @@ class LineModel:
             ensure_ascii=False,
             separators=(",", ":"),
         )
+
+    @property
+    def reads_dom(self) -> bool:
+        """Whether the model needs the DOM features of the lines (`gharbal.extract.dom`): a model
+        for HTML input."""
+        return len(self.feature_names) > len(FEATURE_NAMES)
 
     @property
     def stage1_bias(self) -> float:

@@ -196,6 +196,13 @@ def _lookup(table: Table, wanted: U64, missing: int) -> list[int]:
     return counts
 
 
+def measured_as_lines(doc: Document) -> bool:
+    """Whether extraction will measure ``doc``'s lines: a text page, or an HTML page already
+    rendered to lines (``extract.html.extractor: dom`` keeps the HTML beside its rendering for the
+    DOM features; an HTML record comes with no text)."""
+    return doc.html is None or doc.text != ""
+
+
 class SiteStats:
     """The ``site_stats`` aggregation (see the module docstring)."""
 
@@ -258,7 +265,7 @@ class SiteStats:
 
     def _counted(self, doc: Document) -> bool:
         """Whether ``doc`` is a text page that extraction will measure."""
-        if doc.rejection is not None or doc.html is not None:
+        if doc.rejection is not None or not measured_as_lines(doc):
             return False
         return self.max_lines is None or too_many_lines(doc.text, self.max_lines) is None
 
@@ -455,7 +462,7 @@ class SiteStatsMemory:
 
     def add(self, doc: Document) -> None:
         site = site_of(doc)
-        if site is None or doc.html is not None:
+        if site is None or not measured_as_lines(doc):
             return
         keys = set(line_keys(site, _line_texts(doc.text)).tolist())
         if keys:

@@ -12,6 +12,7 @@ from gharbal.report.html import esc, num, pct, stage_of
 CANONICAL_STAGES = (
     "read",
     "decode",
+    "render_html",  # HTML rendered to lines (extractors dom and lines), before site statistics
     "site_stats",
     "extract",
     "normalise",

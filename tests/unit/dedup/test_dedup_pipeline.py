@@ -228,6 +228,7 @@ def test_repeated_paragraphs(tmp_path: Path) -> None:
 def test_all_three_in_order_and_recipe_checks(tmp_path: Path) -> None:
     r = recipe(exact={"enabled": True}, near={"enabled": True}, paragraphs={"enabled": True})
     assert [s.name for s in gharbal.build_steps(r)] == [
+        "render_html",  # extractor dom (the default) renders HTML records before extraction
         "extract",
         "dedup_exact",
         "dedup_near",
