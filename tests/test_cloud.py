@@ -277,3 +277,56 @@ def test_s3_output_interrupted_and_resumed(
     assert len(fs.ls(f"{bucket}/corpus/shards")) == 2
     gharbal.run(inputs, url, staging=staging, resume=True, build=with_site_count)
     assert_same_as_local(url, local)
+
+
+def _bucket_run(inputs: list[str], url: str, recipe: Recipe, **kwargs: Any) -> gharbal.Stats:
+    """A run whose "nodes" share only the bucket, tasks inline (memory:// is this process's)."""
+    from gharbal.executors.local import LocalExecutor
+
+    with LocalExecutor(1) as here:
+        return gharbal.run(inputs, url, recipe, executor=here, bucket_only=True, **kwargs)
+
+
+def test_bucket_only_stages_nothing_outside_the_bucket(
+    tmp_path: Path, memory_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gharbal.nodes` without a cluster: every task fetches what it needs from the bucket and
+    publishes what it made; the output is the local run's, the driver and the nodes keep
+    nothing; interrupted, it is resumed from the bucket alone."""
+    import tempfile
+
+    recipe = Recipe.from_dict({"dedup": {"exact": {"enabled": True}, "near": {"enabled": True}}})
+    inputs = make_corpus(tmp_path / "in", files=5, docs=4)
+    local = tmp_path / "local"
+    gharbal.run(inputs, local, recipe)
+    nodes, driver = tmp_path / "node", tmp_path / "driver-tmp"
+    driver.mkdir()
+    monkeypatch.setenv("GHARBAL_NODE_STAGING", str(nodes))
+    monkeypatch.setattr(tempfile, "tempdir", str(driver))
+    with pytest.raises(StopRunError):  # 3 phases of 5 shards (site stats, exact, near) and 2
+        _bucket_run(inputs, memory_url, recipe, on_progress=Stopper(3 * 5 + 2))
+    assert not list(driver.iterdir())
+    fs, root = fsspec.core.url_to_fs(memory_url)
+    assert len(fs.ls(f"{root}/shards")) == 2
+    stats = _bucket_run(inputs, memory_url, recipe, resume=True)
+    assert stats.rejected_by_reason["dedup.exact"] + stats.rejected_by_reason["dedup.near"] > 0
+    remote = remote_files(memory_url)
+    cluster = json.loads(remote["stats.json"])["cluster"]
+    assert set(cluster["bucket_bytes"]) == {"4-write", "report"}  # only the rest was redone
+    stats_json = json.loads(remote["stats.json"])
+    stats_json.pop("cluster")  # the one key a bucket-only run adds: compared with the local run's
+    fs.pipe(f"{root}/stats.json", json.dumps(stats_json).encode())
+    assert_same_as_local(memory_url, local)
+    for rel in remote_files(memory_url):
+        assert "/docs/" not in rel, rel
+    assert any(r.startswith("stages/03-dedup_near/decisions/") for r in remote)
+    assert not [p for p in nodes.rglob("*") if p.is_file()], "files left on the node"
+    assert not list(driver.iterdir())
+
+
+def test_bucket_only_needs_an_output_url(tmp_path: Path, memory_url: str) -> None:
+    inputs = make_corpus(tmp_path / "in", files=1, docs=1)
+    with pytest.raises(gharbal.ConfigError, match="output URL"):
+        gharbal.run(inputs, tmp_path / "out", bucket_only=True)
+    with pytest.raises(gharbal.ConfigError, match="stages on each node"):
+        gharbal.run(inputs, memory_url, staging=tmp_path / "s", bucket_only=True)

@@ -1,11 +1,13 @@
-"""The Ray executor, tested on a real local Ray instance in a child pytest (`tests/ray_cases.py`).
+"""The Ray executor, tested on a real local Ray instance (`tests/ray_cases.py`) and on a real
+multi-node Ray cluster whose nodes share only an S3 bucket (`tests/ray_cluster_cases.py`), each in
+a child pytest.
 
 The suite's own process never calls ``ray.init``: a Ray driver whose raylet goes away (killed,
 crashed, or declared dead on a starved machine) ends its process at once with status 1 and writes
 why only to Ray's log files. Run in a child, such an end is a failing test here that shows the
 child's output and the warnings and errors of Ray's logs, and the rest of the suite goes on. A child
 cut off that way (no test failed) is run once more, its first output kept in
-``tests/artifacts/ray-cut-off.log``; a failing case fails at once.
+``tests/artifacts/ray-cut-off.log`` (``ray-cluster-cut-off.log``); a failing case fails at once.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ def _ray_log_problems(temp_dir: Path) -> str:
     return "\n".join(out)
 
 
-def _run_cases(tmp_path: Path, temp_dir: Path) -> subprocess.CompletedProcess[str]:
+def _run_cases(
+    tmp_path: Path, temp_dir: Path, module: str = "tests/ray_cases.py"
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "RAY_USAGE_STATS_ENABLED": "0",
@@ -57,7 +61,7 @@ def _run_cases(tmp_path: Path, temp_dir: Path) -> subprocess.CompletedProcess[st
             sys.executable,
             "-m",
             "pytest",
-            "tests/ray_cases.py",
+            module,
             "-v",
             "-p",
             "no:cacheprovider",
@@ -79,6 +83,15 @@ def _cut_off(result: subprocess.CompletedProcess[str]) -> bool:
 
 
 def test_ray_executor_cases(tmp_path: Path) -> None:
+    _cases(tmp_path, "tests/ray_cases.py", "ray")
+
+
+def test_ray_cluster_cases(tmp_path: Path) -> None:
+    """A multi-node Ray cluster sharing only an S3 bucket (`tests/ray_cluster_cases.py`)."""
+    _cases(tmp_path, "tests/ray_cluster_cases.py", "ray-cluster")
+
+
+def _cases(tmp_path: Path, module: str, name: str) -> None:
     if not os.environ.get("GHARBAL_REQUIRE_RAY"):  # CI requires Ray; elsewhere it is optional
         pytest.importorskip("ray", reason="the Ray executor needs the 'ray' extra")
     # Ray's session files go under a short folder of this test (Unix socket paths are limited to
@@ -91,9 +104,9 @@ def test_ray_executor_cases(tmp_path: Path) -> None:
     # which the machine can cause); the first attempt's output and Ray's logs are kept in
     # tests/artifacts/ray-cut-off.log. A test that fails fails at once.
     for attempt in (1, 2):
-        temp_dir = base / f"gharbal-ray-{os.getpid()}-{attempt}"
+        temp_dir = base / f"gharbal-{name}-{os.getpid()}-{attempt}"
         try:
-            result = _run_cases(tmp_path / f"cases-{attempt}", temp_dir)
+            result = _run_cases(tmp_path / f"cases-{attempt}", temp_dir, module)
             report = (
                 f"the Ray cases failed (status {result.returncode}, attempt {attempt}):\n"
                 f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}\n"
@@ -104,7 +117,7 @@ def test_ray_executor_cases(tmp_path: Path) -> None:
         if not _cut_off(result) or attempt == 2:
             break
         artifacts.mkdir(parents=True, exist_ok=True)
-        (artifacts / "ray-cut-off.log").write_text(report, encoding="utf-8")
+        (artifacts / f"{name}-cut-off.log").write_text(report, encoding="utf-8")
     assert result is not None
     if result.returncode != 0:
         pytest.fail(report, pytrace=False)

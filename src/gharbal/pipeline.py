@@ -15,7 +15,8 @@ the ledger balanced at the end.
 5. build ``report.html`` from ``stats.json`` and the ledger (`gharbal.report`).
 
 For an output URL, workers write to a local staging directory and finished shards are uploaded as
-they come (`gharbal.writers.output`), ``stats.json`` last.
+they come (`gharbal.writers.output`), ``stats.json`` last. On a cluster whose nodes share nothing
+but the bucket, every task stages on its own node and publishes its files itself (`gharbal.nodes`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import contextlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -34,8 +35,8 @@ from typing import cast
 from gharbal.dedup import dedup_steps
 from gharbal.document import Document
 from gharbal.errors import GharbalError, ShardError, StageError
-from gharbal.executors import progress
-from gharbal.executors.local import Executor, LocalExecutor
+from gharbal.executors import node, progress
+from gharbal.executors.local import Executor, LocalExecutor, TaskLostError
 from gharbal.executors.shards import (
     PLAN,
     check_resumable,
@@ -168,10 +169,14 @@ def _failure_as(error: type[GharbalError], what: str) -> Iterator[None]:
         raise error(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
-def _shard_failed(shard: Shard, phase_index: int) -> str:
+def _shard_failed(shard: Shard, phase_index: int, on: str | None = None) -> str:
+    """``shard 3 (a.jsonl) failed in phase 2``, with `` on node 10.0.0.5 (3f2a9c01)`` in a
+    task on a cluster (or ``on``: the node of a task that was lost)."""
     files = ", ".join(str(f.path) for f in shard.files[:3])
     more = f" and {len(shard.files) - 3} more" if len(shard.files) > 3 else ""
-    return f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}"
+    where = on or node.name()
+    at = f" on node {where}" if where else ""
+    return f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}{at}"
 
 
 def process_shard(
@@ -244,6 +249,7 @@ def run(
     resume: bool = False,
     staging: str | Path | None = None,
     build: BuildSteps | None = None,
+    bucket_only: bool | None = None,
 ) -> Stats:
     """Run the whole pipeline over ``inputs`` into ``output_dir`` and return the merged stats.
 
@@ -253,8 +259,35 @@ def run(
     does the rest. ``on_progress(n)`` hears of documents done; a `ProgressBar` (any
     `~gharbal.executors.progress.PhaseListener`) also hears of phases and shards. ``executor``
     defaults to a local pool of ``recipe.workers`` processes; ``build`` to `build_steps`.
+
+    ``bucket_only``: the nodes share nothing but the output URL's bucket: each task stages on its
+    own node and publishes its files to the bucket, and the tasks of later stages read them from
+    there (`gharbal.nodes`). By default, so when the output is a URL, no ``staging`` is given and
+    the executor's workers do not share this machine's disk (a Ray cluster joined by address).
     """
     recipe = recipe or Recipe()
+    from gharbal.nodes import driver_staging, use_bucket
+
+    bucket = use_bucket(output_dir, executor, staging, bucket_only)
+    if bucket is not None:
+        with driver_staging(str(output_dir)) as scratch:  # holds nothing a resume needs
+            return _run(
+                inputs, output_dir, recipe, on_progress, executor, resume, scratch, build, True
+            )
+    return _run(inputs, output_dir, recipe, on_progress, executor, resume, staging, build, False)
+
+
+def _run(
+    inputs: list[str],
+    output_dir: str | Path,
+    recipe: Recipe,
+    on_progress: Callable[[int], object] | None,
+    executor: Executor | None,
+    resume: bool,
+    staging: str | Path | None,
+    build: BuildSteps | None,
+    bucket_only: bool,
+) -> Stats:
     output = Output(output_dir, staging)
     skipped: list[SkippedInput] = []
     # The output is never read as input: refused if it is an input or holds one, left out of the
@@ -266,7 +299,7 @@ def run(
     plan["skipped_inputs"] = [s.to_json() for s in skipped]
     with OutputLock(output.local):  # a second run into the same output stops here (exit 2)
         return _run_locked(
-            output, recipe, shards, phases, plan, executor, on_progress, build, resume
+            output, recipe, shards, phases, plan, executor, on_progress, build, resume, bucket_only
         )
 
 
@@ -280,6 +313,7 @@ def _run_locked(
     on_progress: Callable[[int], object] | None,
     build: BuildSteps | None,
     resume: bool,
+    bucket_only: bool = False,
 ) -> Stats:
     """`run` once it holds the output's lock. A failure to write the run's own files (a full disk
     while writing ``recipe.yaml``, ``stats.json``, ``report.html``, a failed upload) raises
@@ -305,29 +339,28 @@ def _run_locked(
     assert executor is not None
     try:
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gharbal-upload") as uploads:
-            runner = _Runner(output, recipe, shards, phases, plan, executor, on_progress, build)
+            if bucket_only:
+                from gharbal.nodes import BucketRunner
+
+                runner: _Runner = BucketRunner(
+                    output, recipe, shards, phases, plan, executor, on_progress, build
+                )
+            else:
+                runner = _Runner(output, recipe, shards, phases, plan, executor, on_progress, build)
             total = runner.run_phases(uploads)
             with _failure_as(StageError, f"uploading the finished shards to {output} failed"):
                 for upload in runner.uploads:
                     upload.result()
-        for phase in phases[:-1]:
-            if phase.observes is not None:
-                shutil.rmtree(stage_dir(out, phase, phase.observes) / "docs", ignore_errors=True)
+        runner.remove_stage_docs()
         total.check()
         total.skipped_inputs = [dict(s) for s in cast(list[dict[str, str]], plan["skipped_inputs"])]
         with _failure_as(StageError, f"writing {out / 'stats.json'} failed"):
-            write_json_atomic(out / "stats.json", total.to_json())
+            write_json_atomic(out / "stats.json", runner.stats_json(total))
         if recipe.report.enabled:
             with _failure_as(StageError, f"building {out / 'report.html'} failed"):
-                output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
-                # The run's executor summarises the shards for the report: its workers are
-                # running.
-                build_report(
-                    out,
-                    max_pages=recipe.report.max_pages,
-                    workers=recipe.workers,
-                    executor=executor,
-                )
+                runner.build_report()
+            with _failure_as(StageError, f"writing {out / 'stats.json'} failed"):
+                write_json_atomic(out / "stats.json", runner.stats_json(total))
     finally:
         if owned is not None:
             owned.close()
@@ -389,6 +422,50 @@ class _Runner:
         assert agg is not None
         return stage_dir(self.out, index, agg)
 
+    def remove_stage_docs(self) -> None:
+        """The documents kept between phases go once the run is done (the rest of the stages'
+        work directories stays, for inspection)."""
+        for phase in self.phases[:-1]:
+            if phase.observes is not None:
+                shutil.rmtree(self._workdir(phase.index) / "docs", ignore_errors=True)
+
+    def stats_json(self, total: Stats) -> dict[str, object]:
+        """What ``stats.json`` holds."""
+        return total.to_json()
+
+    def build_report(self) -> None:
+        """``report.html`` in ``out``; the run's executor summarises the shards (its workers are
+        running)."""
+        self.output.fetch_missing(PART_DIRS[:-1])  # the report reads every part
+        build_report(
+            self.out,
+            max_pages=self.recipe.report.max_pages,
+            workers=self.recipe.workers,
+            executor=self.executor,
+        )
+
+    def _finalized(self, phase: int) -> bool:
+        return finalize_marker(self._workdir(phase)).is_file()
+
+    def _shard_task(self, phase: Phase) -> Callable[[Shard], object]:
+        """The task that runs ``phase`` on a shard; `_shard_stats` reads its result."""
+        return partial(
+            process_shard,
+            recipe=self.recipe,
+            out=self.out,
+            on_document=progress.report,
+            phase_index=phase.index,
+            num_shards=len(self.shards),
+            build=self.build,
+        )
+
+    def _shard_stats(self, phase: Phase, shard: Shard, result: object) -> Stats:
+        assert isinstance(result, Stats)
+        return result
+
+    def _drop_marker(self, phase: int, shard: int) -> None:
+        self._marker(phase, shard).unlink(missing_ok=True)
+
     def _marker(self, phase: int, shard: int) -> Path:
         if phase == self.last:
             return self.out / "shards" / marker_name(shard)
@@ -414,7 +491,7 @@ class _Runner:
             len(self.phases),
             len(self.shards),
             self._done,
-            lambda p: finalize_marker(self._workdir(p)).is_file(),
+            self._finalized,
         )
         total = Stats()
         first_phase_docs: int | None = None
@@ -448,15 +525,7 @@ class _Runner:
         counted: _Counter,
         uploads: ThreadPoolExecutor,
     ) -> dict[int, Stats]:
-        task = partial(
-            process_shard,
-            recipe=self.recipe,
-            out=self.out,
-            on_document=progress.report,
-            phase_index=phase.index,
-            num_shards=len(self.shards),
-            build=self.build,
-        )
+        task = self._shard_task(phase)
         weight = sum(self.sizes[s.index] for s in run) or 1
         # A plain callback hears of each document once, when it is written (the last phase); a
         # PhaseListener hears of every phase.
@@ -469,9 +538,13 @@ class _Runner:
         with (
             self.executor.progress_to(counted)
             if isinstance(self.executor, progress.ReportsProgress) and listening
-            else contextlib.nullcontext()
+            else contextlib.nullcontext(),
+            # Closed when the run stops early, so that the executor's map ends at once (a local
+            # executor restores the progress sink, Ray cancels the tasks left).
+            contextlib.closing(_naming_lost(self.executor.map(task, run), run, phase)) as ordered,
         ):
-            for shard, stats in zip(run, self.executor.map(task, run), strict=True):
+            for shard, result in zip(run, ordered, strict=True):
+                stats = self._shard_stats(phase, shard, result)
                 if phase.index == 0:
                     self._check_inputs(shard)
                 results[shard.index] = stats
@@ -497,7 +570,7 @@ class _Runner:
         for item, planned in zip(shard.files, rows[shard.index]["files"], strict=True):
             change = input_changed(item, planned)
             if change is not None:
-                self._marker(0, shard.index).unlink(missing_ok=True)
+                self._drop_marker(0, shard.index)
                 raise ShardError(
                     f"{_shard_failed(shard, 0)}: input {item.path} changed or vanished while the "
                     f"run read it ({change})"
@@ -545,6 +618,25 @@ class _Runner:
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             marker = finalize_marker(workdir).read_text(encoding="utf-8")
             total.add_time(name, float(json.loads(marker)["seconds"]))
+
+
+def _naming_lost(results: Iterator[object], run: list[Shard], phase: Phase) -> Generator[object]:
+    """The executor's results for the shards ``run``; a task it lost names its shard and phase.
+    Closing it closes the executor's ``map``."""
+    try:
+        for shard in run:
+            try:
+                result = next(results)
+            except StopIteration:
+                return
+            except TaskLostError as exc:
+                what = _shard_failed(shard, phase.index, exc.node)
+                raise ShardError(f"{what}: {exc.reason}") from exc
+            yield result
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
 
 
 class _Counter:

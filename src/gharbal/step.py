@@ -22,6 +22,12 @@ A shard's ``observe`` or a ``finalize`` may run again when an interrupted run is
 `gharbal.executors.shards`): ``observe`` writes its files under names of its own shard
 (``ctx.rank``), replacing what is there, and ``finalize`` replaces its results. ``docs/``,
 ``shards/`` and ``finalize.json`` in the work directory belong to the runner.
+
+On a cluster whose nodes share only a bucket (`gharbal.nodes`), each call runs in a directory of
+its own on some node, with the files it needs fetched there first: ``observe`` nothing, ``finalize``
+every shard's observation files, ``apply`` the files ``finalize`` wrote. An aggregation may narrow
+the last with an optional ``apply_reads(rank) -> list[str]``: the names (relative to the work
+directory) of the files ``apply`` reads for shard ``rank``.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from gharbal.dedup.stage import (
     DecisionWriter,
     apply_decisions,
     cluster_id,
+    decisions_path,
     read_decisions,
     record_document,
 )
@@ -132,6 +133,10 @@ class ExactDedup:
                 writer.write(chunk["doc"].astype(np.int64), records)
         summary = {"documents": index.total, "clusters": clusters, "removed": removed}
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    def apply_reads(self, rank: int) -> list[str]:
+        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.nodes`)."""
+        return [decisions_path(Path(), rank).as_posix()]
 
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
         return apply_decisions(

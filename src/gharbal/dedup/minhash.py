@@ -61,6 +61,7 @@ from gharbal.dedup.stage import (
     DecisionWriter,
     apply_decisions,
     cluster_id,
+    decisions_path,
     read_decisions,
     record_document,
 )
@@ -215,6 +216,10 @@ class NearDedup:
         summary["documents"] = index.total
         summary["config"] = self.near.model_dump()
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    def apply_reads(self, rank: int) -> list[str]:
+        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.nodes`)."""
+        return [decisions_path(Path(), rank).as_posix()]
 
     # -- 5: the filter, per shard -------------------------------------------------------------
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:

@@ -34,7 +34,7 @@ import xxhash
 from gharbal.dedup.config import DedupConfig
 from gharbal.dedup.hashing import clear_caches, normalised_words
 from gharbal.dedup.spill import SortedRuns, merge_runs, whole_groups
-from gharbal.dedup.stage import DecisionWriter, read_decisions, record_document
+from gharbal.dedup.stage import DecisionWriter, decisions_path, read_decisions, record_document
 from gharbal.dedup.table import Index, IndexWriter, ref_of
 from gharbal.document import Document, Line, Verdict
 from gharbal.executors.local import Executor
@@ -168,6 +168,10 @@ class ParagraphDedup:
             "documents_changed": documents,
         }
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    def apply_reads(self, rank: int) -> list[str]:
+        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.nodes`)."""
+        return [decisions_path(Path(), rank).as_posix()]
 
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
         decisions = read_decisions(workdir, ctx.rank)

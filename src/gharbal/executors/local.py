@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
-from gharbal.errors import RetryableError
+from gharbal.errors import RetryableError, ShardError
 from gharbal.executors import progress
 
 T = TypeVar("T")
@@ -33,13 +33,26 @@ R = TypeVar("R")
 
 
 class Executor(Protocol):
-    """Runs picklable tasks; ``inline`` says whether they run in the calling process."""
+    """Runs picklable tasks; ``inline`` says whether they run in the calling process.
+
+    An executor whose workers may run on other machines, which do not see this process's disk,
+    says so with ``shares_disk = False`` (read with ``getattr``, True when absent): a run into an
+    output URL then stages nothing on a shared disk (see `gharbal.nodes`)."""
 
     inline: bool
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """``fn(item)`` for every item, results yielded in item order."""
         ...
+
+
+class TaskLostError(ShardError):
+    """The executor lost a task with its worker or node (after its retries): ``node`` names the
+    node when it is known (else None), ``reason`` says what happened, in one line."""
+
+    def __init__(self, reason: str, node: str | None = None) -> None:
+        super().__init__(f"{reason} on node {node}" if node else reason)
+        self.reason, self.node = reason, node
 
 
 def run_task(fn: Callable[[T], R], item: T) -> R:

@@ -9,6 +9,7 @@ before any work starts. The in-memory filesystem lives in one process: with ``--
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,8 +79,37 @@ def open_location(loc: Location) -> Iterator[IO[bytes]]:
         return
     import fsspec
 
-    with fsspec.open(loc, "rb") as f:
-        yield f
+    # Buffered here: the line readers call readline(limit), which fsspec's own buffered files
+    # (s3fs, gcsfs...) do not take.
+    with (
+        fsspec.open(loc, "rb") as f,
+        io.BufferedReader(_RawFile(f), buffer_size=1 << 20) as buffered,
+    ):
+        yield buffered
+
+
+class _RawFile(io.RawIOBase):
+    """An fsspec file as a raw stream (reads, seeks; closing leaves the file to its owner)."""
+
+    def __init__(self, f: Any) -> None:
+        self.f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self.f.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return int(self.f.seek(pos, whence))
+
+    def tell(self) -> int:
+        return int(self.f.tell())
 
 
 def _fs(url: str) -> tuple[Any, str]:

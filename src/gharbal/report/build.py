@@ -124,14 +124,16 @@ def build_report(
     workers: int = 1,
     on_shard: Callable[[int], object] | None = None,
     executor: Executor | None = None,
+    parts: dict[int, dict[str, list[Path]]] | None = None,
 ) -> Path:
     """Build ``OUT/report.html`` (or ``output``) from the output directory ``out``; returns its path.
 
     Raises `ConfigError` when ``out`` is not a gharbal output directory, `StageError` when the
-    report cannot be written (a full disk: nothing is left behind)."""
+    report cannot be written (a full disk: nothing is left behind). ``parts``: see `collect`."""
     out = Path(out)
     stats = load_stats(out)
-    if stats is None and not any((out / k).is_dir() for k in ("documents", "rejected")):
+    has_parts = parts is not None or any((out / k).is_dir() for k in ("documents", "rejected"))
+    if stats is None and not has_parts:
         raise ConfigError(f"{out} is not a gharbal output directory (no stats.json, no parts)")
     summary = collect(
         out,
@@ -140,6 +142,7 @@ def build_report(
         on_shard=on_shard,
         stats=stats,
         executor=executor,
+        shard_files=parts,
     )
     recipe_path = out / "recipe.yaml"
     recipe = recipe_path.read_text(encoding="utf-8") if recipe_path.is_file() else None

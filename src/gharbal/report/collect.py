@@ -383,6 +383,7 @@ def collect(
     on_shard: Callable[[int], object] | None = None,
     stats: dict[str, Any] | None = None,
     executor: Executor | None = None,
+    shard_files: dict[int, dict[str, list[Path]]] | None = None,
 ) -> Summary:
     """Summarise every shard of ``out`` and merge the summaries in shard order.
 
@@ -390,11 +391,13 @@ def collect(
     sample, and removed lines are read in full for a deterministic sample of about
     ``limits.detail_docs`` documents (they are counted for all). With an ``executor`` (the run's
     own, whose workers are already started), shards are summarised by its workers; otherwise by
-    a pool of ``workers`` processes started for this."""
+    a pool of ``workers`` processes started for this. ``shard_files`` (default `shard_parts` of ``out``)
+    names the part files of each shard (on a cluster whose nodes share only a bucket, the
+    executor's tasks fetch them: see `gharbal.nodes`)."""
     limits = limits or Limits()
     cuts = Cuts.from_stats(stats, limits)
     total = Summary.empty(limits)
-    items = list(shard_parts(out).items())
+    items = list((shard_parts(out) if shard_files is None else shard_files).items())
     task = partial(summarise_shard, limits=limits, cuts=cuts)
     with contextlib.ExitStack() as stack:
         parts: Iterator[Summary]

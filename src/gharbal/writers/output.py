@@ -11,8 +11,9 @@ half-written part, and a shard whose marker is there is complete.
 The staging directory keeps what a resume needs (intermediate documents between phases, the
 aggregations' work directories and the completion markers of every phase); by default it is
 ``$XDG_CACHE_HOME/gharbal/staging/<hash of the URL>`` so that ``--resume`` finds it again. On a
-cluster the staging directory must be on a filesystem every node sees (as the output directory must
-be for a local path). fsspec is imported only when a URL is given.
+cluster it is either on a filesystem every node sees (as the output directory must be for a local
+path), or there is none: each node stages on its own and the bucket is all they share
+(`gharbal.nodes`, `gharbal.writers.bucket`). fsspec is imported only when a URL is given.
 """
 
 from __future__ import annotations
