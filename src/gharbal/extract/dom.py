@@ -226,7 +226,8 @@ class _Walk:
         self.starts: list[int] = []
         self.flags: list[int] = []
         self.boxes_of: list[int] = []  # the node's container
-        # Containers: parent container, chars, link chars, paragraph chars (subtree totals).
+        # Containers: parent container, chars, link chars, paragraph chars outside links (subtree
+        # totals).
         self.parent: list[int] = [-1]
         self.box_chars: list[int] = [0]
         self.box_links: list[int] = [0]
@@ -275,7 +276,7 @@ class _Walk:
                     box_chars[box] += n
                     if flags & _A_BIT:
                         box_links[box] += n
-                    if flags & _P_BIT:
+                    elif flags & _P_BIT:  # paragraph text outside links
                         box_p[box] += n
                 continue
             if not tag or tag[0] == "-" or tag in _SKIP:  # comments, doctype, other nodes
@@ -324,9 +325,9 @@ def _within(walk: _Walk, target: int) -> list[bool]:
     in document order, a parent before its children: one pass)."""
     inside = [False] * len(walk.parent)
     if target >= 0:
+        inside[0] = target == 0
         for b in range(1, len(inside)):
             inside[b] = b == target or inside[walk.parent[b]]
-        inside[0] = target == 0
     return inside
 
 

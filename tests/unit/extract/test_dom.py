@@ -218,3 +218,21 @@ def test_extractor_dom_refuses_pages_nested_deeper_than_max_depth() -> None:
         assert doc.html is None
     shallow = deep.replace("<div>" * 100, "<div>" * 50).replace("</div>" * 100, "</div>" * 50)
     assert extract_page(Document(id="s", html=shallow), cfg).rejection is None
+
+
+def test_when_the_main_container_is_body_every_line_inside_it_is_in_main() -> None:
+    # No wrapper holds half the paragraph text: <body> is the main container, so the lines of
+    # the blocks below it are inside it too.
+    page = (
+        "<html><body><div><p>First block of the article, a paragraph of plain prose text.</p>"
+        "</div><div><p>Second block of the article, another paragraph of plain prose.</p></div>"
+        "<section><p>Third block, again a paragraph of prose text of the article.</p></section>"
+        "</body></html>"
+    )
+    lines, m = _features(page)
+    assert len(lines) == 3
+    assert (m[:, COL["dom_main50"]] == 1).all()
+    assert (m[:, COL["dom_main80"]] == 1).all()
+    # Link text inside a paragraph is not paragraph text.
+    _, m2 = _features(page.replace("First block", '<a href="/x">First block</a>'))
+    assert m2[0, COL["dom_box_p_share"]] < m[0, COL["dom_box_p_share"]]
