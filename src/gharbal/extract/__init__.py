@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gharbal.document import Document, Line, Verdict
-from gharbal.extract.dom import dom_features
+from gharbal.extract.dom import dom_features, h1_lines
 from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import (
     html_main_text_bounded,
@@ -117,6 +117,7 @@ def extract_page(
     doc.lines = lines
     if cfg.lines.enabled and lines:
         kept: list[int] | None
+        dom = None
         if cfg.lines.method == "heuristic":
             from gharbal.extract.heuristic import clean_lines as heuristic_clean
 
@@ -129,7 +130,6 @@ def extract_page(
         else:
             model = model or load_model(cfg.lines.model)
             rule = cfg.lines.site_rule_share
-            dom = None
             if model.reads_dom and html is not None:
                 dom = dom_features(html, [ln.text for ln in lines])
             measured = clean_lines(
@@ -157,6 +157,16 @@ def extract_page(
                     strip_header(lines, t, body)
                 if cfg.title.strip_above:
                     strip_above(lines, t)
+            elif dom is not None:
+                # No headline found from the text (an Arabic headline's words come back in the
+                # body with other prefixes; a short item): the last <h1> line before the body
+                # that the classifier removed names the page (the text stays as it is).
+                first = kept[0] if kept else len(lines)
+                h1 = [i for i in h1_lines(dom, first) if lines[i].verdict is Verdict.REMOVE]
+                if h1:
+                    t = h1[-1]
+                    lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""
+                    doc.title = lines[t].text
         # The lines kept in the end: among those the classifier kept (the title and the header
         # lines around it went since).
         keep = Verdict.KEEP

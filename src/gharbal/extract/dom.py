@@ -427,6 +427,11 @@ def dom_features(html: str, lines: Sequence[str]) -> Matrix:
     return out
 
 
+def h1_lines(dom: Matrix, before: int) -> list[int]:
+    """The rows of ``dom`` before ``before`` whose line lies inside an ``<h1>``."""
+    return np.flatnonzero(dom[:before, _FLAG0 + TAG_NAMES.index("h1")] == 1).tolist()
+
+
 def unknown_dom(n: int) -> Matrix:
     """DOM features of ``n`` lines with no HTML: every column unknown."""
     out = np.full((n, _NCOL), -1.0, dtype=np.float32)
@@ -457,4 +462,12 @@ def describe(row: npt.NDArray[np.float32]) -> str:
     return ", ".join(facts) or "its place in the page's markup"
 
 
-__all__ = ["CLASS_FAMILIES", "DOM_FEATURES", "TAG_NAMES", "describe", "dom_features", "unknown_dom"]
+__all__ = [
+    "CLASS_FAMILIES",
+    "DOM_FEATURES",
+    "TAG_NAMES",
+    "describe",
+    "dom_features",
+    "h1_lines",
+    "unknown_dom",
+]

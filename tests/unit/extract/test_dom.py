@@ -236,3 +236,25 @@ def test_when_the_main_container_is_body_every_line_inside_it_is_in_main() -> No
     # Link text inside a paragraph is not paragraph text.
     _, m2 = _features(page.replace("First block", '<a href="/x">First block</a>'))
     assert m2[0, COL["dom_box_p_share"]] < m[0, COL["dom_box_p_share"]]
+
+
+def test_the_h1_names_the_page_when_the_text_finds_no_headline() -> None:
+    # The Arabic headline's words come back in the body with other prefixes (المفاوضات /
+    # مفاوضات), so the text's headline rule finds none; the page's <h1>, removed by the
+    # classifier, is the title (the text is the same either way).
+    import json
+    from pathlib import Path
+
+    from gharbal.document import Document, Verdict
+    from gharbal.extract import extract_page
+    from gharbal.recipe import Recipe
+
+    pages = Path(__file__).parents[2] / "fixtures" / "pages" / "arabic_alone.jsonl"
+    rec = json.loads(pages.read_text(encoding="utf-8").splitlines()[0])
+    cfg = Recipe.from_dict({"extract": {"html": {"extractor": "dom"}}}).extract
+    doc = extract_page(Document(id="a", html=rec["html"]), cfg)
+    assert doc.title == rec["title"]
+    assert doc.lines is not None
+    (title,) = [ln for ln in doc.lines if ln.verdict is Verdict.TITLE]
+    assert title.text == rec["title"]
+    assert rec["title"] not in doc.text
