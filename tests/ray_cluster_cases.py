@@ -15,6 +15,7 @@ the suite's own process never becomes a Ray driver.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -302,12 +303,31 @@ def test_bucket_only_cluster_same_as_local(tmp_path: Path, nodes: Nodes, bucket:
 
 class RemoveNodeAt:
     """A progress listener that removes a worker node (and its disk) when the ``at``-th shard of
-    phase ``phase`` is done; ``delete`` removes an input object when phase 1 starts instead."""
+    phase ``phase`` is done: a node that is running a task then (a task works in a directory of
+    its own under its node's staging root while it runs), so that a task is surely lost. (Removing
+    any node at that moment could catch it between two tasks: then nothing is lost, Ray runs the
+    rest on the other node, and a run without retries does not fail.)"""
 
     def __init__(self, nodes: Nodes, phase: int, at: int) -> None:
         self.nodes, self.phase, self.at = nodes, phase, at
         self.current = 0
         self.removed = False
+
+    def _busy_node(self) -> Any:
+        """The worker node whose newest task directory is the youngest (waiting up to 30 s for
+        one), or the last node."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            busy = []
+            for handle, root in self.nodes.workers:
+                with contextlib.suppress(OSError):
+                    ages = [d.stat().st_mtime for d in root.iterdir() if d.is_dir()]
+                    if ages:
+                        busy.append((max(ages), handle))
+            if busy:
+                return max(busy, key=lambda t: t[0])[1]
+            time.sleep(0.005)
+        return self.nodes.workers[-1][0]
 
     def __call__(self, n: int) -> None:
         pass
@@ -320,7 +340,7 @@ class RemoveNodeAt:
             self.at -= 1
             if self.at == 0:
                 self.removed = True
-                self.nodes.remove(self.nodes.workers[-1][0])
+                self.nodes.remove(self._busy_node())
 
 
 def test_node_removed_mid_run_retried(tmp_path: Path, nodes: Nodes, bucket: str) -> None:
