@@ -34,32 +34,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import regex
+from gharbal.evaluate import prf, tokens  # the scorer's tokens and P/R/F1 (score.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [
     ROOT / "tests/fixtures/pages/arabic_alone.jsonl",
     ROOT / "tests/fixtures/pages/nonnews.jsonl",
 ]
-
-_TOK = regex.compile(r"\p{Han}|\p{Hiragana}|\p{Katakana}|[^\W\p{Han}\p{Hiragana}\p{Katakana}]+")
-
-
-def tokens(text: str | None) -> list[str]:
-    return _TOK.findall((text or "").lower())
-
-
-def prf(pred: str, gold: str) -> tuple[float, float, float]:
-    """As ../shared/data/score.py."""
-    p_tok, g_tok = collections.Counter(tokens(pred)), collections.Counter(tokens(gold))
-    n_p, n_g = sum(p_tok.values()), sum(g_tok.values())
-    overlap = sum((p_tok & g_tok).values())
-    if n_p == 0 and n_g == 0:
-        return 1.0, 1.0, 1.0
-    p = overlap / n_p if n_p else 0.0
-    r = overlap / n_g if n_g else 1.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 class Found:

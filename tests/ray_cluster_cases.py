@@ -91,19 +91,15 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": endpoint,
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
     try:
-        yield endpoint
+        with pytest.MonkeyPatch.context() as mp:  # (a module fixture: no monkeypatch fixture)
+            for k, v in env.items():
+                mp.setenv(k, v)
+            yield endpoint
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 class Nodes:
@@ -147,9 +143,8 @@ class Nodes:
 
 @pytest.fixture(scope="module")
 def nodes(s3: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
-    env = {"RAY_USAGE_STATS_ENABLED": "0"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("RAY_USAGE_STATS_ENABLED", "0")
     temp_dir = os.environ.get("GHARBAL_RAY_TEMP_DIR")  # tests/test_ray.py reads its logs
     where = {"temp_dir": temp_dir} if temp_dir else {}
     head_args: dict[str, Any] = {"num_cpus": 0, "include_dashboard": False, **where}
@@ -164,11 +159,7 @@ def nodes(s3: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     finally:
         RAY.shutdown()
         cluster.shutdown()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        mp.undo()
 
 
 @pytest.fixture
