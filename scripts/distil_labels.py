@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_lines import _align_labels, agree
 
-from gharbal.extract.lines import split_lines
+from gharbal.step import split_lines
 
 RENDER_ARGS: dict[str, bool] = {
     "main_content": False,

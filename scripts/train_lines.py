@@ -63,15 +63,14 @@ import numpy as np
 
 from gharbal.document import Line, Verdict
 from gharbal.evaluate import prf, tokens
-from gharbal.extract import join_kept
 from gharbal.extract.features import SiteCounts, line_form, measure_page, with_lexicon
-from gharbal.extract.lines import split_lines
 from gharbal.extract.model import (
     STAGE2_NAMES,
     LineModel,
     export_lightgbm,
     with_stage2,
 )
+from gharbal.step import join_kept, split_lines
 
 FULL_GOLD = {
     "scrapinghub_aeb": "MIT",

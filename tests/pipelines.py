@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from gharbal import Document, Recipe, RunContext
-from gharbal.executors.local import Executor
 from gharbal.extract import Extract
-from gharbal.step import Aggregation, Step
+from gharbal.step import Aggregation, Executor, Step
 from gharbal.writers import PART_DIRS
 from tests.conftest import SEED
 

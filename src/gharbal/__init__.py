@@ -19,8 +19,7 @@ from gharbal.recipe import Recipe
 from gharbal.report import UnknownDocumentError, build_report, explain, format_explanation
 from gharbal.stats import InvariantError, Stats
 from gharbal.step import DocumentStep, RunContext, Step
-
-__version__ = "0.1.0"
+from gharbal.version import __version__
 
 __all__ = [
     "ConfigError",

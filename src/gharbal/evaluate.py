@@ -21,7 +21,7 @@ import orjson
 import regex
 
 from gharbal.document import Document
-from gharbal.recipe import ExtractConfig
+from gharbal.extract.config import ExtractConfig
 
 _TOK = regex.compile(r"\p{Han}|\p{Hiragana}|\p{Katakana}|[^\W\p{Han}\p{Hiragana}\p{Katakana}]+")
 

@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 
 from gharbal.errors import ConfigError, ShardError, StageError
 from gharbal.executors import node, progress
-from gharbal.executors.local import Executor, LocalExecutor, TaskLostError
+from gharbal.executors.local import LocalExecutor, TaskLostError
 from gharbal.executors.shards import finalize_marker, marker_name
 from gharbal.pipeline import (
     STAGES_DIR,
@@ -68,7 +68,7 @@ from gharbal.recipe import Recipe
 from gharbal.report.build import build_report
 from gharbal.report.parts import _PART, KINDS
 from gharbal.stats import Stats
-from gharbal.step import Aggregation
+from gharbal.step import Aggregation, Executor
 from gharbal.writers import PART_DIRS, write_json_atomic
 from gharbal.writers.bucket import Bucket, local_files
 from gharbal.writers.output import is_url

@@ -36,7 +36,7 @@ from gharbal.dedup import dedup_steps
 from gharbal.document import Document
 from gharbal.errors import GharbalError, ShardError, StageError
 from gharbal.executors import node, progress
-from gharbal.executors.local import Executor, LocalExecutor, TaskLostError
+from gharbal.executors.local import LocalExecutor, TaskLostError
 from gharbal.executors.shards import (
     PLAN,
     check_resumable,
@@ -52,14 +52,14 @@ from gharbal.executors.shards import (
 from gharbal.extract import Extract, RenderHtml
 from gharbal.extract.sitestats import SiteStats
 from gharbal.identify.language import LanguageId
-from gharbal.pii.redact import PiiRedact
+from gharbal.pii.redact import PiiRedact, redactor
 from gharbal.quality.filters import QualityFilters
 from gharbal.quality.signals import QualitySignals
 from gharbal.readers import Shard, SkippedInput, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.report import build_report
 from gharbal.stats import Stats
-from gharbal.step import Aggregation, RunContext, Step
+from gharbal.step import Aggregation, Executor, RunContext, Step
 from gharbal.writers import (
     PART_DIRS,
     ShardWriter,
@@ -228,7 +228,9 @@ def process_shard(
                         on_document(1)
             write_marker(stage_marker(workdir, shard.index), ctx.stats)
             return ctx.stats
-        with ShardWriter(out, shard.index, recipe.output, ctx.stats, recipe.pii) as writer:
+        with ShardWriter(
+            out, shard.index, recipe.output, ctx.stats, redactor(recipe.pii)
+        ) as writer:
             for doc in docs:
                 writer.write(doc)
                 if on_document is not None:

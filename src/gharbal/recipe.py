@@ -1,4 +1,6 @@
-"""The typed recipe: one model per step, serving the YAML file, the Python API and the CLI flags.
+"""The typed recipe, assembled from the sections each family defines in its ``config.py`` (one model
+per step, on the base `gharbal.config.ConfigModel`), serving the YAML file, the Python API and the
+CLI flags.
 
 A recipe is validated in full before any work starts (`ConfigError` on the first problem, with the
 field's path), and the resolved recipe, defaults included, is written to ``OUT/recipe.yaml``.
@@ -15,17 +17,35 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from gharbal.config import ConfigModel
 from gharbal.dedup.config import DedupConfig
 from gharbal.errors import ConfigError
-from gharbal.identify.language import LanguageIdConfig
-from gharbal.pii.redact import PiiConfig
+from gharbal.extract.config import ExtractConfig, HtmlConfig, LinesConfig, TitleConfig
+from gharbal.identify.config import LanguageIdConfig
+from gharbal.pii.config import PiiConfig
 from gharbal.quality.config import QualityConfig
+from gharbal.readers.config import ReadConfig
+from gharbal.report.config import ReportConfig
+from gharbal.writers.config import OutputConfig
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+__all__ = [  # the sections, re-exported: a recipe is built from them
+    "DedupConfig",
+    "DuplicateKeyError",
+    "ExtractConfig",
+    "HtmlConfig",
+    "LanguageIdConfig",
+    "LinesConfig",
+    "OutputConfig",
+    "PiiConfig",
+    "QualityConfig",
+    "ReadConfig",
+    "Recipe",
+    "ReportConfig",
+    "TitleConfig",
+    "load_yaml",
+]
 
 
 class DuplicateKeyError(yaml.YAMLError):
@@ -72,154 +92,7 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_RecipeLoader)  # a SafeLoader subclass
 
 
-class ReadConfig(_Model):
-    """How inputs are read."""
-
-    text_field: str = "text"
-    html_field: str = "html"
-    id_field: str = "id"
-    url_field: str = "url"
-    max_record_bytes: int = Field(
-        default=32 * 1024 * 1024,
-        gt=0,
-        description="a JSONL line or text page larger than this is rejected, never loaded whole",
-    )
-    text_files_per_shard: int = Field(default=1000, gt=0)
-    shard_bytes: int = Field(
-        default=128 * 1024 * 1024,
-        ge=0,
-        description="an uncompressed local JSONL file larger than this is split into shards of "
-        "about this size at line boundaries (0: never split)",
-    )
-
-
-class LinesConfig(_Model):
-    """The line-level boilerplate remover: the trained classifier (gharbal.extract.lines) or the
-    older heuristic (gharbal.extract.heuristic, which alone reads the thresholds below)."""
-
-    enabled: bool = True
-    method: Literal["model", "heuristic"] = "model"
-    model: str = Field(
-        default="lines_gbt_v2", pattern=r"^[a-z0-9_]+$", description="shipped model file name"
-    )
-    threshold: float | None = Field(
-        default=None, gt=0, lt=1, description="keep probability cut (default: the model's own)"
-    )
-    site_stats: bool = Field(
-        default=True,
-        description="gharbal run: the site_stats stage (how many pages of the same site share "
-        "a line; +0.03 F1 on the dev set, +0.06 on Arabic sites of ~12 pages); a page alone on its "
-        "site is judged as without it. Off: false, or gharbal run/extract/eval --no-site-stats",
-    )
-    site_features: bool = Field(
-        default=True, description="give the site statistics to the model as features"
-    )
-    site_rule_pages: int = Field(
-        default=4, ge=1, description="other pages of the site needed before site_rule_share applies"
-    )
-    site_rule_share: float | None = Field(
-        default=0.5,
-        gt=0,
-        le=1,
-        description="remove a line found on this share of the site's other pages (null: model only)",
-    )
-    short_chars: int = Field(default=60, ge=0, description="lines shorter than this are 'short'")
-    long_chars: int = Field(
-        default=180, ge=0, description="stopword-dense lines this long are good"
-    )
-    stopwords_low: float = Field(default=0.12, ge=0, le=1)
-    stopwords_high: float = Field(default=0.25, ge=0, le=1)
-    max_distance: int = Field(
-        default=8, ge=0, description="how many lines a short line looks for a good neighbour"
-    )
-
-
-class TitleConfig(_Model):
-    enabled: bool = True
-    max_words: int = Field(default=30, gt=0)
-    window: int = Field(default=12, ge=1, description="lines before the body to look for it")
-    strip_header: bool = Field(
-        default=True,
-        description="remove short non-sentence lines between the headline and the body "
-        "(bylines, dates, captions, share bars)",
-    )
-    strip_above: bool = Field(
-        default=True,
-        description="remove short non-sentence lines kept above the headline (ticker items, "
-        "teasers of other articles, breadcrumbs)",
-    )
-
-
-class HtmlConfig(_Model):
-    extractor: Literal["resiliparse", "trafilatura", "lines", "dom"] = Field(
-        default="dom",
-        description="'dom' (default): the page rendered to WET-like lines, cleaned by the line "
-        "classifier that also reads what the HTML says about each line (extract.html.model; "
-        "out-of-source F1 0.949 on the dev set, docs/extraction.md); 'lines': the same without the "
-        "DOM features; 'resiliparse': main content (fastest, about 4x; 0.869); 'trafilatura' "
-        "(optional extra)",
-    )
-    model: str = Field(
-        default="lines_dom_v1",
-        pattern=r"^[a-z0-9_]+$",
-        description="extractor dom: the shipped line model that reads DOM features",
-    )
-    max_depth: int = Field(
-        default=256,
-        ge=1,
-        description="extractors dom and resiliparse: a page with elements nested deeper is "
-        "rejected (extract.html.too_deep): resiliparse's main-content pass and the DOM walk's "
-        "parser take time quadratic in the depth",
-    )
-    max_elements: int = Field(
-        default=2_500_000,
-        ge=1,
-        description="extractors dom, resiliparse and lines: a page the HTML5 parser could make more "
-        "elements of (an estimate from its tags, counting the formatting elements it re-opens after "
-        "every block) is rejected before it is parsed (extract.html.too_complex)",
-    )
-
-
-class ExtractConfig(_Model):
-    html: HtmlConfig = HtmlConfig()
-    lines: LinesConfig = LinesConfig()
-    title: TitleConfig = TitleConfig()
-    min_chars: int = Field(
-        default=1, ge=0, description="a page with less clean text than this is rejected"
-    )
-    max_lines: int = Field(
-        default=100_000,
-        ge=1,
-        description="a page of more lines (blank ones included) is rejected before it is measured "
-        "(extract.too_many_lines): the line classifier holds about 1.2 KB a line",
-    )
-
-
-class OutputConfig(_Model):
-    format: Literal["jsonl", "parquet"] = Field(
-        default="jsonl",
-        description="kept documents as JSON Lines or Parquet; the ledger is JSON Lines either way",
-    )
-    compression: Literal["gzip", "none"] = Field(
-        default="gzip", description="of the JSON Lines parts (documents, rejected, removed lines)"
-    )
-    parquet_compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
-    rejected_text: bool = Field(
-        default=False,
-        description="keep the text and title of rejected documents in their rejected/ records (as "
-        "the step that rejected them left it, personal data redacted when pii is enabled); "
-        "documents rejected while reading have no text to keep",
-    )
-
-
-class ReportConfig(_Model):
-    """``OUT/report.html``, written at the end of a run (``gharbal report OUT`` rebuilds it)."""
-
-    enabled: bool = True
-    max_pages: int = Field(default=200, ge=0, description="kept pages in the report's page viewer")
-
-
-class Recipe(_Model):
+class Recipe(ConfigModel):
     """The whole pipeline definition."""
 
     version: Literal[1] = 1

@@ -28,6 +28,11 @@ its own on some node, with the files it needs fetched there first: ``observe`` n
 every shard's observation files, ``apply`` the files ``finalize`` wrote. An aggregation may narrow
 the last with an optional ``apply_reads(rank) -> list[str]``: the names (relative to the work
 directory) of the files ``apply`` reads for shard ``rank``.
+
+Line operations. A step that removes lines works on `text_lines` and rebuilds the text with
+`join_kept`, so that every removed line, whichever step removed it, carries its number in the page
+the lines were first made from (`split_lines` of the original page text; of the extracted text for an
+extractor that makes text without lines, as resiliparse's): ``doc.lines`` keeps them all.
 """
 
 from __future__ import annotations
@@ -35,17 +40,31 @@ from __future__ import annotations
 import abc
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
-from gharbal.document import Document
+from gharbal.document import Document, Line, Verdict
 from gharbal.errors import GharbalError
 from gharbal.stats import Stats
 
-if TYPE_CHECKING:
-    from gharbal.executors.local import Executor
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    """Runs picklable tasks; ``inline`` says whether they run in the calling process.
+
+    An executor whose workers may run on other machines, which do not see this process's disk,
+    says so with ``shares_disk = False`` (read with ``getattr``, True when absent): a run into an
+    output URL then stages nothing on a shared disk (see `gharbal.nodes`)."""
+
+    inline: bool
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """``fn(item)`` for every item, results yielded in item order."""
+        ...
 
 
 @dataclass(slots=True)
@@ -130,3 +149,83 @@ class Aggregation(Protocol):
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:
         """Use the result on this shard's documents (rejected ones passed through)."""
         ...
+
+
+def split_lines(text: str) -> list[Line]:
+    """The non-blank lines of ``text`` with their 1-based physical line numbers (as
+    ``str.splitlines`` counts lines), stripped."""
+    return [
+        Line(no, stripped)
+        for no, raw in enumerate(text.splitlines(), 1)
+        if (stripped := raw.strip())
+    ]
+
+
+def join_kept(lines: list[Line]) -> str:
+    """Kept lines, separated as in the original: a blank line stays a blank line."""
+    keep = Verdict.KEEP
+    return join_lines([ln for ln in lines if ln.verdict is keep])
+
+
+def join_lines(lines: list[Line]) -> str:
+    """``lines`` joined by one newline, or by a blank line where a line was skipped between
+    them."""
+    parts: list[str] = []
+    prev_no: int | None = None
+    for ln in lines:
+        if prev_no is not None:
+            parts.append("\n\n" if ln.no - prev_no > 1 else "\n")
+        parts.append(ln.text)
+        prev_no = ln.no
+    return "".join(parts)
+
+
+def text_lines(doc: Document) -> list[Line]:
+    """The lines of ``doc``'s current text, numbered in the original page: its kept lines, when
+    they make the text (``doc`` is not changed; a step removing some calls `rebuild` after).
+
+    A page without lines yet (an extractor that makes text, no lines) gets the lines of its text.
+    When a step changed the text without its lines (a user's step; a redaction that spanned two
+    lines), new lines are made for the current text: a line found among the kept ones keeps its
+    number, the others are paired in order with the kept lines they replace, and a line beyond
+    those takes the number of the line before it (`difflib` matching, on the rare pages that need
+    it).
+    """
+    if doc.lines is None:
+        return split_lines(doc.text)
+    keep = Verdict.KEEP
+    kept = [ln for ln in doc.lines if ln.verdict is keep]
+    texts = [ln.text for ln in split_lines(doc.text)]
+    if len(texts) == len(kept) and all(a.text == b for a, b in zip(kept, texts, strict=True)):
+        return kept
+    return _renumber(kept, texts)
+
+
+def rebuild(doc: Document, lines: list[Line]) -> None:
+    """After a step removed some of ``lines`` (from `text_lines`): ``doc.lines`` holds them in place
+    of the kept lines they stand for, after the lines removed before, and ``doc.text`` is made of
+    the kept ones."""
+    if doc.lines is None:
+        doc.lines = lines
+    elif not lines or not any(ln is lines[0] for ln in doc.lines):  # new lines (see text_lines)
+        keep = Verdict.KEEP
+        merged = [ln for ln in doc.lines if ln.verdict is not keep] + lines
+        merged.sort(key=lambda ln: ln.no)  # stable: at one number, a line removed before first
+        doc.lines = merged
+    doc.text = join_kept(doc.lines)
+
+
+def _renumber(kept: list[Line], texts: list[str]) -> list[Line]:
+    """New kept lines for ``texts``, numbered after the old kept lines they match or replace."""
+    import difflib  # only for pages whose text changed without its lines
+
+    out: list[Line] = []
+    first = kept[0].no if kept else 1
+    matcher = difflib.SequenceMatcher(None, [ln.text for ln in kept], texts, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "delete":
+            continue
+        for k, j in enumerate(range(j1, j2)):
+            paired = op == "equal" or i1 + k < i2
+            out.append(Line(kept[i1 + k].no if paired else out[-1].no if out else first, texts[j]))
+    return out

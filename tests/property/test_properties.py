@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gharbal import Document, Recipe, Verdict, extract_page, plan_shards, read_shard
-from gharbal.extract import join_kept
+from gharbal.step import join_kept
 
 CFG = Recipe()
 LINE = st.text(

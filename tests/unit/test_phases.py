@@ -12,10 +12,9 @@ from tests.conftest import read_parts
 
 import gharbal.pipeline
 from gharbal import Document, Recipe, RunContext
-from gharbal.executors.local import Executor
 from gharbal.extract import Extract
 from gharbal.pipeline import split_phases
-from gharbal.step import Aggregation, Step
+from gharbal.step import Aggregation, Executor, Step
 
 
 class SiteCount:

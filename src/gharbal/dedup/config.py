@@ -15,15 +15,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from gharbal.config import ConfigModel
 
 
-class _Model(BaseModel):
-    # strict, as every recipe section: no coercion (``enabled: "yes"``, ``bands: 14.0`` refused)
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class KeepConfig(_Model):
+class KeepConfig(ConfigModel):
     """Which copy of a duplicate survives: the best document by ``prefer``, ties broken by a hash of
     the document id, then a hash of the normalised text, then input order.
 
@@ -45,13 +42,13 @@ class KeepConfig(_Model):
         return self
 
 
-class ExactConfig(_Model):
+class ExactConfig(ConfigModel):
     """Documents whose normalised text (match forms of their words, joined) is the same."""
 
     enabled: bool = False
 
 
-class NearConfig(_Model):
+class NearConfig(ConfigModel):
     """Near-duplicate documents by MinHash LSH over word n-grams of the normalised text.
 
     Two documents are candidates when all ``rows`` MinHash values of one of the ``bands`` bands
@@ -76,7 +73,7 @@ class NearConfig(_Model):
     )
 
 
-class ParagraphsConfig(_Model):
+class ParagraphsConfig(ConfigModel):
     """Paragraphs (kept lines) that occur in more than one document (CCNet): every copy but the one
     in the best document by ``keep`` is removed, with reason ``dedup.paragraph``."""
 
@@ -86,7 +83,7 @@ class ParagraphsConfig(_Model):
     )
 
 
-class DedupConfig(_Model):
+class DedupConfig(ConfigModel):
     exact: ExactConfig = ExactConfig()
     near: NearConfig = NearConfig()
     paragraphs: ParagraphsConfig = ParagraphsConfig()

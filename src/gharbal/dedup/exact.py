@@ -27,7 +27,6 @@ import numpy as np
 
 from gharbal.dedup.config import DedupConfig
 from gharbal.dedup.hashing import clear_caches, normalised_words, text_hash
-from gharbal.dedup.spill import SortedRuns, merge_runs, whole_groups
 from gharbal.dedup.stage import (
     DecisionWriter,
     apply_decisions,
@@ -38,8 +37,8 @@ from gharbal.dedup.stage import (
 )
 from gharbal.dedup.table import Index, IndexWriter, ref_of
 from gharbal.document import Document
-from gharbal.executors.local import Executor
-from gharbal.step import RunContext
+from gharbal.step import Executor, RunContext
+from gharbal.writers.spill import SortedRuns, merge_runs, whole_groups
 
 HASH = np.dtype([("hi", "<u8"), ("lo", "<u8"), ("rank", "<u8"), ("idh", "<u8"), ("ref", "<u8")])
 HASH_ORDER = ("hi", "lo", "rank", "idh", "ref")

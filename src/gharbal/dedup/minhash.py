@@ -49,14 +49,6 @@ from gharbal.dedup.hashing import (
     shingle_hashes,
     word_hashes,
 )
-from gharbal.dedup.spill import (
-    NpyAppender,
-    NpyReader,
-    SpilledRuns,
-    merge_runs,
-    save_npy,
-    whole_groups,
-)
 from gharbal.dedup.stage import (
     DecisionWriter,
     apply_decisions,
@@ -67,8 +59,15 @@ from gharbal.dedup.stage import (
 )
 from gharbal.dedup.table import Index, IndexWriter, ref_of
 from gharbal.document import Document
-from gharbal.executors.local import Executor
-from gharbal.step import RunContext
+from gharbal.step import Executor, RunContext
+from gharbal.writers.spill import (
+    NpyAppender,
+    NpyReader,
+    SpilledRuns,
+    merge_runs,
+    save_npy,
+    whole_groups,
+)
 
 BUCKET = np.dtype([("key", "<u8"), ("texth", "<u8"), ("ref", "<u8")])
 BUCKET_ORDER = ("key", "texth", "ref")

@@ -4,9 +4,8 @@ whose normalised form occurs in two documents or more stays only in the best of 
 ``dedup.paragraph``, so it shows in ``removed_lines/``. Repeats inside one document are left to the
 line cleaner. A document left with no text is rejected as ``dedup.paragraph``.
 
-The lines are ``doc.lines`` (with their verdicts) when ``doc.text`` is made of its kept lines, or
-else the lines of ``doc.text`` (HTML pages, or text changed after extraction); removed lines keep
-their line numbers, and ``doc.text`` is rebuilt from the kept lines.
+The lines are those of ``doc.text``, numbered in the original page (`gharbal.step.text_lines`);
+removed lines keep their numbers, and ``doc.text`` is rebuilt from the kept lines.
 
 Stages and files (``OUT/stages/NN-dedup_paragraphs/``):
 
@@ -33,14 +32,11 @@ import xxhash
 
 from gharbal.dedup.config import DedupConfig
 from gharbal.dedup.hashing import clear_caches, normalised_words
-from gharbal.dedup.spill import SortedRuns, merge_runs, whole_groups
 from gharbal.dedup.stage import DecisionWriter, decisions_path, read_decisions, record_document
 from gharbal.dedup.table import Index, IndexWriter, ref_of
-from gharbal.document import Document, Line, Verdict
-from gharbal.executors.local import Executor
-from gharbal.extract import join_kept
-from gharbal.extract.lines import split_lines
-from gharbal.step import RunContext
+from gharbal.document import Document, Verdict
+from gharbal.step import Executor, RunContext, rebuild, text_lines
+from gharbal.writers.spill import SortedRuns, merge_runs, whole_groups
 
 PARA = np.dtype(
     [
@@ -55,13 +51,6 @@ PARA = np.dtype(
 PARA_ORDER = ("hash", "rank", "idh", "texth", "ref", "line")
 REMOVAL = np.dtype([("doc", "<u8"), ("line", "<u4"), ("kept", "<u8"), ("docs", "<u4")])
 REASON = "dedup.paragraph"
-
-
-def document_lines(doc: Document) -> list[Line]:
-    """The lines paragraph dedup works on (see the module docstring)."""
-    if doc.lines is not None and join_kept(doc.lines) == doc.text:
-        return doc.lines
-    return split_lines(doc.text)
 
 
 class ParagraphDedup:
@@ -88,7 +77,7 @@ class ParagraphDedup:
             if doc.rejection is None:
                 found: list[tuple[int, int]] = []  # (line index, hash)
                 all_forms: list[str] = []
-                for i, line in enumerate(document_lines(doc)):
+                for i, line in enumerate(text_lines(doc)):
                     if line.verdict is not Verdict.KEEP:
                         continue
                     forms = normalised_words(line.text)
@@ -178,13 +167,12 @@ class ParagraphDedup:
         for pos, doc in enumerate(docs):
             d = decisions.get(pos)
             if d is not None and doc.rejection is None:
-                lines = document_lines(doc)
+                lines = text_lines(doc)
                 for i, kept_id, n_docs in d["lines"]:
                     lines[i].remove(
                         REASON, f"repeated paragraph ({n_docs} documents); kept in {kept_id}"
                     )
-                doc.lines = lines
-                doc.text = join_kept(lines)
+                rebuild(doc, lines)
                 if not doc.text.strip():
                     doc.reject(
                         REASON,

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from gharbal.dedup.spill import Records, save_npy
+from gharbal.writers.spill import Records, save_npy
 
 ROW = np.dtype(
     [("pos", "<u4"), ("rank", "<u8"), ("idh", "<u8"), ("texth", "<u8"), ("id_at", "<u8")]

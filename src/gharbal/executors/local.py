@@ -1,4 +1,4 @@
-"""The local executor: tasks run in this process (one worker) or in a process pool.
+"""The local executor (`gharbal.step.Executor`): tasks run in this process (one worker) or in a process pool.
 
 Results come back in task order whatever the worker count, so merged stats and everything built
 from them are identical for any ``workers``. Worker processes start with ``spawn`` (no state
@@ -16,34 +16,22 @@ from __future__ import annotations
 import abc
 import contextlib
 import ctypes
+import importlib
 import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from gharbal.errors import RetryableError, ShardError
 from gharbal.executors import progress
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class Executor(Protocol):
-    """Runs picklable tasks; ``inline`` says whether they run in the calling process.
-
-    An executor whose workers may run on other machines, which do not see this process's disk,
-    says so with ``shares_disk = False`` (read with ``getattr``, True when absent): a run into an
-    output URL then stages nothing on a shared disk (see `gharbal.nodes`)."""
-
-    inline: bool
-
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """``fn(item)`` for every item, results yielded in item order."""
-        ...
 
 
 class TaskLostError(ShardError):
@@ -186,14 +174,14 @@ class LocalExecutor(ClosingExecutor):
         finally:
             self._listener = previous
 
-    def warm_up(self) -> None:
-        """Start the worker processes now (and import gharbal's pipeline in each); inline, import
-        it here."""
+    def warm_up(self, module: str) -> None:
+        """Start the worker processes now and import ``module`` in each (the application the
+        workers will run, e.g. ``"gharbal.run.pipeline"``); inline, import it here."""
         if self.inline:
-            _warm(0.0)
+            warm(module, 0.0)
         else:
             pool = self._start()
-            for f in [pool.submit(_warm, 0.2) for _ in range(self.workers * 2)]:
+            for f in [pool.submit(warm, module, 0.2) for _ in range(self.workers * 2)]:
                 f.result()
 
     def close(self) -> None:
@@ -209,9 +197,8 @@ class LocalExecutor(ClosingExecutor):
             self._counts = None
 
 
-def _warm(seconds: float) -> None:
-    import time
-
-    import gharbal.pipeline  # noqa: F401  (the import is the warm-up)
-
+def warm(module: str, seconds: float) -> None:
+    """A warm-up task: import ``module``, then hold the worker ``seconds`` so that the next warm-up
+    task goes to another one."""
+    importlib.import_module(module)
     time.sleep(seconds)

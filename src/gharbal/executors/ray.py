@@ -1,7 +1,7 @@
 """The Ray executor: the same tasks as the local pool, as Ray tasks on a cluster (or a local Ray).
 
 ``pip install 'gharbal[ray]'``. Ray is imported when a `RayExecutor` first runs something, never by
-``import gharbal``. It implements the `~gharbal.executors.local.Executor` protocol: the pipeline maps
+``import gharbal``. It implements the `~gharbal.step.Executor` protocol: the pipeline maps
 one task per shard and phase over it, and an aggregation's ``finalize`` can spread its own heavy work
 (site statistics, MinHash buckets, clustering) with the same ``executor.map``. Results come back in
 item order, so the output is the same as with the local executor.
@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from gharbal.errors import ConfigError, GharbalError, RetryableError
 from gharbal.executors import node, progress
-from gharbal.executors.local import ClosingExecutor, TaskLostError, run_task
+from gharbal.executors.local import ClosingExecutor, TaskLostError, run_task, warm
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -163,12 +163,12 @@ class RayExecutor(ClosingExecutor):
             )
         return ray
 
-    def warm_up(self) -> None:
-        """Connect (or start Ray) and start a worker per CPU, with gharbal imported."""
+    def warm_up(self, module: str) -> None:
+        """Connect (or start Ray) and start a worker per CPU, with ``module`` imported."""
         ray = self._connect()
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        warm = ray.remote(_warm)
-        ray.get([warm.remote(0.2) for _ in range(cpus * 2)])
+        task = ray.remote(warm)
+        ray.get([task.remote(module, 0.2) for _ in range(cpus * 2)])
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         ray = self._connect()
@@ -249,14 +249,6 @@ def _poll(ray: Any, counter: Any, listener: Callable[[int], object], stop: threa
             return
         if n:
             listener(n)
-
-
-def _warm(seconds: float) -> None:
-    import time
-
-    import gharbal.pipeline  # noqa: F401  (the import is the warm-up)
-
-    time.sleep(seconds)
 
 
 __all__ = ["RayExecutor"]

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gharbal.document import Document, Line, Verdict
+from gharbal.document import Document, Verdict
+from gharbal.extract.config import ExtractConfig
 from gharbal.extract.dom import dom_features, h1_lines
 from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import (
@@ -32,7 +33,7 @@ from gharbal.extract.html import (
     too_complex,
     trafilatura_main_text,
 )
-from gharbal.extract.lines import clean_lines, split_lines, too_many_lines
+from gharbal.extract.lines import clean_lines, too_many_lines
 from gharbal.extract.model import LineModel, load_model
 from gharbal.extract.title import (
     find_title_and_body,
@@ -40,25 +41,7 @@ from gharbal.extract.title import (
     strip_header,
     title_words_of,
 )
-from gharbal.recipe import ExtractConfig
-from gharbal.step import DocumentStep
-
-
-def join_kept(lines: list[Line]) -> str:
-    """Kept lines, separated as in the original: a blank line stays a blank line."""
-    keep = Verdict.KEEP
-    return _join([ln for ln in lines if ln.verdict is keep])
-
-
-def _join(kept: list[Line]) -> str:
-    parts: list[str] = []
-    prev_no: int | None = None
-    for ln in kept:
-        if prev_no is not None:
-            parts.append("\n\n" if ln.no - prev_no > 1 else "\n")
-        parts.append(ln.text)
-        prev_no = ln.no
-    return "".join(parts)
+from gharbal.step import DocumentStep, join_kept, join_lines, split_lines
 
 
 def extract_page(
@@ -173,7 +156,7 @@ def extract_page(
         final = [ln for ln in (lines if kept is None else map(lines.__getitem__, kept))
                  if ln.verdict is keep]  # fmt: skip
         doc.scores[score] = round(len(final) / len(lines), 4)
-        doc.text = _join(final)
+        doc.text = join_lines(final)
     else:
         doc.text = join_kept(lines)
     if doc.title is None and html_title is not None:
@@ -287,4 +270,4 @@ class Extract(DocumentStep):
         return doc
 
 
-__all__ = ["Extract", "RenderHtml", "extract_page", "join_kept", "render_html"]
+__all__ = ["Extract", "RenderHtml", "extract_page", "render_html"]

@@ -34,11 +34,11 @@ from dataclasses import dataclass
 import regex
 
 from gharbal.document import Line, Verdict
+from gharbal.extract.config import LinesConfig
 from gharbal.extract.punctuation import ends_sentence
 from gharbal.identify.script import dominant_script, script_counts
 from gharbal.identify.stopwords import guess_language, stopwords_for
 from gharbal.normalise.text import match_form, words
-from gharbal.recipe import LinesConfig
 
 GOOD, NEAR_GOOD, SHORT, BAD = "good", "near_good", "short", "bad"
 # Letters with their combining marks (Burmese, Devanagari and Arabic vowels are marks, not letters).

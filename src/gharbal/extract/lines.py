@@ -113,15 +113,6 @@ def too_many_lines(text: str, limit: int) -> int | None:
     return n if n > limit else None
 
 
-def split_lines(text: str) -> list[Line]:
-    """The non-blank lines of ``text`` with their 1-based physical line numbers, stripped."""
-    return [
-        Line(no, stripped)
-        for no, raw in enumerate(text.splitlines(), 1)
-        if (stripped := raw.strip())
-    ]
-
-
 def _group(name: str) -> str:
     if name.startswith("dom_"):
         return "markup"

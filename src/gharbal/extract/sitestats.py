@@ -21,7 +21,7 @@ corpus:
    (``pages-RRRRR.jsonl``: the sites of one shard);
 2. ``finalize``: per partition (in parallel through the executor), the keys of all shards are
    counted by sorting: read ``MEMORY_BYTES`` (32 MiB) of keys at a time, each piece counted into a
-   sorted run on disk, the runs merged (`gharbal.dedup.spill`); the lines found on two or more pages
+   sorted run on disk, the runs merged (`gharbal.writers.spill`); the lines found on two or more pages
    of their site are written as ``lines-PP.keys.npy`` / ``lines-PP.counts.npy`` (sorted keys) and
    the sites of two or more pages as ``sites-PP.keys.npy`` / ``sites-PP.pages.npy`` (numpy files,
    loaded without pickle). ``sites.jsonl`` lists every site with its pages and partition, merged
@@ -49,14 +49,14 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
-from gharbal.dedup.spill import NpyAppender, merge_runs, save_npy, whole_groups
 from gharbal.document import Document
 from gharbal.extract.features import SiteCounts, form_hashes
 from gharbal.extract.lines import too_many_lines
 from gharbal.step import RunContext
+from gharbal.writers.spill import NpyAppender, merge_runs, save_npy, whole_groups
 
 if TYPE_CHECKING:
-    from gharbal.executors.local import Executor
+    from gharbal.step import Executor
 
 U64 = npt.NDArray[np.uint64]
 

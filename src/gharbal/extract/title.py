@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from gharbal.document import Line, Verdict
+from gharbal.extract.config import TitleConfig
 from gharbal.extract.punctuation import ends_sentence
-from gharbal.recipe import TitleConfig
 
 _NOT_TITLE_END = frozenset(".,;:،؛۔。")
 

@@ -25,13 +25,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
 
 import pycld2
 import regex
-from pydantic import BaseModel, ConfigDict, Field
 
 from gharbal.document import Document
+from gharbal.identify.config import LanguageIdConfig
 from gharbal.normalise.unicode import MatchOptions, normalise
 from gharbal.step import DocumentStep
 
@@ -105,21 +104,6 @@ def foreign_line(
         and guess.confidence >= min_confidence
         and base_lang(guess.lang) != base_lang(page_lang)
     )
-
-
-class LanguageIdConfig(BaseModel):
-    """The ``lang`` recipe section: document and line language identification."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # no coercion
-
-    enabled: bool = True
-    model: Literal["cld2"] = Field(default="cld2", description="the language ID model")
-    min_letters: int = Field(
-        default=12, ge=1, description="fewer letters than this: no guess (doc.lang stays empty)"
-    )
-    lines: bool = Field(default=True, description="also identify each line (other_lines_ratio)")
-    line_min_letters: int = Field(default=20, ge=1, description="shorter lines get no guess")
-    line_min_confidence: float = Field(default=0.9, ge=0, le=1)
 
 
 class LanguageId(DocumentStep):

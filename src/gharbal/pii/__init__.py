@@ -1,6 +1,7 @@
 """Personal data: detection (`find_pii`) and redaction (`PiiRedact`)."""
 
+from gharbal.pii.config import PiiConfig
 from gharbal.pii.detect import Span, find_pii
-from gharbal.pii.redact import PiiConfig, PiiRedact, redact
+from gharbal.pii.redact import PiiRedact, redact
 
 __all__ = ["PiiConfig", "PiiRedact", "Span", "find_pii", "redact"]

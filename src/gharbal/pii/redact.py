@@ -10,30 +10,12 @@ metadata stays whole. No document is rejected.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable
 
 from gharbal.document import Document
+from gharbal.pii.config import PiiConfig
 from gharbal.pii.detect import find_pii
 from gharbal.step import DocumentStep
-
-
-class PiiConfig(BaseModel):
-    """The ``pii`` recipe section."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # no coercion
-
-    enabled: bool = True
-    emails: bool = True
-    phones: bool = True
-    ips: bool = True
-    tokens: dict[str, str] = Field(
-        default={"email": "<EMAIL>", "phone": "<PHONE>", "ip": "<IP_ADDRESS>"},
-        description="replacement token per kind",
-    )
-
-    def kinds(self) -> tuple[str, ...]:
-        flags = (("email", self.emails), ("phone", self.phones), ("ip", self.ips))
-        return tuple(kind for kind, on in flags if on)
 
 
 def redact(text: str, cfg: PiiConfig) -> tuple[str, list[dict[str, int | str]]]:
@@ -54,6 +36,13 @@ def redact(text: str, cfg: PiiConfig) -> tuple[str, list[dict[str, int | str]]]:
         pos = span.end
     parts.append(text[pos:])
     return "".join(parts), records
+
+
+def redactor(cfg: PiiConfig) -> Callable[[str], str] | None:
+    """``text -> redacted text`` under ``cfg``, or None when redaction is off (for the ledger)."""
+    if not cfg.enabled:
+        return None
+    return lambda text: redact(text, cfg)[0]
 
 
 class PiiRedact(DocumentStep):

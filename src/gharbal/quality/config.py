@@ -27,23 +27,18 @@ from typing import Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from gharbal.config import ConfigModel
+
 GOPHER_EN_STOPWORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 
 
-class _Model(BaseModel):
-    # strict: a recipe's types are taken as written (``enabled: "yes"`` or ``min_words: 2.5`` are
-    # refused, not coerced); an int is still a valid float
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class GopherRepetitionConfig(_Model):
+class GopherRepetitionConfig(ConfigModel):
     """Gopher repetition rules (fractions above the threshold reject)."""
 
     enabled: bool = True
@@ -67,7 +62,7 @@ class GopherRepetitionConfig(_Model):
         return _int_keys(value)
 
 
-class GopherConfig(_Model):
+class GopherConfig(ConfigModel):
     """Gopher quality rules."""
 
     enabled: bool = True
@@ -94,7 +89,7 @@ class GopherConfig(_Model):
     )
 
 
-class C4LinesConfig(_Model):
+class C4LinesConfig(ConfigModel):
     """C4's line rules: a line failing one is removed (``removed_lines/``, ``quality.c4.*``)."""
 
     enabled: bool = True
@@ -119,7 +114,7 @@ class C4LinesConfig(_Model):
     )
 
 
-class C4Config(_Model):
+class C4Config(ConfigModel):
     """C4 rules: line-level (`C4LinesConfig`) and document-level."""
 
     enabled: bool = True
@@ -129,7 +124,7 @@ class C4Config(_Model):
     curly_bracket: bool = True
 
 
-class FineWebConfig(_Model):
+class FineWebConfig(ConfigModel):
     """FineWeb's rules, measured on the text as C4's line rules leave it."""
 
     enabled: bool = True
@@ -218,7 +213,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class QualityConfig(_Model):
+class QualityConfig(ConfigModel):
     """The ``quality`` section: signals (measure) and filters (decide) of the four rule families."""
 
     enabled: bool = True

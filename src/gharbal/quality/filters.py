@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gharbal.document import Document, Line, Verdict
+from gharbal.document import Document
 from gharbal.identify.language import base_lang
 from gharbal.quality.config import QualityConfig
 from gharbal.quality.signals import C4, FINEWEB, GOPHER, GOPHER_REP, Analysis, c4_lines
-from gharbal.step import DocumentStep
+from gharbal.step import DocumentStep, rebuild, text_lines
 
 Check = tuple[str, str, float | None, Callable[[float, float], bool], str]
 _ABOVE: Callable[[float, float], bool] = lambda value, limit: value > limit  # noqa: E731
@@ -178,28 +178,16 @@ def decide(
 
 
 def _remove_c4_lines(doc: Document, cfg: QualityConfig, lang: str | None) -> None:
-    # Imported here: gharbal.extract needs the recipe, which needs this package's config.
-    from gharbal.extract import join_kept
-    from gharbal.extract.lines import split_lines
-
     lines = [s for s in (ln.strip() for ln in doc.text.splitlines()) if s]
     a = Analysis(doc.text, lines, [], [])  # the line rules need no tokens
     verdicts = c4_lines(a, lang, cfg.c4).reasons
     if all(v is None for v in verdicts):
         return
-    if doc.lines is None:
-        doc.lines = split_lines(doc.text)
-    kept: list[Line] = [ln for ln in doc.lines if ln.verdict is Verdict.KEEP]
-    if [ln.text for ln in kept] != a.lines:
-        # doc.text no longer mirrors its kept lines: number lines within the current text, and keep
-        # the earlier removed lines (their numbers refer to the original page).
-        doc.lines = [ln for ln in doc.lines if ln.verdict is not Verdict.KEEP]
-        doc.lines += split_lines(doc.text)
-        kept = [ln for ln in doc.lines if ln.verdict is Verdict.KEEP]
+    kept = text_lines(doc)  # numbered in the original page
     for line, verdict in zip(kept, verdicts, strict=True):
         if verdict is not None:
             line.remove(*verdict)
-    doc.text = join_kept(doc.lines)
+    rebuild(doc, kept)
 
 
 class QualityFilters(DocumentStep):

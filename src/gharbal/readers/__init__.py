@@ -24,6 +24,7 @@ from gharbal.readers.base import (
     expand_inputs,
     file_rejection,
 )
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.html import HtmlReader
 from gharbal.readers.jsonl import JsonlReader
 from gharbal.readers.location import Location, clean_name
@@ -31,7 +32,6 @@ from gharbal.readers.parquet import ParquetReader
 from gharbal.readers.spans import ByteSpan, read_span, split_spans
 from gharbal.readers.text import BinaryReader, TextReader
 from gharbal.readers.warc import WarcReader
-from gharbal.recipe import ReadConfig
 
 
 class UnreadableDirReader:

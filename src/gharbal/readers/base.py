@@ -24,6 +24,7 @@ from typing import Protocol
 from gharbal.document import Document, content_id
 from gharbal.errors import ConfigError
 from gharbal.readers.compression import peek
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.location import Location, clean_name, expand_url, is_url, suffixes_of
 from gharbal.readers.sniff import (
     looks_like_html,
@@ -31,7 +32,6 @@ from gharbal.readers.sniff import (
     looks_like_parquet,
     looks_like_warc,
 )
-from gharbal.recipe import ReadConfig
 
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 _COMPRESSION_SUFFIXES = {".gz", ".zst", ".zstd"}

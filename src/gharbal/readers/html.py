@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from gharbal.document import Document
 from gharbal.readers.charset import decode_html
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.location import Location
 from gharbal.readers.text import page_document, page_id, read_page
-from gharbal.recipe import ReadConfig
 
 
 class HtmlReader:

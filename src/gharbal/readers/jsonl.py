@@ -24,8 +24,8 @@ from gharbal.readers.compression import (
     iter_lines,
     open_binary,
 )
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.location import Location
-from gharbal.recipe import ReadConfig
 
 _BOM = b"\xef\xbb\xbf"
 

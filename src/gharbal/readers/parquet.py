@@ -30,9 +30,9 @@ from gharbal.document import Document, content_id
 from gharbal.readers.base import file_rejection
 from gharbal.readers.charset import decode_html, decode_text
 from gharbal.readers.compression import input_lost
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.jsonl import record_to_document
 from gharbal.readers.location import Location, open_location
-from gharbal.recipe import ReadConfig
 
 _BATCH_ROWS = 256
 

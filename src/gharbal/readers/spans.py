@@ -22,8 +22,8 @@ import zstandard
 from gharbal.document import Document
 from gharbal.readers.base import file_rejection
 from gharbal.readers.compression import compression_of, input_lost, iter_lines
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.jsonl import _BOM, JsonlReader
-from gharbal.recipe import ReadConfig
 
 _CHUNK = 1 << 20
 

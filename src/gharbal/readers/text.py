@@ -20,8 +20,8 @@ from gharbal.readers.compression import (
     input_lost,
     open_binary,
 )
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.location import Location, relative_name
-from gharbal.recipe import ReadConfig
 
 
 def page_id(path: Location, base: Location | None) -> str:

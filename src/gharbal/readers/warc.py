@@ -70,9 +70,9 @@ from gharbal.readers.compression import (
     input_lost,
     open_binary,
 )
+from gharbal.readers.config import ReadConfig
 from gharbal.readers.location import Location
 from gharbal.readers.sniff import looks_like_html
-from gharbal.recipe import ReadConfig
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PAGE_TYPES = frozenset({"response", "resource", "conversion"})

@@ -38,7 +38,7 @@ from gharbal.writers.atomic import output_file
 from gharbal.writers.ledger import write_text_atomic
 
 if TYPE_CHECKING:
-    from gharbal.executors.local import Executor
+    from gharbal.step import Executor
 
 
 def _static(name: str) -> str:
@@ -73,7 +73,7 @@ def render(out: Path, stats: dict[str, Any] | None, s: Summary, recipe: str | No
         if recipe
         else ""
     )
-    from gharbal import __version__
+    from gharbal.version import __version__
 
     return "".join(
         [

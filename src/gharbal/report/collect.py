@@ -49,7 +49,7 @@ from gharbal.report.summary import (
 )
 
 if TYPE_CHECKING:
-    from gharbal.executors.local import Executor
+    from gharbal.step import Executor
 
 __all__ = [
     "DEFAULT_MAX_PAGES",

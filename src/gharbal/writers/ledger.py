@@ -27,14 +27,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gharbal.document import Document, Verdict
-from gharbal.pii.redact import PiiConfig, redact
-from gharbal.recipe import OutputConfig
 from gharbal.stats import Stats
 from gharbal.writers.atomic import AtomicOutput, temporary_name
+from gharbal.writers.config import OutputConfig
 from gharbal.writers.jsonl import JsonlPartWriter
 from gharbal.writers.parquet import ParquetPartWriter
 
@@ -98,9 +98,9 @@ class ShardWriter(AtomicOutput):
 
     With ``cfg.rejected_text`` a rejected document's record keeps its text as the step that
     rejected it left it (the clean text after extraction, the raw page text if extraction itself
-    failed), redacted with ``pii`` when that is given and enabled: documents rejected before the
-    pii step never went through it. A document rejected while reading has no decoded text: its
-    record keeps none."""
+    failed), passed through ``redact`` when given (the pii step's redaction, when it is
+    enabled): documents rejected before the pii step never went through it. A document rejected
+    while reading has no decoded text: its record keeps none."""
 
     def __init__(
         self,
@@ -108,11 +108,11 @@ class ShardWriter(AtomicOutput):
         shard: int,
         cfg: OutputConfig,
         stats: Stats,
-        pii: PiiConfig | None = None,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.out, self.shard, self.stats = out, shard, stats
         self.rejected_text = cfg.rejected_text
-        self.pii = pii if pii is not None and pii.enabled else None
+        self.redact = redact
         name = part_name(shard, cfg)
         self.documents = document_part(out, shard, cfg)
         self.rejected = JsonlPartWriter(out / "rejected" / name)
@@ -151,7 +151,7 @@ class ShardWriter(AtomicOutput):
         assert doc.rejection is not None
         if not self.rejected_text or doc.rejection.stage == "read":
             return None
-        return doc.text if self.pii is None else redact(doc.text, self.pii)[0]
+        return doc.text if self.redact is None else self.redact(doc.text)
 
     def close(self) -> None:
         for part in (self.documents, self.rejected, self.removed, self.line_maps):

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from gharbal.extract.features import LOG_TABLE, log1p32, measure_page
-from gharbal.extract.lines import split_lines
 from gharbal.extract.model import load_model, sigmoid32, stage2_features
+from gharbal.step import split_lines
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed" / "000_60c1ad3fcf2e89f8.txt"
 

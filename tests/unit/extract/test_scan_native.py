@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from gharbal.document import Line
 from gharbal.extract.features import NATIVE_SCAN, PageFeatures, measure_page
-from gharbal.extract.lines import split_lines
 from gharbal.extract.model import load_model
+from gharbal.step import split_lines
 
 if not NATIVE_SCAN:
     if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":

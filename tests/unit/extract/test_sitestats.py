@@ -210,8 +210,8 @@ def test_a_site_of_one_page_gives_the_features_of_no_site() -> None:
     from tests.conftest import SEED
 
     from gharbal.extract.features import SiteCounts, measure_page
-    from gharbal.extract.lines import split_lines
     from gharbal.extract.model import load_model
+    from gharbal.step import split_lines
 
     lines = split_lines(SEED.read_text(encoding="utf-8"))
     lexicon = load_model().lexicon

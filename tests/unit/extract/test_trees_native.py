@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from gharbal.extract.features import measure_page
-from gharbal.extract.lines import split_lines
 from gharbal.extract.model import (
     NATIVE_TREES,
     STAGE2_NAMES,
@@ -22,6 +21,7 @@ from gharbal.extract.model import (
     load_model,
     with_stage2,
 )
+from gharbal.step import split_lines
 
 if not NATIVE_TREES:
     if os.environ.get("GHARBAL_REQUIRE_NATIVE") == "1":

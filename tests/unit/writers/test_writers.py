@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gharbal import Document, Stats
-from gharbal.recipe import OutputConfig
 from gharbal.writers import JsonlPartWriter, ShardWriter
+from gharbal.writers.config import OutputConfig
 
 
 def test_gzip_parts_are_byte_identical(tmp_path: Path) -> None:
@@ -129,11 +129,12 @@ def _rejected_docs() -> list[Document]:
 def test_rejected_text_is_kept_only_on_request_and_redacted(tmp_path: Path) -> None:
     from tests.conftest import read_jsonl
 
-    from gharbal.pii.redact import PiiConfig
+    from gharbal.pii.config import PiiConfig
+    from gharbal.pii.redact import redactor
 
     def rejected(name: str, cfg: OutputConfig, pii: PiiConfig | None) -> list[dict[str, object]]:
         stats = Stats()
-        with ShardWriter(tmp_path / name, 0, cfg, stats, pii) as w:
+        with ShardWriter(tmp_path / name, 0, cfg, stats, redactor(pii) if pii else None) as w:
             for doc in _rejected_docs():
                 w.write(doc)
         assert stats.rejected == 3

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gharbal.dedup.clusters import connected_components, survivors
-from gharbal.dedup.spill import (
+from gharbal.writers.spill import (
     NpyAppender,
     NpyReader,
     SortedRuns,
