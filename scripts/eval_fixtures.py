@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gharbal.evaluate import prf, tokens  # the scorer's tokens and P/R/F1 (score.py)
+from gharbal.runner.evaluate import prf, tokens  # the scorer's tokens and P/R/F1 (score.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [

@@ -28,7 +28,7 @@ What it does:
    whole model (lexicon, both stages, inner out-of-fold scores) is trained on the allowed pages of
    the other sources, leaving out also their pages of any site the held-out source has (so a
    held-out page is judged by a model that saw neither its source nor its site). The held-out
-   pages are then extracted by gharbal's own pipeline (`gharbal.evaluate.evaluate`, exactly as
+   pages are then extracted by gharbal's own pipeline (`gharbal.runner.evaluate.evaluate`, exactly as
    ``gharbal eval --cv-models``; site statistics counted within the held-out source) and scored
    per source, per language within it, Arabic apart, with and without site statistics; the
    headline is the macro token F1 over the held-out full-gold sources (snippet F1 for
@@ -62,7 +62,6 @@ from typing import Any
 import numpy as np
 
 from gharbal.document import Line, Verdict
-from gharbal.evaluate import prf, tokens
 from gharbal.extract.features import SiteCounts, line_form, measure_page, with_lexicon
 from gharbal.extract.model import (
     STAGE2_NAMES,
@@ -70,6 +69,7 @@ from gharbal.extract.model import (
     export_lightgbm,
     with_stage2,
 )
+from gharbal.runner.evaluate import prf, tokens
 from gharbal.step import join_kept, split_lines
 
 FULL_GOLD = {
@@ -297,7 +297,7 @@ def _site_stats(pages: list[Page]) -> None:
         by_site[p.site].append(p)
     for group in by_site.values():
         counts: Counter[str] = Counter()
-        forms = [[line_form(ln.text) for ln in p.lines] for p in group]  # as sitestats.line_keys
+        forms = [[line_form(ln.text) for ln in p.lines] for p in group]  # as the site_stats stage keys lines
         for fs in forms:
             counts.update(set(fs))
         for p, fs in zip(group, forms, strict=True):
@@ -586,7 +586,7 @@ def hold_out(pages: list[Page], args: argparse.Namespace, by: str, out: Path) ->
     ``folds.json`` to ``out``, score the held-out pages with gharbal's pipeline and print the table.
     """
     from gharbal import Recipe
-    from gharbal.evaluate import evaluate
+    from gharbal.runner.evaluate import evaluate
 
     start = time.time()
     groups = (

@@ -50,7 +50,7 @@ def ray_executor() -> Iterator[RayExecutor]:
     init_kwargs = {"_temp_dir": temp_dir} if temp_dir else {}
     # No warning is filtered: Ray 2.60 starts without any.
     executor = RayExecutor(num_cpus=2, init_kwargs=init_kwargs)
-    executor.warm_up("gharbal.pipeline")
+    executor.warm_up("gharbal.runner.pipeline")
     try:
         yield executor
     finally:

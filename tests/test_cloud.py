@@ -191,8 +191,8 @@ def test_failed_upload_stops_the_run(
 
 def test_plan_fingerprints_url_inputs(memory_url: str) -> None:
     """What ``--resume`` compares of an input URL: what its filesystem reports."""
-    from gharbal.executors.shards import plan_record
     from gharbal.readers import InputFile, Shard
+    from gharbal.runner.shards import plan_record
 
     fs = fsspec.filesystem("memory")
     url = f"{memory_url}-in/a.jsonl"
@@ -290,7 +290,7 @@ def _bucket_run(inputs: list[str], url: str, recipe: Recipe, **kwargs: Any) -> g
 def test_bucket_only_stages_nothing_outside_the_bucket(
     tmp_path: Path, memory_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`gharbal.nodes` without a cluster: every task fetches what it needs from the bucket and
+    """`gharbal.runner.nodes` without a cluster: every task fetches what it needs from the bucket and
     publishes what it made; the output is the local run's, the driver and the nodes keep
     nothing; interrupted, it is resumed from the bucket alone."""
     import tempfile

@@ -259,7 +259,7 @@ def test_shard_failure_stops_the_run_naming_the_shard_then_resume_finishes(
     clean = tmp_path / "clean"
     gharbal.run(inputs, clean, build=with_site_count)
     out = tmp_path / "out"
-    monkeypatch.setattr("gharbal.pipeline.read_shard", _failing_reader(2))
+    monkeypatch.setattr("gharbal.runner.phases.read_shard", _failing_reader(2))
     with pytest.raises(gharbal.ShardError) as failed:
         gharbal.run(inputs, out, build=with_site_count)
     message = str(failed.value)
@@ -281,7 +281,7 @@ def test_cli_shard_failure_exits_4_with_one_clear_line(
 ) -> None:
     inputs = make_corpus(tmp_path / "in", files=3, docs=2)
     out = tmp_path / "out"
-    monkeypatch.setattr("gharbal.pipeline.read_shard", _failing_reader(1))
+    monkeypatch.setattr("gharbal.runner.phases.read_shard", _failing_reader(1))
     result = cli("run", *inputs, "-o", str(out))
     assert result.exit_code == 4
     assert "gharbal: error: shard 1 (" in result.output

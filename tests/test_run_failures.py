@@ -29,8 +29,8 @@ ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 def _after_planning(monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]) -> None:
     """Run ``action`` once the run has planned its shards (and fingerprinted its inputs)."""
-    from gharbal import pipeline
-    from gharbal.executors.shards import plan_record as real
+    from gharbal.runner import pipeline
+    from gharbal.runner.shards import plan_record as real
 
     def plan_then_act(*args: Any, **kwargs: Any) -> Any:
         plan = real(*args, **kwargs)
@@ -296,21 +296,22 @@ def test_lock_of_a_killed_run_does_not_block(tmp_path: Path, cli: Callable[..., 
 def test_extract_input_deleted_mid_run_exits_4_without_partial_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Callable[..., Any]
 ) -> None:
-    module = importlib.import_module("gharbal.extract_file")  # the package re-exports the function
+    module = importlib.import_module("gharbal.runner.extract")  # gharbal re-exports the function
     inputs = make_corpus(tmp_path / "in", files=1, docs=4)
     gone = Path(inputs[0])
-    real = module.plan_shards
+    real = module.plan_record
 
     def plan_then_delete(*args: Any, **kwargs: Any) -> Any:
-        shards = real(*args, **kwargs)
+        plan = real(*args, **kwargs)
         gone.unlink()
-        return shards
+        return plan
 
-    monkeypatch.setattr(module, "plan_shards", plan_then_delete)
+    monkeypatch.setattr(module, "plan_record", plan_then_delete)
     out = tmp_path / "pages.jsonl"
     result = cli("extract", str(gone), "-o", str(out))
     assert result.exit_code == 4, result.output
-    assert f"gharbal extract: error: {gone} -> {out}: FileNotFoundError" in result.output
+    assert f"gharbal extract: error: {gone} -> {out}: shard 0 ({gone}) failed" in result.output
+    assert "FileNotFoundError" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
     assert not _temporaries(tmp_path)

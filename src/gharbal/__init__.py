@@ -8,15 +8,17 @@ from gharbal.errors import ConfigError, GharbalError, RetryableError, ShardError
 from gharbal.executors.local import LocalExecutor
 from gharbal.executors.ray import RayExecutor
 from gharbal.extract import Extract, extract_page
-from gharbal.extract_file import extract_file
 from gharbal.identify.language import LanguageId
 from gharbal.normalise import normalise
 from gharbal.pii import PiiRedact
-from gharbal.pipeline import build_steps, process_shard, run
 from gharbal.quality import QualityFilters, QualitySignals
 from gharbal.readers import Shard, detect_format, plan_shards, read_shard
 from gharbal.recipe import Recipe
 from gharbal.report import UnknownDocumentError, build_report, explain, format_explanation
+from gharbal.runner.extract import extract_file
+from gharbal.runner.phases import process_shard
+from gharbal.runner.pipeline import run
+from gharbal.runner.steps import build_steps
 from gharbal.stats import InvariantError, Stats
 from gharbal.step import DocumentStep, RunContext, Step
 from gharbal.version import __version__

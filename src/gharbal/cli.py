@@ -27,8 +27,6 @@ from gharbal.errors import ConfigError, ShardError, StageError
 from gharbal.executors.local import LocalExecutor
 from gharbal.executors.progress import ProgressBar
 from gharbal.executors.ray import RayExecutor
-from gharbal.extract_file import extract_file
-from gharbal.pipeline import run as run_pipeline
 from gharbal.readers import NO_DOCUMENTS_HINT
 from gharbal.recipe import MAX_WORKERS, Recipe
 from gharbal.report import (
@@ -39,6 +37,8 @@ from gharbal.report import (
 from gharbal.report import (
     explain as explain_document,
 )
+from gharbal.runner.extract import extract_file
+from gharbal.runner.pipeline import run as run_pipeline
 from gharbal.stats import Stats
 from gharbal.terminal import json_printable, printable
 from gharbal.writers.output import is_url
@@ -273,17 +273,17 @@ def extract(input_path: str, output: str, recipe_path: str | None, no_site_stats
             )
     except ConfigError as exc:
         raise _usage(exc) from None
-    except OSError as exc:
-        # The input vanished or failed to read mid-run, or the output could not be written: not a
-        # record's fault, so no rejection stands for it; no partial output is left.
+    except (OSError, ShardError, StageError) as exc:
+        # The input vanished or failed to read mid-run (a shard's failure, its cause named), or the
+        # output could not be written: not a record's fault, so no rejection stands for it; no
+        # partial output is left.
+        what = f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else str(exc)
         click.echo(
-            printable(
-                f"gharbal extract: error: {input_path} -> {output}: {type(exc).__name__}: {exc}"
-            ),
+            printable(f"gharbal extract: error: {input_path} -> {output}: {what}", newlines=True),
             err=True,
         )
         if os.environ.get("GHARBAL_DEBUG"):
-            traceback.print_exception(exc)
+            traceback.print_exception(exc.__cause__ or exc)
         sys.exit(EXIT_SHARD_FAILED)
     msg = f"{counts.written} records -> {output}"
     notes = [f"{counts.unreadable} unreadable"] if counts.unreadable else []
@@ -392,7 +392,7 @@ def eval_(
     """Extract labelled pages (INPUTS: JSONL with gold_text or gold_with/gold_without, as the
     development set) and print token precision/recall/F1 per source and language (as score.py),
     snippet scores, title agreement and pages/s."""
-    from gharbal.evaluate import evaluate
+    from gharbal.runner.evaluate import evaluate
 
     try:
         recipe = _recipe(recipe_path)

@@ -30,7 +30,7 @@ class ConfigError(GharbalError):
 class ShardError(GharbalError):
     """One shard cannot be processed (not a document's failure: I/O, a bug outside the steps).
 
-    Raised by `gharbal.pipeline.process_shard` with the original exception as its cause. The run
+    Raised by `gharbal.runner.phases.process_shard` with the original exception as its cause. The run
     stops: the shard's documents could not all be accounted for, so finishing would lose them
     silently. Shards that finished keep their markers, and ``--resume`` redoes only the rest."""
 

@@ -19,11 +19,11 @@ Between phases the documents are kept in intermediate files, so nothing upstream
 directories stay after the run, so each stage's intermediate results can be inspected.
 
 A shard's ``observe`` or a ``finalize`` may run again when an interrupted run is resumed (see
-`gharbal.executors.shards`): ``observe`` writes its files under names of its own shard
+`gharbal.runner.shards`): ``observe`` writes its files under names of its own shard
 (``ctx.rank``), replacing what is there, and ``finalize`` replaces its results. ``docs/``,
 ``shards/`` and ``finalize.json`` in the work directory belong to the runner.
 
-On a cluster whose nodes share only a bucket (`gharbal.nodes`), each call runs in a directory of
+On a cluster whose nodes share only a bucket (`gharbal.runner.nodes`), each call runs in a directory of
 its own on some node, with the files it needs fetched there first: ``observe`` nothing, ``finalize``
 every shard's observation files, ``apply`` the files ``finalize`` wrote. An aggregation may narrow
 the last with an optional ``apply_reads(rank) -> list[str]``: the names (relative to the work
@@ -58,7 +58,7 @@ class Executor(Protocol):
 
     An executor whose workers may run on other machines, which do not see this process's disk,
     says so with ``shares_disk = False`` (read with ``getattr``, True when absent): a run into an
-    output URL then stages nothing on a shared disk (see `gharbal.nodes`)."""
+    output URL then stages nothing on a shared disk (see `gharbal.runner.nodes`)."""
 
     inline: bool
 

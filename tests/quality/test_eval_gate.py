@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gharbal import Recipe
-from gharbal.evaluate import evaluate
+from gharbal.runner.evaluate import evaluate
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures" / "gate.jsonl.gz"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gharbal.evaluate import prf, snippet_counts, tokens
+from gharbal.runner.evaluate import prf, snippet_counts, tokens
 
 
 def test_tokens_and_prf_as_score_py() -> None:

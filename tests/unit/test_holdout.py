@@ -1,5 +1,5 @@
 """Out-of-source validation: the fold assignment of ``scripts/train_lines.py --loso`` / ``--lolo``
-and how ``gharbal.evaluate`` scores the held-out groups (no LightGBM, no development data)."""
+and how ``gharbal.runner.evaluate`` scores the held-out groups (no LightGBM, no development data)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 
 from gharbal import Recipe
 from gharbal.document import Document
-from gharbal.evaluate import evaluate
 from gharbal.extract.features import SiteCounts
-from gharbal.extract.sitestats import SiteStatsMemory
+from gharbal.extract.sitestats import SiteStats
+from gharbal.runner.evaluate import evaluate
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_lines.py"
 MODEL = Path(__file__).resolve().parents[2] / "src" / "gharbal" / "data" / "models"
@@ -92,14 +92,14 @@ def test_eval_scores_held_out_groups_each_as_its_own_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: dict[str, int | None] = {}
-    counts_for = SiteStatsMemory.counts_for
+    counts_for = SiteStats.counts_for
 
-    def spy(self: SiteStatsMemory, doc: Document) -> SiteCounts | None:
-        found = counts_for(self, doc)
+    def spy(self: SiteStats, doc: Document, workdir: Path) -> SiteCounts | None:
+        found = counts_for(self, doc, workdir)
         seen[doc.id] = found.pages if found else None
         return found
 
-    monkeypatch.setattr(SiteStatsMemory, "counts_for", spy)
+    monkeypatch.setattr(SiteStats, "counts_for", spy)
     s, t = _pages("s", "en", 3), _pages("t", "de", 2)
     both, only_s, only_t = tmp_path / "both.jsonl", tmp_path / "s.jsonl", tmp_path / "t.jsonl"
     for path, recs in ((both, s + t), (only_s, s), (only_t, t)):

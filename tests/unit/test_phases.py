@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from tests.conftest import read_parts
 
-import gharbal.pipeline
+import gharbal.runner.pipeline
 from gharbal import Document, Recipe, RunContext
 from gharbal.extract import Extract
-from gharbal.pipeline import split_phases
+from gharbal.runner.phases import split_phases
 from gharbal.step import Aggregation, Executor, Step
 
 
@@ -75,9 +75,8 @@ def test_aggregation_sees_all_shards(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def plan(recipe: Recipe) -> list[Step | Aggregation]:
         return [SiteCount(), Extract(recipe.extract)]
 
-    monkeypatch.setattr(gharbal.pipeline, "build_steps", plan)
     out = tmp_path / "out"
-    stats = gharbal.pipeline.run(inputs, out)
+    stats = gharbal.runner.pipeline.run(inputs, out, build=plan)
     assert (stats.input, stats.kept, stats.rejected) == (9, 5, 4)
     assert stats.rejected_by_reason == {"read.invalid_json": 3, "dedup.lonely_site": 1}
     kept = {d["id"]: d["scores"]["site_pages"] for d in read_parts(out, "documents")}

@@ -6,27 +6,19 @@ aggregation (`gharbal.step.Aggregation`) with named stages whose files stay in
 They run in this order, after the other steps: exact (cheap, removes identical copies first),
 near (clusters of similar documents), paragraphs (shared paragraphs of the documents left).
 The copy that survives is chosen by ``dedup.keep`` (`KeepConfig`), the same way in all three.
-
-Only the recipe models are imported here (the recipe needs them); the stages load with
-`dedup_steps`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from gharbal.dedup.config import DedupConfig, ExactConfig, KeepConfig, NearConfig, ParagraphsConfig
-
-if TYPE_CHECKING:
-    from gharbal.step import Aggregation
+from gharbal.dedup.exact import ExactDedup
+from gharbal.dedup.minhash import NearDedup
+from gharbal.dedup.paragraphs import ParagraphDedup
+from gharbal.step import Aggregation
 
 
 def dedup_steps(cfg: DedupConfig) -> list[Aggregation]:
     """The dedup aggregations ``cfg`` enables, in pipeline order."""
-    from gharbal.dedup.exact import ExactDedup
-    from gharbal.dedup.minhash import NearDedup
-    from gharbal.dedup.paragraphs import ParagraphDedup
-
     steps: list[Aggregation] = []
     if cfg.exact.enabled:
         steps.append(ExactDedup(cfg))

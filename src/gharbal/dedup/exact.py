@@ -134,7 +134,7 @@ class ExactDedup:
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 
     def apply_reads(self, rank: int) -> list[str]:
-        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.nodes`)."""
+        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.runner.nodes`)."""
         return [decisions_path(Path(), rank).as_posix()]
 
     def apply(self, docs: Iterator[Document], ctx: RunContext, workdir: Path) -> Iterator[Document]:

@@ -21,17 +21,15 @@ import struct
 import sys
 from collections.abc import Callable
 from itertools import chain
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from gharbal.dedup.config import KeepConfig
+from gharbal.document import Document
 from gharbal.normalise.text import clear_match_form_cache, match_form, words
-
-if TYPE_CHECKING:
-    from gharbal.dedup.config import KeepConfig
-    from gharbal.document import Document
 
 T = TypeVar("T")
 U64 = npt.NDArray[np.uint64]

@@ -217,7 +217,7 @@ class NearDedup:
         (workdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 
     def apply_reads(self, rank: int) -> list[str]:
-        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.nodes`)."""
+        """What ``apply`` reads of the work directory for shard ``rank`` (`gharbal.runner.nodes`)."""
         return [decisions_path(Path(), rank).as_posix()]
 
     # -- 5: the filter, per shard -------------------------------------------------------------

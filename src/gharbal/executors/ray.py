@@ -12,7 +12,7 @@ item order, so the output is the same as with the local executor.
 - Every worker writes to the run's output (or staging) directory and reads its inputs. An executor
   that joins a cluster (``address`` given) says its workers do not share this machine's disk
   (``shares_disk``, or ``shared_disk=True`` to say they do): a run into an output URL then needs
-  nothing shared but the bucket (`gharbal.nodes`); a local output directory must be on a
+  nothing shared but the bucket (`gharbal.runner.nodes`); a local output directory must be on a
   filesystem every node mounts. gharbal must be installed on every node (see ``docs/ray.md``).
 - A task raising `RetryableError` is retried (``retries`` times), as is a task whose worker or
   node died. A task lost for good raises `~gharbal.executors.local.TaskLostError` naming the node; a

@@ -19,7 +19,7 @@ not parsed at all when the parser could make more than ``extract.html.max_elemen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from gharbal.document import Document, Verdict
 from gharbal.extract.config import ExtractConfig
@@ -60,40 +60,32 @@ def extract_page(
     ``extract.too_many_lines``, ``extract.html.too_deep``, ``extract.html.too_complex``), its text
     left as it was.
     """
-    html_title: str | None = None
     html: str | None = None  # extractor dom: the page, for the lines' DOM features
-    if doc.html is not None and cfg.html.extractor == "dom" and doc.text:
-        # Rendered by `render_html` already (for site statistics), its HTML kept for this step.
-        html, doc.html = doc.html, None
-        model = model or load_model(cfg.html.model)
-    elif doc.html is not None:
-        extractor = cfg.html.extractor
+    extractor = cfg.html.extractor
+    if doc.html is not None and extractor in ("lines", "dom"):
+        if not doc.text:  # not rendered by the render_html step before (site statistics)
+            render_html(doc, cfg)
+            if doc.rejection is not None:
+                return doc
+        if extractor == "dom" and doc.html is not None:  # kept beside the rendered text
+            html = doc.html
+            model = model or load_model(cfg.html.model)
+        doc.html = None
+    elif doc.html is not None:  # an HTML extractor's main content
         if extractor != "trafilatura" and _too_complex(doc, cfg):
             return doc
-        if extractor == "lines":
-            html_title, doc.text = html_to_lines(doc.html)
-            doc.html = None
-        elif extractor == "dom":
-            html, doc.html = doc.html, None
-            rendered = html_to_lines_bounded(html, cfg.html.max_depth)
-            if isinstance(rendered, int):
-                _reject_too_deep(doc, rendered, cfg)
-                return doc
-            html_title, doc.text = rendered
-            model = model or load_model(cfg.html.model)
+        if extractor == "trafilatura":
+            main: tuple[str | None, str] | int = trafilatura_main_text(doc.html)
         else:
-            if extractor == "trafilatura":
-                main: tuple[str | None, str] | int = trafilatura_main_text(doc.html)
-            else:
-                main = html_main_text_bounded(doc.html, cfg.html.max_depth)
-            doc.html = None
-            if isinstance(main, int):
-                _reject_too_deep(doc, main, cfg)
-                return doc
-            title, doc.text = main
-            doc.title = doc.title or title
-            _too_many_lines(doc, cfg)  # the later steps' work grows with the lines too
+            main = html_main_text_bounded(doc.html, cfg.html.max_depth)
+        doc.html = None
+        if isinstance(main, int):
+            _reject_too_deep(doc, main, cfg)
             return doc
+        title, doc.text = main
+        doc.title = doc.title or title
+        _too_many_lines(doc, cfg)  # the later steps' work grows with the lines too
+        return doc
     if _too_many_lines(doc, cfg):
         return doc
     lines = split_lines(doc.text)
@@ -159,8 +151,6 @@ def extract_page(
         doc.text = join_lines(final)
     else:
         doc.text = join_kept(lines)
-    if doc.title is None and html_title is not None:
-        doc.title = html_title
     return doc
 
 
@@ -212,8 +202,9 @@ def _too_complex(doc: Document, cfg: ExtractConfig) -> bool:
 def render_html(doc: Document, cfg: ExtractConfig) -> Document:
     """With ``extract.html.extractor: lines`` or ``dom``, turn an HTML record into a plain-text page
     (its WET-like rendering; ``<title>`` kept as the fallback title) before site statistics and
-    extraction. ``dom`` keeps the HTML beside the text: extraction reads the lines' DOM features
-    from it."""
+    extraction: the one place HTML pages are rendered to lines (the `RenderHtml` step calls it, and
+    `extract_page` for a page it is given unrendered). ``dom`` keeps the HTML beside the text:
+    extraction reads the lines' DOM features from it."""
     extractor = cfg.html.extractor
     if doc.html is not None and doc.text == "" and extractor in ("lines", "dom"):
         if _too_complex(doc, cfg):
@@ -248,20 +239,33 @@ class RenderHtml(DocumentStep):
 
 
 class Extract(DocumentStep):
-    """Pipeline step: main-content extraction, rejecting pages left empty."""
+    """Pipeline step: main-content extraction, rejecting pages left empty (unless
+    ``reject_empty=False``: ``gharbal extract`` writes a record for every page)."""
 
     name = "extract"
 
-    def __init__(self, cfg: ExtractConfig) -> None:
+    def __init__(
+        self,
+        cfg: ExtractConfig,
+        *,
+        reject_empty: bool = True,
+        models: Callable[[Document], LineModel | None] | None = None,
+    ) -> None:
         self.cfg = cfg
+        self.reject_empty = reject_empty
+        self.models = models  # a page's own line model (cross-validation), else the recipe's
 
     def process(self, doc: Document) -> Document:
         site = None
         if doc.site_lines is not None:
             site = SiteCounts(doc.site_lines[0], doc.site_lines[1])
             doc.site_lines = None
-        extract_page(doc, self.cfg, site)
-        if doc.rejection is None and len(doc.text.strip()) < max(self.cfg.min_chars, 1):
+        extract_page(doc, self.cfg, site, None if self.models is None else self.models(doc))
+        if (
+            self.reject_empty
+            and doc.rejection is None
+            and len(doc.text.strip()) < max(self.cfg.min_chars, 1)
+        ):
             doc.reject(
                 "extract.empty",
                 f"{len(doc.text.strip())} characters of main text left "

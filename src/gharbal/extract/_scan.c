@@ -30,10 +30,10 @@ enum {
     W_CONT = 4,     /* [^\W_]|[\u200c\u200d\p{M}]: continues a word */
     W_NUM = 8,      /* \p{N}: runs become "0" in line forms */
     W_PYSPACE = 16, /* str.isspace */
-    W_TERM = 32,    /* sentence-final mark (punctuation.TERMINAL) */
+    W_TERM = 32,    /* sentence-final mark (gharbal.normalise.charclasses.TERMINAL) */
     W_CLOSER = 64,  /* closing quote or bracket (punctuation._CLOSERS) */
     W_WORDCH = 128, /* regex \w */
-    W_BULLET = 256, /* a list marker (charclasses.BULLETS) or str.isdigit */
+    W_BULLET = 256, /* a list marker (gharbal.normalise.charclasses.BULLETS) or str.isdigit */
 };
 /* word_flags of scan(). */
 enum { WORD_SHORT = 1, WORD_DIGITS = 2 };

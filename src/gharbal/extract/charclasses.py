@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
-from gharbal.extract.punctuation import CLOSERS, TERMINAL
 from gharbal.identify.script import SCRIPTS
+from gharbal.normalise.charclasses import BULLETS, CLOSERS, TERMINAL
 
 # Separators typical of menus, breadcrumbs and bylines.
 SEPARATORS = frozenset("|•·»«›‹►▸▶→←/>¦–")
@@ -152,8 +152,6 @@ def page_script_counts(
     W_WORDCH,
     W_BULLET,
 ) = (1 << k for k in range(9))
-# List markers a line may start with (a digit, `str.isdigit`, also marks a list item).
-BULLETS = frozenset("-–—•*·►▸▶✓✔›»>")
 
 
 @cache

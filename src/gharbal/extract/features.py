@@ -33,20 +33,19 @@ import numpy.typing as npt
 import regex
 
 from gharbal.document import Line
+from gharbal.extract.charclasses import COMMAS as _COMMAS
+from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
 from gharbal.extract.charclasses import (
-    BULLETS,
     bmp_tables,
     dominant_script,
     page_script_counts,
     word_table,
 )
-from gharbal.extract.charclasses import COMMAS as _COMMAS
-from gharbal.extract.charclasses import SCRIPT_NAMES as _SCRIPTS
-from gharbal.extract.punctuation import ends_sentence
 from gharbal.extract.title import TitleWords, title_words_of
 from gharbal.identify.language import detect
 from gharbal.identify.stopwords import SCRIPT_LANGUAGES, stopwords_for
 from gharbal.native import optional_extension
+from gharbal.normalise.charclasses import BULLETS, ends_sentence
 from gharbal.normalise.text import match_form, words
 from gharbal.normalise.unicode import normalise
 

@@ -35,9 +35,9 @@ import regex
 
 from gharbal.document import Line, Verdict
 from gharbal.extract.config import LinesConfig
-from gharbal.extract.punctuation import ends_sentence
 from gharbal.identify.script import dominant_script, script_counts
 from gharbal.identify.stopwords import guess_language, stopwords_for
+from gharbal.normalise.charclasses import ends_sentence
 from gharbal.normalise.text import match_form, words
 
 GOOD, NEAR_GOOD, SHORT, BAD = "good", "near_good", "short", "bad"

@@ -6,7 +6,7 @@ form, digits folded), and the line classifier reads that count as a feature. It 
 of a site (no statistics: the page is judged exactly as without the stage) and gets better with more.
 
 The site of a page is its ``site`` field (kept in ``metadata``) or the registered domain of its
-``url`` (`registered_domain`: a small rule, see there). Pages with neither have no site statistics.
+``url`` (`gharbal.site`: the Public Suffix List). Pages with neither have no site statistics.
 
 A line's key is 64 bits: the FNV-1a hash of its line form (`gharbal.extract.features.form_hashes`:
 the C scanner's in-page repeat hash, one pass over the page) mixed with a hash of the site; each
@@ -42,21 +42,16 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
-import regex
 
 from gharbal.document import Document
 from gharbal.extract.features import SiteCounts, form_hashes
 from gharbal.extract.lines import too_many_lines
-from gharbal.step import RunContext
+from gharbal.site import site_of as site_of_page
+from gharbal.step import Executor, RunContext
 from gharbal.writers.spill import NpyAppender, merge_runs, save_npy, whole_groups
-
-if TYPE_CHECKING:
-    from gharbal.step import Executor
 
 U64 = npt.NDArray[np.uint64]
 
@@ -64,66 +59,12 @@ PARTITIONS = 16
 FLUSH_KEYS = 1 << 20  # keys held per shard (8 MiB) before they are appended to the partition files
 MEMORY_BYTES = 32 << 20  # keys one partition task counts in memory at a time (finalize)
 MERGE_FILES = 64  # shards' page files merged at a time into sites.jsonl
-# Second-level labels under which country-code domains register names (bbc.co.uk, abc.net.au,
-# alahram.org.eg, ...). A small rule instead of the public-suffix list: no download, no dependency;
-# private suffixes (blogspot.com, github.io) count as one site each, which only merges more pages.
-_SECOND_LEVEL = frozenset(
-    [
-        "ac",
-        "co",
-        "com",
-        "edu",
-        "gob",
-        "gov",
-        "govt",
-        "gv",
-        "info",
-        "law",
-        "ltd",
-        "me",
-        "mil",
-        "net",
-        "nic",
-        "nom",
-        "or",
-        "org",
-        "plc",
-        "res",
-        "sch",
-        "web",
-    ]
-)
-
-
-_HOST = regex.compile(
-    r"[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*"
-)
-
-
-def registered_domain(url: str) -> str | None:
-    """The registered domain of ``url`` (``news.bbc.co.uk`` -> ``bbc.co.uk``), or None."""
-    try:
-        host = urlsplit(url if "//" in url else f"//{url}").hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    host = host.rstrip(".").lower()
-    if not _HOST.fullmatch(host):
-        return None
-    labels = host.split(".")
-    if len(labels) < 2 or host.replace(".", "").isdigit():
-        return host or None
-    take = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-take:])
 
 
 def site_of(doc: Document) -> str | None:
-    """The site of ``doc``: its ``site`` field, else the registered domain of its url."""
-    site = doc.metadata.get("site")
-    if isinstance(site, str) and site:
-        return site.lower()
-    return registered_domain(doc.url) if doc.url else None
+    """The site of ``doc`` (`gharbal.site.site_of`: its ``site`` field, else the registered domain of
+    its url)."""
+    return site_of_page(doc.url, doc.metadata)
 
 
 def _hash(data: str) -> int:
@@ -155,11 +96,6 @@ def _mix(site: int, forms: U64) -> U64:
     x = (x ^ (x >> _S33)) * _C2
     mixed: U64 = x ^ (x >> _S33)
     return mixed
-
-
-def line_keys(site: str, texts: list[str]) -> U64:
-    """The 64-bit key of each line of a page of ``site`` (same form, same key)."""
-    return _mix(site_hash(site), form_hashes(texts))
 
 
 def _page_key(site: int) -> int:
@@ -450,28 +386,3 @@ def _merge_site_pages(workdir: Path, num_shards: int) -> None:
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     os.replace(tmp, workdir / "sites.jsonl")
     shutil.rmtree(merges, ignore_errors=True)
-
-
-class SiteStatsMemory:
-    """The same statistics kept in memory, for small inputs (evaluation, tests): ``add`` every
-    page first, then ask ``counts_for``."""
-
-    def __init__(self) -> None:
-        self.keys: Counter[int] = Counter()
-        self.pages: Counter[str] = Counter()
-
-    def add(self, doc: Document) -> None:
-        site = site_of(doc)
-        if site is None or not measured_as_lines(doc):
-            return
-        keys = set(line_keys(site, _line_texts(doc.text)).tolist())
-        if keys:
-            self.pages[site] += 1
-            self.keys.update(keys)
-
-    def counts_for(self, doc: Document) -> SiteCounts | None:
-        site = site_of(doc)
-        if site is None or self.pages[site] < 2:
-            return None
-        keys = line_keys(site, _line_texts(doc.text)).tolist()
-        return SiteCounts(pages=self.pages[site], lines=[max(self.keys[k], 1) for k in keys])

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from gharbal.document import Line, Verdict
 from gharbal.extract.config import TitleConfig
-from gharbal.extract.punctuation import ends_sentence
+from gharbal.normalise.charclasses import ends_sentence
 
 _NOT_TITLE_END = frozenset(".,;:،؛۔。")
 

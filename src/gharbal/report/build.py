@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gharbal.errors import ConfigError, StageError
 from gharbal.report.collect import DEFAULT_MAX_PAGES, Limits, Summary, collect
@@ -34,11 +34,10 @@ from gharbal.report.sections import (
     viewer_pages,
     viewer_section,
 )
+from gharbal.step import Executor
+from gharbal.version import __version__
 from gharbal.writers.atomic import output_file
 from gharbal.writers.ledger import write_text_atomic
-
-if TYPE_CHECKING:
-    from gharbal.step import Executor
 
 
 def _static(name: str) -> str:
@@ -73,7 +72,6 @@ def render(out: Path, stats: dict[str, Any] | None, s: Summary, recipe: str | No
         if recipe
         else ""
     )
-    from gharbal.version import __version__
 
     return "".join(
         [

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -35,7 +35,6 @@ from gharbal.report.parts import (
     parquet_available,
     shard_parts,
 )
-from gharbal.report.site import NO_SITE, site_of
 from gharbal.report.sketch import BottomK, Moments, hash64
 from gharbal.report.summary import (
     DEFAULT_MAX_PAGES,
@@ -47,9 +46,8 @@ from gharbal.report.summary import (
     SiteStats,
     Summary,
 )
-
-if TYPE_CHECKING:
-    from gharbal.step import Executor
+from gharbal.site import NO_SITE, site_of
+from gharbal.step import Executor
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -162,7 +160,7 @@ class _ShardPass:
             doc_id = _str(rec.get("id"))
             text = _str(rec.get("text"))
             lang = _opt_str(rec.get("lang"))
-            site = site_of(rec.get("url"), rec.get("metadata"))
+            site = site_of(rec.get("url"), rec.get("metadata")) or NO_SITE
             h = hash64(doc_id)
             self.info[doc_id] = (site, h, True)
             s.kept += 1
@@ -206,7 +204,7 @@ class _ShardPass:
             reason = _str(rec.get("reason")) or "unknown"
             url = _opt_str(rec.get("url"))
             detail = _str(rec.get("detail"))
-            site = site_of(url)
+            site = site_of(url) or NO_SITE
             h = hash64(doc_id)
             self.info[doc_id] = (site, h, False)
             s.rejected += 1
@@ -393,7 +391,7 @@ def collect(
     own, whose workers are already started), shards are summarised by its workers; otherwise by
     a pool of ``workers`` processes started for this. ``shard_files`` (default `shard_parts` of ``out``)
     names the part files of each shard (on a cluster whose nodes share only a bucket, the
-    executor's tasks fetch them: see `gharbal.nodes`)."""
+    executor's tasks fetch them: see `gharbal.runner.nodes`)."""
     limits = limits or Limits()
     cuts = Cuts.from_stats(stats, limits)
     total = Summary.empty(limits)

@@ -12,7 +12,7 @@ from gharbal.report import plots
 from gharbal.report.collect import NO_LANG, PageSample, Summary
 from gharbal.report.html import doc_link, esc, num, pct
 from gharbal.report.pages import REMOVE, TITLE, reconstruct, text_direction
-from gharbal.report.site import NO_SITE
+from gharbal.site import NO_SITE
 
 TOP_SITES = 50
 CHROME_PER_SITE = 5

@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from gharbal.report.site import NO_SITE
 from gharbal.report.sketch import BottomK, FrequentItems, LogHistogram, Moments
+from gharbal.site import NO_SITE
 
 T = TypeVar("T")
 NO_LANG = "(none)"

@@ -45,6 +45,13 @@ class JsonlPartWriter(AtomicOutput):
         self._out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         self.count += 1
 
+    def copy_from(self, path: Path) -> None:
+        """Append the records of the uncompressed JSON Lines file ``path``, as they are."""
+        with path.open("rb") as f:
+            for line in f:
+                self._out.write(line)
+                self.count += 1
+
     def close(self) -> None:
         if self._out is not self._raw:
             self._out.close()

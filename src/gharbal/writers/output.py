@@ -13,7 +13,7 @@ aggregations' work directories and the completion markers of every phase); by de
 ``$XDG_CACHE_HOME/gharbal/staging/<hash of the URL>`` so that ``--resume`` finds it again. On a
 cluster it is either on a filesystem every node sees (as the output directory must be for a local
 path), or there is none: each node stages on its own and the bucket is all they share
-(`gharbal.nodes`, `gharbal.writers.bucket`). fsspec is imported only when a URL is given.
+(`gharbal.runner.nodes`, `gharbal.writers.bucket`). fsspec is imported only when a URL is given.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from tests.conftest import read_parts
 import gharbal
 from gharbal import ConfigError, Document, Recipe
 from gharbal.dedup import dedup_steps
+from gharbal.step import Aggregation, Step
 from gharbal.writers.intermediate import from_record, to_record
 from gharbal.writers.ledger import rejection_record
 
@@ -181,16 +182,11 @@ def test_keep_policy(tmp_path: Path, keep: dict[str, str], survivor: str) -> Non
                 doc.scores["q"] = {i: q for i, _, q in rows}[doc.id]
                 yield doc
 
-    import gharbal.pipeline as pipeline
+    from gharbal.runner.pipeline import run
 
     r = recipe(exact={"enabled": True}, keep=keep)
-    steps = [Score(), *dedup_steps(r.dedup)]
-    mp = pytest.MonkeyPatch()
-    mp.setattr(pipeline, "build_steps", lambda _: steps)
-    try:
-        pipeline.run([str(path)], tmp_path / "out", r)
-    finally:
-        mp.undo()
+    steps: list[Step | Aggregation] = [Score(), *dedup_steps(r.dedup)]
+    run([str(path)], tmp_path / "out", r, build=lambda _: steps)
     kept = [d["id"] for d in read_parts(tmp_path / "out", "documents")]
     assert kept == [survivor]
 

@@ -16,7 +16,7 @@ from tests.pipelines import make_corpus
 from gharbal import RetryableError, ShardError
 from gharbal.executors import progress
 from gharbal.executors.local import LocalExecutor
-from gharbal.executors.shards import schedule
+from gharbal.runner.shards import schedule
 
 
 def _slow_square(x: int) -> int:

@@ -21,7 +21,7 @@ from gharbal.extract.html import (
 )
 from gharbal.extract.lines import count_lines, too_many_lines
 from gharbal.extract.sitestats import SiteStats
-from gharbal.extract_file import extract_file
+from gharbal.runner.extract import extract_file
 from gharbal.step import RunContext
 
 CFG = Recipe().extract

@@ -19,9 +19,9 @@ import pytest
 pytest.importorskip("resiliparse")
 
 from gharbal.document import Document, Verdict
-from gharbal.evaluate import prf
 from gharbal.extract import extract_page
 from gharbal.recipe import Recipe
+from gharbal.runner.evaluate import prf
 
 PAGES = Path(__file__).parents[2] / "fixtures" / "pages"
 KEPT = (Verdict.KEEP, Verdict.TITLE)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from gharbal import Document, Recipe, Verdict, extract_page
-from gharbal.extract.punctuation import ends_sentence
 from gharbal.identify import dominant_script, guess_language
 from gharbal.normalise import match_form, words
+from gharbal.normalise.charclasses import ends_sentence
 from gharbal.step import join_kept, split_lines
 
 CFG = Recipe().extract

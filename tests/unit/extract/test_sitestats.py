@@ -14,8 +14,6 @@ from gharbal.executors.local import LocalExecutor
 from gharbal.extract.sitestats import (
     PARTITIONS,
     SiteStats,
-    SiteStatsMemory,
-    registered_domain,
     site_of,
 )
 
@@ -33,8 +31,8 @@ from gharbal.extract.sitestats import (
         ("", None),
     ],
 )
-def test_registered_domain(url: str, site: str | None) -> None:
-    assert registered_domain(url) == site
+def test_url_sites(url: str, site: str | None) -> None:
+    assert site_of(Document(id="a", url=url)) == site
 
 
 def test_site_field_wins_over_url() -> None:
@@ -82,21 +80,6 @@ def test_stage_counts_lines_per_site_across_shards(tmp_path: Path) -> None:
     # chrome on every page; the body differs; "N comments" is the same template with digits folded
     assert (pages, per_line) == (5, (5, 1, 5, 5, 5))
     assert out[-1].site_lines is None  # a site with one page has no statistics
-
-
-def test_memory_statistics_match_the_stage(tmp_path: Path) -> None:
-    docs = _pages()
-    memory = SiteStatsMemory()
-    for doc in docs:
-        memory.add(doc)
-    stats = SiteStats()
-    list(stats.observe(iter(docs), RunContext(), tmp_path))
-    stats.finalize(tmp_path, 1, LocalExecutor(1))
-    for doc in docs:
-        a, b = memory.counts_for(doc), stats.counts_for(doc, tmp_path)
-        assert (a is None) == (b is None)
-        if a is not None and b is not None:
-            assert (a.pages, list(a.lines)) == (b.pages, list(b.lines))
 
 
 def _site_pages(n: int) -> list[dict[str, str]]:
@@ -164,8 +147,8 @@ def test_extract_uses_site_stats_unless_told_not_to(tmp_path: Path) -> None:
 
 def test_site_statistics_are_on_by_default_and_can_be_turned_off() -> None:
     from gharbal.extract.sitestats import SiteStats as Stage
-    from gharbal.pipeline import build_steps
     from gharbal.recipe import Recipe
+    from gharbal.runner.steps import build_steps
 
     assert Recipe().extract.lines.site_stats is True
     assert any(isinstance(s, Stage) for s in build_steps(Recipe()))
@@ -338,7 +321,7 @@ def test_run_cli_turns_site_statistics_off(tmp_path: Path, cli: Any) -> None:
     assert (out / "stages" / "01-site_stats").is_dir()
 
 
-def test_a_line_on_no_other_page_is_never_called_a_site_repeat() -> None:
+def test_a_line_on_no_other_page_is_never_called_a_site_repeat(tmp_path: Path) -> None:
     """The two pages of one blog in the bundled sample: with their statistics, every line removed
     as ``extract.chrome.site_repeated`` is on the other page (``x1``), never on none (``x0``)."""
     import gzip
@@ -354,12 +337,12 @@ def test_a_line_on_no_other_page_is_never_called_a_site_repeat() -> None:
         if "comoeducarseusfilhos" in (r.get("url") or "")
     ]
     assert len(docs) == 2
-    memory = SiteStatsMemory()
-    for doc in docs:
-        memory.add(doc)
+    stats = SiteStats()
+    list(stats.observe(iter(docs), RunContext(), tmp_path))
+    stats.finalize(tmp_path, 1, LocalExecutor(1))
     details = []
     for doc in docs:
-        extract_page(doc, Recipe().extract, memory.counts_for(doc))
+        extract_page(doc, Recipe().extract, stats.counts_for(doc, tmp_path))
         assert doc.lines is not None
         details += [ln.detail for ln in doc.lines if ln.reason == "extract.chrome.site_repeated"]
     assert details  # the author's box, the blog's blurb, the same "related" headlines

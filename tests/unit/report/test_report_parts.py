@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from gharbal.report.pages import reconstruct, text_direction
 from gharbal.report.parts import BadLines, iter_records, shard_parts
-from gharbal.report.site import NO_SITE, site_of
 from gharbal.report.sketch import BottomK, FrequentItems, LogHistogram, hash64
+from gharbal.site import site_of
 
 
 @given(st.lists(st.text(max_size=8), max_size=60, unique=True), st.integers(0, 10), st.randoms())
@@ -96,15 +96,17 @@ def test_log_histogram() -> None:
         ("http://[::1]/x", None, "::1"),
         ("https://co.uk/", None, "co.uk"),
         ("http://localhost/", None, "localhost"),
-        ("not a url", None, NO_SITE),
-        ("http://[bad/", None, NO_SITE),
-        (None, None, NO_SITE),
-        ("https://a.example.com/", {"site": "my-site"}, "my-site"),
+        ("not a url", None, None),
+        ("http://[bad/", None, None),
+        (None, None, None),
+        ("https://someone.blogspot.com/2020/x.html", None, "someone.blogspot.com"),
+        ("www.example.com/no-scheme", None, "example.com"),
+        ("https://a.example.com/", {"site": "My-Site "}, "my-site"),
         ("https://a.example.com/", {"site": "  "}, "example.com"),
         ("https://a.example.com/", {"site": 3}, "example.com"),
     ],
 )
-def test_site_of(url: object, metadata: object, site: str) -> None:
+def test_site_of(url: object, metadata: object, site: str | None) -> None:
     assert site_of(url, metadata) == site
 
 

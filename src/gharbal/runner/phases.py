@@ -1,22 +1,17 @@
-"""The pipeline: a recipe turned into steps and aggregations, run over shards phase by phase, with
-the ledger balanced at the end.
+"""Phases and the runner: a plan of steps and aggregations split into phases, one phase run on
+one shard (`process_shard`), and `Runner`, which runs every phase over the shards with an executor,
+the aggregations' ``finalize`` between them, completion markers for resume and uploads to an
+output URL. The pipeline (`gharbal.runner.pipeline`), ``gharbal extract``
+(`gharbal.runner.extract`) and ``gharbal eval`` (`gharbal.runner.evaluate`) all drive their phases
+through it; they differ in their steps, the source of the first phase and the sink of the last.
 
-1. validate the recipe and plan shards (`ConfigError` before any work starts);
-2. lock ``OUT`` (`gharbal.writers.lock`: a second run into it stops with `ConfigError`), prepare
-   it and save the resolved recipe as ``OUT/recipe.yaml`` and the shard plan as
-   ``OUT/plan.json``; with ``resume``, check them against the earlier run's instead and keep its
-   finished work (`gharbal.executors.shards`);
-3. split the plan into phases at each aggregation (see `gharbal.step`): phase 0 reads the inputs,
-   later phases read the documents the previous phase left in ``OUT/stages/NN-name/docs/``; after
-   each phase but the last, the aggregation's ``finalize`` runs; every shard of every phase, and
-   every ``finalize``, leaves a completion marker;
-4. the last phase writes the ledger (`ShardWriter`); shard stats are merged in shard order, the
-   invariant ``input == kept + rejected`` is checked and ``stats.json`` written;
-5. build ``report.html`` from ``stats.json`` and the ledger (`gharbal.report`).
-
-For an output URL, workers write to a local staging directory and finished shards are uploaded as
-they come (`gharbal.writers.output`), ``stats.json`` last. On a cluster whose nodes share nothing
-but the bucket, every task stages on its own node and publishes its files itself (`gharbal.nodes`).
+1. Phase 0 reads the inputs (``source``, `gharbal.readers.read_shard` by default); a later phase
+   reads the documents the previous phase left in ``OUT/stages/NN-name/docs/`` and hands them to
+   the previous aggregation's ``apply``;
+2. the phase's steps run over the documents;
+3. a phase that ends at an aggregation has it ``observe`` the documents, which are kept for the
+   next phase; the last phase writes them with its sink (`gharbal.writers.ShardWriter`, the
+   ledger, by default).
 """
 
 from __future__ import annotations
@@ -30,73 +25,35 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import cast
+from types import TracebackType
+from typing import Protocol, Self
 
-from gharbal.dedup import dedup_steps
 from gharbal.document import Document
 from gharbal.errors import GharbalError, ShardError, StageError
 from gharbal.executors import node, progress
-from gharbal.executors.local import LocalExecutor, TaskLostError
-from gharbal.executors.shards import (
-    PLAN,
-    check_resumable,
+from gharbal.executors.local import TaskLostError
+from gharbal.pii.redact import redactor
+from gharbal.readers import Shard, read_shard
+from gharbal.recipe import Recipe
+from gharbal.report import build_report
+from gharbal.runner.shards import (
     finalize_marker,
     input_changed,
     marker_name,
-    plan_record,
     read_marker,
     schedule,
     stage_marker,
     write_marker,
 )
-from gharbal.extract import Extract, RenderHtml
-from gharbal.extract.sitestats import SiteStats
-from gharbal.identify.language import LanguageId
-from gharbal.pii.redact import PiiRedact, redactor
-from gharbal.quality.filters import QualityFilters
-from gharbal.quality.signals import QualitySignals
-from gharbal.readers import Shard, SkippedInput, plan_shards, read_shard
-from gharbal.recipe import Recipe
-from gharbal.report import build_report
+from gharbal.runner.steps import BuildSteps, build_steps
 from gharbal.stats import Stats
 from gharbal.step import Aggregation, Executor, RunContext, Step
-from gharbal.writers import (
-    PART_DIRS,
-    ShardWriter,
-    write_json_atomic,
-    write_text_atomic,
-)
+from gharbal.writers import PART_DIRS, ShardWriter, write_json_atomic, write_text_atomic
 from gharbal.writers.intermediate import read_intermediate, to_record
 from gharbal.writers.jsonl import JsonlPartWriter
-from gharbal.writers.lock import OutputLock
 from gharbal.writers.output import Output
 
 STAGES_DIR = "stages"
-TOP_LEVEL = ("recipe.yaml", PLAN, "report.html")
-"""Files beside the parts that an output URL receives at the end of a run (``stats.json`` last)."""
-
-BuildSteps = Callable[[Recipe], list[Step | Aggregation]]
-"""What turns a recipe into steps: `build_steps` unless a caller passes its own (a picklable
-module-level function, since every worker builds its steps from the recipe)."""
-
-
-def build_steps(recipe: Recipe) -> list[Step | Aggregation]:
-    """The steps and aggregations a recipe asks for, in pipeline order."""
-    plan: list[Step | Aggregation] = []
-    if recipe.extract.html.extractor in ("lines", "dom"):
-        plan.append(RenderHtml(recipe.extract))  # HTML pages become line pages before site stats
-    lines = recipe.extract.lines
-    if lines.enabled and lines.method == "model" and lines.site_stats:
-        plan.append(SiteStats(recipe.extract.max_lines))  # line counts per site, read by Extract
-    plan.append(Extract(recipe.extract))
-    if recipe.lang.enabled:
-        plan.append(LanguageId(recipe.lang))
-    if recipe.quality.enabled:
-        plan += [QualitySignals(recipe.quality), QualityFilters(recipe.quality)]
-    if recipe.pii.enabled:
-        plan.append(PiiRedact(recipe.pii))
-    plan += dedup_steps(recipe.dedup)
-    return plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +109,12 @@ def _inclusive_time(docs: Iterator[Document], name: str, ctx: RunContext) -> Ite
     ctx.stats.add_time(name, max(time.perf_counter() - start - upstream, 0.0))
 
 
-def _part(shard: Shard) -> str:
+def docs_part(shard: Shard) -> str:
     return f"part-{shard.index:05d}.jsonl.zst"
 
 
 @contextlib.contextmanager
-def _failure_as(error: type[GharbalError], what: str) -> Iterator[None]:
+def failure_as(error: type[GharbalError], what: str) -> Iterator[None]:
     """Turn an exception of the block into ``error("{what}: {type}: {message}")``, the original
     as its cause (`ShardError` for a shard's phase, `StageError` for a finalize); gharbal's own
     errors pass unchanged."""
@@ -169,7 +126,7 @@ def _failure_as(error: type[GharbalError], what: str) -> Iterator[None]:
         raise error(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
-def _shard_failed(shard: Shard, phase_index: int, on: str | None = None) -> str:
+def shard_failed(shard: Shard, phase_index: int, on: str | None = None) -> str:
     """``shard 3 (a.jsonl) failed in phase 2``, with `` on node 10.0.0.5 (3f2a9c01)`` in a
     task on a cluster (or ``on``: the node of a task that was lost)."""
     files = ", ".join(str(f.path) for f in shard.files[:3])
@@ -177,6 +134,39 @@ def _shard_failed(shard: Shard, phase_index: int, on: str | None = None) -> str:
     where = on or node.name()
     at = f" on node {where}" if where else ""
     return f"shard {shard.index} ({files}{more}) failed in phase {phase_index + 1}{at}"
+
+
+class ShardSink(Protocol):
+    """Where the last phase puts a shard's documents (every one, rejected or kept), counting them in
+    the shard's stats; closed (its parts renamed into place) when the shard is done."""
+
+    def write(self, doc: Document) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+Source = Callable[[Shard, Recipe, RunContext], Iterator[Document]]
+"""The first phase's documents of a shard (picklable when shards run in worker processes)."""
+
+SinkFactory = Callable[[Path, int, Recipe, Stats], ShardSink]
+"""The last phase's sink of shard ``index`` in ``out`` (picklable likewise)."""
+
+
+def read_source(shard: Shard, recipe: Recipe, ctx: RunContext) -> Iterator[Document]:
+    """The run's inputs (`gharbal.readers.read_shard`); a file without documents is noted."""
+    return read_shard(shard, recipe.read, ctx.stats.files_without_documents.append)
+
+
+def ledger_sink(out: Path, index: int, recipe: Recipe, stats: Stats) -> ShardSink:
+    """The run's output: kept documents, the rejected ledger, removed lines, line maps."""
+    return ShardWriter(out, index, recipe.output, stats, redactor(recipe.pii))
 
 
 def process_shard(
@@ -187,15 +177,19 @@ def process_shard(
     phase_index: int = 0,
     num_shards: int = 1,
     build: BuildSteps | None = None,
+    source: Source | None = None,
+    sink: SinkFactory | None = None,
 ) -> Stats:
     """Run one phase of the pipeline on one shard; returns the shard's stats for that phase.
 
-    ``on_document(1)`` is called after each document is written (for a progress bar). The shard's
-    completion marker is written last (`gharbal.executors.shards`). A failure that is not a
+    The first phase reads the shard with ``source`` (`read_source`: the inputs), the last writes
+    with ``sink`` (`ledger_sink`: the run's output parts and ledger). ``on_document(1)`` is called
+    after each document is written (for a progress bar). The shard's completion marker is written
+    last (`gharbal.runner.shards`). A failure that is not a
     document's (an I/O error, a bug in a reader or an aggregation; a document's own failures are
     rejections, see `gharbal.step.DocumentStep`) raises `ShardError` naming the shard.
     """
-    with _failure_as(ShardError, _shard_failed(shard, phase_index)):
+    with failure_as(ShardError, shard_failed(shard, phase_index)):
         phases = split_phases((build or build_steps)(recipe))
         phase = phases[phase_index]
         ctx = RunContext(
@@ -203,12 +197,11 @@ def process_shard(
         )
         docs: Iterator[Document]
         if phase.applies is None:
-            read = read_shard(shard, recipe.read, ctx.stats.files_without_documents.append)
-            docs = _timed(read, "read", ctx)
+            docs = _timed((source or read_source)(shard, recipe, ctx), "read", ctx)
         else:
             workdir = stage_dir(out, phase_index - 1, phase.applies)
             docs = phase.applies.apply(
-                read_intermediate(workdir / "docs" / _part(shard)), ctx, workdir
+                read_intermediate(workdir / "docs" / docs_part(shard)), ctx, workdir
             )
             # Timed while it makes each document (reading the intermediate part included), not
             # while the steps downstream work on it, so that writing keeps its own time.
@@ -221,16 +214,14 @@ def process_shard(
             docs = _inclusive_time(
                 phase.observes.observe(docs, ctx, workdir), phase.observes.name, ctx
             )
-            with JsonlPartWriter(workdir / "docs" / _part(shard)) as inter:
+            with JsonlPartWriter(workdir / "docs" / docs_part(shard)) as inter:
                 for doc in docs:
                     inter.write(to_record(doc))
                     if on_document is not None:
                         on_document(1)
             write_marker(stage_marker(workdir, shard.index), ctx.stats)
             return ctx.stats
-        with ShardWriter(
-            out, shard.index, recipe.output, ctx.stats, redactor(recipe.pii)
-        ) as writer:
+        with (sink or ledger_sink)(out, shard.index, recipe, ctx.stats) as writer:
             for doc in docs:
                 writer.write(doc)
                 if on_document is not None:
@@ -241,159 +232,7 @@ def process_shard(
         return ctx.stats
 
 
-def run(
-    inputs: list[str],
-    output_dir: str | Path,
-    recipe: Recipe | None = None,
-    on_progress: Callable[[int], object] | None = None,
-    executor: Executor | None = None,
-    *,
-    resume: bool = False,
-    staging: str | Path | None = None,
-    build: BuildSteps | None = None,
-    bucket_only: bool | None = None,
-) -> Stats:
-    """Run the whole pipeline over ``inputs`` into ``output_dir`` and return the merged stats.
-
-    ``output_dir`` is a directory or an fsspec URL (``s3://bucket/out``; ``staging`` is then the local
-    directory workers write to, see `gharbal.writers.output`). ``resume`` keeps the finished work of
-    an interrupted run into the same output (after checking that recipe and inputs are the same) and
-    does the rest. ``on_progress(n)`` hears of documents done; a `ProgressBar` (any
-    `~gharbal.executors.progress.PhaseListener`) also hears of phases and shards. ``executor``
-    defaults to a local pool of ``recipe.workers`` processes; ``build`` to `build_steps`.
-
-    ``bucket_only``: the nodes share nothing but the output URL's bucket: each task stages on its
-    own node and publishes its files to the bucket, and the tasks of later stages read them from
-    there (`gharbal.nodes`). By default, so when the output is a URL, no ``staging`` is given and
-    the executor's workers do not share this machine's disk (a Ray cluster joined by address).
-    """
-    recipe = recipe or Recipe()
-    from gharbal.nodes import driver_staging, use_bucket
-
-    bucket = use_bucket(output_dir, executor, staging, bucket_only)
-    if bucket is not None:
-        with driver_staging(str(output_dir)) as scratch:  # holds nothing a resume needs
-            return _run(
-                inputs, output_dir, recipe, on_progress, executor, resume, scratch, build, True
-            )
-    return _run(inputs, output_dir, recipe, on_progress, executor, resume, staging, build, False)
-
-
-def _run(
-    inputs: list[str],
-    output_dir: str | Path,
-    recipe: Recipe,
-    on_progress: Callable[[int], object] | None,
-    executor: Executor | None,
-    resume: bool,
-    staging: str | Path | None,
-    build: BuildSteps | None,
-    bucket_only: bool,
-) -> Stats:
-    output = Output(output_dir, staging)
-    skipped: list[SkippedInput] = []
-    # The output is never read as input: refused if it is an input or holds one, left out of the
-    # walk if it lies inside an input directory.
-    shards = plan_shards(inputs, recipe.read, output.url or output.local, skipped)
-    phases = split_phases((build or build_steps)(recipe))
-    stages = [stage_dir(Path(), p, p.observes).name for p in phases if p.observes is not None]
-    plan = plan_record(shards, stages)
-    plan["skipped_inputs"] = [s.to_json() for s in skipped]
-    with OutputLock(output.local):  # a second run into the same output stops here (exit 2)
-        return _run_locked(
-            output, recipe, shards, phases, plan, executor, on_progress, build, resume, bucket_only
-        )
-
-
-def _run_locked(
-    output: Output,
-    recipe: Recipe,
-    shards: list[Shard],
-    phases: list[Phase],
-    plan: dict[str, object],
-    executor: Executor | None,
-    on_progress: Callable[[int], object] | None,
-    build: BuildSteps | None,
-    resume: bool,
-    bucket_only: bool = False,
-) -> Stats:
-    """`run` once it holds the output's lock. A failure to write the run's own files (a full disk
-    while writing ``recipe.yaml``, ``stats.json``, ``report.html``, a failed upload) raises
-    `StageError` naming the file; the work done is kept for ``--resume``."""
-    saved_plan = output.read_text(PLAN)
-    resuming = resume and check_resumable(output.read_text("recipe.yaml"), saved_plan, recipe, plan)
-    out = output.local
-    with _failure_as(StageError, f"preparing the output {output} failed"):
-        if resuming:
-            if output.remote and _read(out / PLAN) != saved_plan:
-                # Staging of another run (or none): its markers cannot be trusted; the uploaded
-                # shards' markers at the destination still can.
-                output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN), remote=False)
-        else:
-            output.clear((*PART_DIRS, STAGES_DIR), ("stats.json", PLAN, "recipe.yaml"))
-        _remove_temporaries(out)
-        write_text_atomic(out / "recipe.yaml", recipe.to_yaml())
-        write_json_atomic(out / PLAN, plan)
-        if not resuming:
-            output.publish(["recipe.yaml", PLAN])
-    owned = LocalExecutor(recipe.workers) if executor is None else None
-    executor = executor or owned
-    assert executor is not None
-    try:
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="gharbal-upload") as uploads:
-            if bucket_only:
-                from gharbal.nodes import BucketRunner
-
-                runner: _Runner = BucketRunner(
-                    output, recipe, shards, phases, plan, executor, on_progress, build
-                )
-            else:
-                runner = _Runner(output, recipe, shards, phases, plan, executor, on_progress, build)
-            total = runner.run_phases(uploads)
-            with _failure_as(StageError, f"uploading the finished shards to {output} failed"):
-                for upload in runner.uploads:
-                    upload.result()
-        runner.remove_stage_docs()
-        total.check()
-        total.skipped_inputs = [dict(s) for s in cast(list[dict[str, str]], plan["skipped_inputs"])]
-        with _failure_as(StageError, f"writing {out / 'stats.json'} failed"):
-            write_json_atomic(out / "stats.json", runner.stats_json(total))
-        if recipe.report.enabled:
-            with _failure_as(StageError, f"building {out / 'report.html'} failed"):
-                runner.build_report()
-            with _failure_as(StageError, f"writing {out / 'stats.json'} failed"):
-                write_json_atomic(out / "stats.json", runner.stats_json(total))
-    finally:
-        if owned is not None:
-            owned.close()
-    if output.remote:
-        with _failure_as(StageError, f"uploading the run's files to {output} failed"):
-            top = [name for name in TOP_LEVEL if (out / name).is_file()]
-            output.publish([*top, "stats.json"])  # stats.json last: the run is complete
-        for sub in PART_DIRS[:-1]:
-            shutil.rmtree(out / sub, ignore_errors=True)  # uploaded; markers stay for --resume
-    return total
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-
-
-def _remove_temporaries(out: Path) -> None:
-    """Temporary files of an interrupted run (never renamed into place)."""
-    for sub in (*PART_DIRS, STAGES_DIR):
-        if (out / sub).is_dir():
-            for tmp in (out / sub).rglob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-    for name in ("recipe.yaml", PLAN, "stats.json", "report.html"):
-        for tmp in out.glob(f".{name}*.tmp"):  # ours only: OUT may hold other files
-            tmp.unlink(missing_ok=True)
-
-
-class _Runner:
+class Runner:
     """Runs the phases of one run: the shards the schedule asks for, the finalizes, the uploads."""
 
     def __init__(
@@ -406,9 +245,13 @@ class _Runner:
         executor: Executor,
         on_progress: Callable[[int], object] | None,
         build: BuildSteps | None,
+        *,
+        source: Source | None = None,
+        sink: SinkFactory | None = None,
     ) -> None:
         self.output, self.out = output, output.local
         self.recipe, self.shards, self.phases, self.build = recipe, shards, phases, build
+        self.source, self.sink = source, sink
         self.plan = plan
         self.executor, self.on_progress = executor, on_progress
         self.last = len(phases) - 1
@@ -459,6 +302,8 @@ class _Runner:
             phase_index=phase.index,
             num_shards=len(self.shards),
             build=self.build,
+            source=self.source,
+            sink=self.sink,
         )
 
     def _shard_stats(self, phase: Phase, shard: Shard, result: object) -> Stats:
@@ -574,7 +419,7 @@ class _Runner:
             if change is not None:
                 self._drop_marker(0, shard.index)
                 raise ShardError(
-                    f"{_shard_failed(shard, 0)}: input {item.path} changed or vanished while the "
+                    f"{shard_failed(shard, 0)}: input {item.path} changed or vanished while the "
                     f"run read it ({change})"
                 )
 
@@ -611,7 +456,7 @@ class _Runner:
         name = f"{agg.name}.finalize"
         if needed:
             start = time.perf_counter()
-            with _failure_as(StageError, f"stage {agg.name} failed in finalize"):
+            with failure_as(StageError, f"stage {agg.name} failed in finalize"):
                 agg.finalize(workdir, len(self.shards), self.executor)
             seconds = time.perf_counter() - start
             write_json_atomic(finalize_marker(workdir), {"seconds": seconds})
@@ -632,7 +477,7 @@ def _naming_lost(results: Iterator[object], run: list[Shard], phase: Phase) -> G
             except StopIteration:
                 return
             except TaskLostError as exc:
-                what = _shard_failed(shard, phase.index, exc.node)
+                what = shard_failed(shard, phase.index, exc.node)
                 raise ShardError(f"{what}: {exc.reason}") from exc
             yield result
     finally:

@@ -1,6 +1,6 @@
 """Completion markers and resume: which work of a run is finished, and what is left to do.
 
-A run is a sequence of phases over the same shards (see `gharbal.pipeline`). Each unit of work leaves
+A run is a sequence of phases over the same shards (see `gharbal.runner.phases`). Each unit of work leaves
 a marker, written atomically (temporary name, then rename) and only after everything it stands for
 has been renamed into place:
 

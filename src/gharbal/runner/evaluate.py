@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,18 @@ import orjson
 import regex
 
 from gharbal.document import Document
+from gharbal.executors.local import LocalExecutor
 from gharbal.extract.config import ExtractConfig
+from gharbal.extract.model import LineModel
+from gharbal.extract.sitestats import site_of
+from gharbal.readers import Shard
+from gharbal.recipe import Recipe
+from gharbal.runner.phases import Runner, split_phases
+from gharbal.runner.steps import extraction_steps
+from gharbal.stats import Stats
+from gharbal.step import RunContext
+from gharbal.writers.atomic import AtomicOutput
+from gharbal.writers.output import Output
 
 _TOK = regex.compile(r"\p{Han}|\p{Hiragana}|\p{Katakana}|[^\W\p{Han}\p{Hiragana}\p{Katakana}]+")
 
@@ -172,10 +186,6 @@ def evaluate(
     scored, each by the model that never saw its group, and site statistics are counted within the
     group (each held-out source is its own input).
     """
-    from gharbal.extract import extract_page, render_html
-    from gharbal.extract.model import LineModel
-    from gharbal.extract.sitestats import SiteStatsMemory, measured_as_lines, site_of
-
     if source not in INPUTS:
         raise ValueError(f"source must be one of {INPUTS}")
     spec: dict[str, Any] = {}
@@ -188,22 +198,7 @@ def evaluate(
     records = list(read_records(paths))
     if held_by is not None:
         records = [rec for rec in records if held_key(rec, held_by) in held]
-    docs = []
-    for rec in records:
-        text = rec.get("page_text") if rec.get("page_text") is not None else rec.get("text")
-        doc = Document(
-            id=str(rec["id"]),
-            url=rec.get("url"),
-            metadata={"site": rec["site"]} if rec.get("site") else {},
-        )
-        if source == "html" and rec.get("html"):
-            doc.html = rec["html"]
-        else:
-            doc.text = text or ""
-        docs.append(doc)
-    start = time.perf_counter()
-    for doc in docs:
-        render_html(doc, cfg)  # extractor "lines": HTML pages become line pages, site stats apply
+    docs = [_document(rec, source) for rec in records]
     fold_models: dict[str, LineModel] = {}
     site_fold: dict[str, str] = {}
     if models_by_site is not None:
@@ -211,27 +206,28 @@ def evaluate(
             path = models_by_site.parent / name
             fold_models[fold] = LineModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
         site_fold = spec.get("sites", {})
+
     # One input per held-out group (source or language); otherwise all pages are one input.
-    group = [held_key(rec, held_by) if held_by else "" for rec in records]
-    memory: dict[str, SiteStatsMemory] = defaultdict(SiteStatsMemory)
-    if site_stats:
-        for doc, g in zip(docs, group, strict=True):
-            memory[g].add(doc)
+    groups: dict[str, list[int]] = {}
+    for i, rec in enumerate(records):
+        groups.setdefault(held_key(rec, held_by) if held_by else "", []).append(i)
+    extracted: list[Document | None] = [None] * len(docs)
+    start = time.perf_counter()
+    for group, members in groups.items():
+        if held_by is not None:
+            models = _Models(fold_models[held[group]])
+        else:
+            models = _Models(None, fold_models, site_fold)
+        pages = [docs[i] for i in members]
+        for i, doc in zip(members, _extract(pages, cfg, site_stats, models), strict=True):
+            extracted[i] = doc
+    seconds = time.perf_counter() - start
     predictions: list[str] = []
     titles: list[str | None] = []
-    for doc, g in zip(docs, group, strict=True):
-        counts = memory[g].counts_for(doc) if site_stats and measured_as_lines(doc) else None
-        model = None
-        if held_by is not None:
-            model = fold_models[held[g]]
-        elif fold_models:
-            # A site absent from the folds was in no fold's training data: any fold's model is blind.
-            fold = site_fold.get(site_of(doc) or doc.id, min(fold_models))
-            model = fold_models[fold]
-        extract_page(doc, cfg, counts, model=model)
-        predictions.append(doc.text if doc.rejection is None else "")  # too many lines, too deep
-        titles.append(doc.title)
-    seconds = time.perf_counter() - start
+    for page in extracted:
+        assert page is not None
+        predictions.append(page.text if page.rejection is None else "")  # too many lines, too deep
+        titles.append(page.title)
     if pred is not None:
         with pred.open("w", encoding="utf-8") as out:
             for doc, text in zip(docs, predictions, strict=True):
@@ -278,3 +274,100 @@ def evaluate(
         r = tp / (tp + fn) if tp + fn else 0.0
         snippet[g] = (n, p, r, 2 * p * r / (p + r) if p + r else 0.0)
     return EvalResult(token, snippet, len(docs), seconds, title=title if title["pages"] else {})
+
+
+def _document(rec: dict[str, Any], source: str) -> Document:
+    """A labelled record as the page to extract: its HTML (``source == "html"``, when it has
+    some) or its page text."""
+    doc = Document(
+        id=str(rec["id"]),
+        url=rec.get("url"),
+        metadata={"site": rec["site"]} if rec.get("site") else {},
+    )
+    if source == "html" and rec.get("html"):
+        doc.html = rec["html"]
+    else:
+        text = rec.get("page_text") if rec.get("page_text") is not None else rec.get("text")
+        doc.text = text or ""
+    return doc
+
+
+class _Models:
+    """The line model of each page: ``fixed`` (its held-out group's), or the model of the fold
+    that never saw its site (``site_fold``), or the recipe's (None)."""
+
+    def __init__(
+        self,
+        fixed: LineModel | None,
+        folds: dict[str, LineModel] | None = None,
+        site_fold: dict[str, str] | None = None,
+    ) -> None:
+        self.fixed, self.folds, self.site_fold = fixed, folds or {}, site_fold or {}
+
+    def __call__(self, doc: Document) -> LineModel | None:
+        if self.fixed is not None or not self.folds:
+            return self.fixed
+        # A site absent from the folds was in no fold's training data: any fold's model is blind.
+        return self.folds[self.site_fold.get(site_of(doc) or doc.id, min(self.folds))]
+
+
+class _Pages:
+    """The first phase's source: the pages, in memory (the evaluation runs them in this process)."""
+
+    def __init__(self, docs: list[Document]) -> None:
+        self.docs = docs
+
+    def __call__(self, shard: Shard, recipe: Recipe, ctx: RunContext) -> Iterator[Document]:
+        return iter(self.docs)
+
+
+class _Kept(AtomicOutput):
+    """The last phase's sink: every page, extracted (or rejected: too many lines, too deep), kept
+    in memory in order."""
+
+    def __init__(self, out: Path, index: int, recipe: Recipe, stats: Stats) -> None:
+        self.docs: list[Document] = []
+        self.stats = stats
+
+    def write(self, doc: Document) -> None:
+        self.docs.append(doc)
+        self.stats.input += 1
+        if doc.rejection is None:
+            self.stats.kept += 1
+        else:
+            self.stats.rejected += 1
+            self.stats.rejected_by_reason[doc.rejection.reason] += 1
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def _extract(
+    docs: list[Document], cfg: ExtractConfig, site_stats: bool, models: _Models
+) -> list[Document]:
+    """``docs`` extracted as one input, by the pipeline's runner and extraction steps (the site
+    statistics of their sites between two phases, with ``site_stats``)."""
+    recipe = Recipe(extract=cfg)
+    build = partial(extraction_steps, site_stats=site_stats, reject_empty=False, models=models)
+    phases = split_phases(build(recipe))
+    kept: list[_Kept] = []
+
+    def sink(out: Path, index: int, recipe: Recipe, stats: Stats) -> _Kept:
+        kept.append(_Kept(out, index, recipe, stats))
+        return kept[-1]
+
+    plan: dict[str, object] = {"shards": [{"index": 0, "files": [], "span": None}]}
+    with (
+        tempfile.TemporaryDirectory(prefix="gharbal-eval-") as tmp,
+        LocalExecutor(1) as executor,
+        ThreadPoolExecutor(max_workers=1) as uploads,
+    ):
+        runner = Runner(
+            Output(Path(tmp)), recipe, [Shard(0, ())], phases, plan, executor, None, build,
+            source=_Pages(docs), sink=sink,
+        )  # fmt: skip
+        runner.run_phases(uploads)
+    return [doc for part in kept for doc in part.docs]

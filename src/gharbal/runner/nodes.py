@@ -21,7 +21,7 @@ bucket_only=True)``). Then:
 4. **The driver holds nothing a resume needs**: it stages the run's own files (``recipe.yaml``,
    ``stats.json``, ``report.html``) in a temporary directory that goes when the run ends, and reads
    the markers from the bucket. ``--resume`` redoes only the work without a marker in the bucket
-   (`gharbal.executors.shards.schedule`), from any machine of the cluster.
+   (`gharbal.runner.shards.schedule`), from any machine of the cluster.
 
 A ``finalize`` runs as one task on one node, its own heavy work (``executor.map``) run in that task.
 The report's shard summaries run as tasks that fetch their shard's parts. ``stats.json`` gets a
@@ -49,24 +49,23 @@ from typing import Any, TypeVar
 from gharbal.errors import ConfigError, ShardError, StageError
 from gharbal.executors import node, progress
 from gharbal.executors.local import LocalExecutor, TaskLostError
-from gharbal.executors.shards import finalize_marker, marker_name
-from gharbal.pipeline import (
-    STAGES_DIR,
-    BuildSteps,
-    Phase,
-    _failure_as,
-    _part,
-    _Runner,
-    _shard_failed,
-    build_steps,
-    process_shard,
-    split_phases,
-    stage_dir,
-)
 from gharbal.readers import Shard
 from gharbal.recipe import Recipe
 from gharbal.report.build import build_report
 from gharbal.report.parts import _PART, KINDS
+from gharbal.runner.phases import (
+    STAGES_DIR,
+    Phase,
+    Runner,
+    docs_part,
+    failure_as,
+    process_shard,
+    shard_failed,
+    split_phases,
+    stage_dir,
+)
+from gharbal.runner.shards import finalize_marker, marker_name
+from gharbal.runner.steps import BuildSteps, build_steps
 from gharbal.stats import Stats
 from gharbal.step import Aggregation, Executor
 from gharbal.writers import PART_DIRS, write_json_atomic
@@ -190,7 +189,7 @@ class ShardJob:
 def run_shard(job: ShardJob, shard: Shard) -> Published:
     """A shard's phase on a node: fetch, `process_shard` in a private directory, publish."""
     with (
-        _failure_as(ShardError, _shard_failed(shard, job.phase)),
+        failure_as(ShardError, shard_failed(shard, job.phase)),
         private_dir(f"phase{job.phase + 1}-shard{shard.index}") as work,
     ):
         down = job.bucket.get(job.pulls.get(shard.index, ()), work)
@@ -233,7 +232,7 @@ def run_finalize(job: FinalizeJob) -> Published:
     agg = split_phases((job.build or build_steps)(job.recipe))[job.phase].observes
     assert agg is not None
     with (
-        _failure_as(StageError, f"stage {agg.name} failed in finalize on node {_here()}"),
+        failure_as(StageError, f"stage {agg.name} failed in finalize on node {_here()}"),
         private_dir(f"finalize{job.phase + 1}-{agg.name}") as work,
     ):
         down = job.bucket.get(job.pulls, work)
@@ -294,8 +293,8 @@ class FetchingExecutor:
         return self.executor.map(partial(run_fetched, fn, self.bucket, str(self.root)), items)
 
 
-class BucketRunner(_Runner):
-    """`gharbal.pipeline._Runner` for a run whose nodes share only the bucket: markers are read
+class BucketRunner(Runner):
+    """`gharbal.runner.phases.Runner` for a run whose nodes share only the bucket: markers are read
     from the bucket, every task is `run_shard` or `run_finalize`, nothing is uploaded by the
     driver but the run's own files."""
 
@@ -369,7 +368,7 @@ class BucketRunner(_Runner):
             if reads is not None:
                 names = {f"{self.stage_rel[prev]}/{r}" for r in reads(shard.index)}
                 wanted = [r for r in results if r in names]
-            docs = f"{self.stage_rel[prev]}/docs/{_part(shard)}"
+            docs = f"{self.stage_rel[prev]}/docs/{docs_part(shard)}"
             pulls[shard.index] = (docs, *wanted)
         return pulls
 
