@@ -40,9 +40,11 @@ from tests.pipelines import PARTS, make_corpus
 
 if os.environ.get("GHARBAL_REQUIRE_RAY"):  # CI: must run, never skip
     import ray
+    from ray._common.utils import get_default_ray_temp_dir
     from ray.cluster_utils import Cluster
 else:
     ray = pytest.importorskip("ray", reason="the Ray executor needs the 'ray' extra")
+    from ray._common.utils import get_default_ray_temp_dir
     from ray.cluster_utils import Cluster
 
 pytest.importorskip("s3fs")
@@ -148,6 +150,10 @@ def nodes(s3: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     temp_dir = os.environ.get("GHARBAL_RAY_TEMP_DIR")  # tests/test_ray.py reads its logs
     where = {"temp_dir": temp_dir} if temp_dir else {}
     head_args: dict[str, Any] = {"num_cpus": 0, "include_dashboard": False, **where}
+    # Ray's Cluster writes the head's address into Ray's default temporary directory (/tmp/ray)
+    # whatever temp_dir the head was given, and fails when that directory does not exist (a fresh
+    # machine whose Ray has only run with a temp_dir of its own, as under tests/test_ray.py).
+    Path(get_default_ray_temp_dir()).mkdir(parents=True, exist_ok=True)  # type: ignore[no-untyped-call]
     cluster: Any = Cluster(initialize_head=True, head_node_args=head_args)
     found = Nodes(cluster, tmp_path_factory.mktemp("nodes"), where)
     try:
