@@ -297,7 +297,8 @@ def _site_stats(pages: list[Page]) -> None:
         by_site[p.site].append(p)
     for group in by_site.values():
         counts: Counter[str] = Counter()
-        forms = [[line_form(ln.text) for ln in p.lines] for p in group]  # as the site_stats stage keys lines
+        # Line forms, as the site_stats stage keys lines.
+        forms = [[line_form(ln.text) for ln in p.lines] for p in group]
         for fs in forms:
             counts.update(set(fs))
         for p, fs in zip(group, forms, strict=True):
