@@ -80,8 +80,9 @@ class Document:
     lines: list[Line] | None = None
     rejection: Rejection | None = None
     source: str = ""
-    # Set by the site_stats stage for the extract step, then cleared (never written out): the
-    # site's page count and, per non-blank line, how many of its pages contain that line.
+    # Set by the site_stats stage's apply, read and cleared by the extract step that follows it
+    # in the same phase (never written out): the site's page count and, per non-blank line, how
+    # many of its pages contain that line. Nothing else sets or reads it.
     site_lines: tuple[int, tuple[int, ...]] | None = None
 
     @property
