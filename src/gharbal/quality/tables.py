@@ -1,23 +1,20 @@
-"""Per-script tables of the quality rules: sentence-final punctuation, bullets, policy phrases
-and sentence counting.
+"""Per-script tables of the quality rules: sentence-final punctuation, bullets, policy phrases,
+sentence counting, and the groups of languages the families' per-language parameters refer to.
 
 Sentence-final punctuation covers the scripts, not only ASCII (C4 accepts only ``. ! ? " '``, so an
 Arabic question ending in ``؟`` or an Urdu sentence ending in ``۔`` would lose its line): Latin
 ``. ! ?``, Arabic ``؟`` (U+061F) and the Arabic full stop ``۔`` (U+06D4, Urdu), Devanagari danda
 ``। ॥``, Armenian ``։``, Ethiopic ``። ፧``, Myanmar ``။``, CJK ``。！？．｡``, the interrobangs, and
-closing quotes and brackets after them (``«…».»``, ``“…?”``). An ellipsis (``...`` or ``…``) does not
-end a sentence.
+closing quotes and brackets after them (``«…».»``, ``“…?”``): the classes of
+`gharbal.normalise.charclasses`, which extraction's line features use too. For the quality rules an
+ellipsis (``...`` or ``…``) does not end a sentence.
 """
 
 from __future__ import annotations
 
 import regex
 
-TERMINAL = frozenset(".!?؟۔।॥։።፧။。！？．｡‼⁇⁈⁉។៕")
-# Quotes and brackets that may follow the final mark (C4 accepts " and ' as line ends of their own).
-CLOSERS = "\"'”’»›)]}」』）〉》"
-ELLIPSES = ("...", "…")
-BULLETS = ("•", "-", "*", "◦", "▪", "‣", "●", "○", "■", "□", "►", "▶")
+from gharbal.normalise.charclasses import CLOSERS, ELLIPSES, TERMINAL
 
 # C4's policy phrases, and the same notices in other languages (lower-case, matched as substrings).
 POLICY_PHRASES: dict[str, tuple[str, ...]] = {
@@ -42,6 +39,11 @@ POLICY_PHRASES: dict[str, tuple[str, ...]] = {
     "de": ("datenschutzerklärung", "nutzungsbedingungen", "verwendet cookies"),
     "es": ("política de privacidad", "términos de uso", "utiliza cookies", "usa cookies"),
 }
+
+# Languages whose per-language parameters differ for one reason, shared by the families.
+CJK = ("zh", "ja")  # one token per Han/kana character
+NO_SPACES = ("th", "lo", "km", "my")  # words are not separated by spaces: a "word" is a phrase
+NO_SENTENCE_MARKS = ("th", "lo")  # a sentence ends with a space, not a mark
 
 _CITATION = regex.compile(r"\[\d*\]|\[edit\]|\[citation needed\]")
 # A sentence boundary inside a line: final punctuation (not an ellipsis), optional closers, then
@@ -76,9 +78,11 @@ def count_sentences(text: str) -> int:
 
 
 __all__ = [
-    "BULLETS",
+    "CJK",
     "CLOSERS",
     "ELLIPSES",
+    "NO_SENTENCE_MARKS",
+    "NO_SPACES",
     "POLICY_PHRASES",
     "TERMINAL",
     "count_sentences",

@@ -10,9 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gharbal import ConfigError, Document, Recipe, Verdict, extract_page
-from gharbal.quality import QualityConfig, QualityFilters, QualitySignals, decide, measure
-from gharbal.quality.config import GopherRepetitionConfig
-from gharbal.quality.signals import Analysis, gopher_repetition
+from gharbal.quality import (
+    QualityConfig,
+    QualityFilters,
+    QualitySignals,
+    decide,
+    gopher_repetition,
+    measure,
+)
+from gharbal.quality.analysis import Analysis
 from gharbal.quality.tables import count_sentences, ends_sentence
 
 AR_SENTENCES = [
@@ -233,8 +239,8 @@ def _all_dup(words: list[str], n: int) -> int:
 def test_repetition_signals_match_the_reference_definitions(words: list[str]) -> None:
     text = " ".join(words)
     a = Analysis(text, [text], words, words)
-    cfg = GopherRepetitionConfig()
-    scores = gopher_repetition(a, cfg)
+    cfg = gopher_repetition.GopherRepetitionConfig()
+    scores = gopher_repetition.measure(a, None, cfg)
     n_chars = len(text) or 1
     for n in (2, 3, 4):
         expected = _top(words, n) / n_chars if len(words) >= n else 0.0
