@@ -248,6 +248,10 @@ def clean_lines(
         math.log(cut / (1.0 - cut)) if 0.0 < cut < 1.0 else (-math.inf if cut <= 0 else math.inf)
     )
     keep = raw >= logit_cut
+    if not keep.any():
+        # The context stage would leave the page empty: keep what the lines' own features keep
+        # (a page of a few similar lines, all content, reads like a list of teasers to stage 2).
+        keep = (s1 >= logit_cut) & ~np.isneginf(raw)
     removed = np.flatnonzero(~keep)
     kept = feats.kept = np.flatnonzero(keep).tolist()
     for i in kept:

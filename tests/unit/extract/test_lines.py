@@ -135,3 +135,41 @@ def test_html_extractors_are_selectable() -> None:
     doc = extract_page(Document(id="h", html=html), lines_cfg)  # rendered to lines
     assert doc.lines is not None
     assert any(ln.text == "Copyright 2024" and ln.reason for ln in doc.lines)
+
+
+def test_a_page_the_context_stage_would_empty_keeps_what_the_lines_own_scores_keep() -> None:
+    # Stage 2 (the context) reads a page of a few similar lines, all content, like a list of
+    # teasers; when it would remove every line, what stage 1 keeps on the lines' own features is
+    # kept (a line removed by a rule, score -inf, stays removed).
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    from gharbal.document import Line
+    from gharbal.extract.lines import clean_lines
+    from gharbal.extract.model import LineModel, load_model
+
+    @dataclass(frozen=True, slots=True)
+    class _ContextSaysNo(LineModel):
+        def scores(self, x, s1=None, native=True):  # type: ignore[no-untyped-def]
+            raw, m = LineModel.scores(self, x, s1, native)
+            return np.full_like(raw, -30.0), m
+
+    base = load_model()
+    pessimist = _ContextSaysNo(**{f: getattr(base, f) for f in LineModel.__slots__})
+    texts = [
+        "Home",
+        "The river that fed the valley for a thousand years ran dry this summer, farmers said on"
+        " Monday, as the heat wave entered its third week.",
+        "Follow us",
+        "Officials promised water trucks for the villages along its banks, and said the reservoir"
+        " upstream would be opened within days.",
+    ]
+
+    def verdicts(model: LineModel) -> list[Verdict | None]:
+        lines = [Line(no=i + 1, text=t) for i, t in enumerate(texts)]
+        clean_lines(lines, model=model)
+        return [ln.verdict for ln in lines]
+
+    assert verdicts(base) == [Verdict.REMOVE, Verdict.KEEP, Verdict.REMOVE, Verdict.KEEP]
+    assert verdicts(pessimist) == [Verdict.REMOVE, Verdict.KEEP, Verdict.REMOVE, Verdict.KEEP]
