@@ -65,7 +65,9 @@ from gharbal.document import Line, Verdict
 from gharbal.extract.features import SiteCounts, line_form, measure_page, with_lexicon
 from gharbal.extract.model import (
     STAGE2_NAMES,
+    Forest,
     LineModel,
+    average_forests,
     export_lightgbm,
     with_stage2,
 )
@@ -399,11 +401,36 @@ def _stack(pages: list[Page], mats: list[np.ndarray]) -> tuple[np.ndarray, np.nd
     return x[keep], y[keep], w[keep]
 
 
+BAG = 1
+"""Forests per stage, trained with seeds ``seed``, ``seed + 1``, ... and averaged (``--bag``)."""
+
+
+class Bag:
+    """Boosters trained alike but for their seed; they predict their mean raw score."""
+
+    def __init__(self, boosters: list[Any]) -> None:
+        self.boosters = boosters
+
+    def predict(self, x: np.ndarray, raw_score: bool = True) -> np.ndarray:
+        assert raw_score
+        return np.mean([b.predict(x, raw_score=True) for b in self.boosters], axis=0)
+
+
 def train_booster(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str]) -> Any:
     import lightgbm as lgb
 
-    ds = lgb.Dataset(x, y, weight=w * len(w) / w.sum(), feature_name=names, free_raw_data=True)
-    return lgb.train(PARAMS, ds, num_boost_round=ROUNDS)
+    boosters = []
+    for k in range(BAG):
+        ds = lgb.Dataset(x, y, weight=w * len(w) / w.sum(), feature_name=names, free_raw_data=False)
+        boosters.append(lgb.train({**PARAMS, "seed": PARAMS["seed"] + k}, ds, ROUNDS))
+    return boosters[0] if BAG == 1 else Bag(boosters)
+
+
+def export(booster: Any) -> Forest:
+    """The `Forest` of a booster, or the average of a `Bag`'s."""
+    if isinstance(booster, Bag):
+        return average_forests([export_lightgbm(b) for b in booster.boosters])
+    return export_lightgbm(booster)
 
 
 def set_size(rounds: int, depth: int, leaves: int, learning_rate: float) -> None:
@@ -462,8 +489,8 @@ def fit(pages: list[Page], args: argparse.Namespace) -> LineModel:
             "feature_names": names,
             "stage2_names": list(STAGE2_NAMES),
             "lexicon": lexicon,
-            "stage1": export_lightgbm(stage1),
-            "stage2": export_lightgbm(stage2),
+            "stage1": export(stage1),
+            "stage2": export(stage2),
         }
     )
 
@@ -721,6 +748,19 @@ def main() -> None:
     ap.add_argument("--num-leaves", type=int, default=PARAMS["num_leaves"])
     ap.add_argument("--learning-rate", type=float, default=PARAMS["learning_rate"])
     ap.add_argument(
+        "--bag",
+        type=int,
+        default=BAG,
+        help="forests per stage, one per seed, averaged: retraining moves the results less",
+    )
+    ap.add_argument(
+        "--seed",
+        type=int,
+        default=PARAMS["seed"],
+        help="LightGBM's seed (bagging, feature fraction): rerun --loso with others to see how "
+        "much retraining alone moves a figure",
+    )
+    ap.add_argument(
         "--cv-out", help="write the fold models and folds.json (gharbal eval --cv-models)"
     )
     ap.add_argument("--pred", help="write CV predictions to PRED.site.jsonl / PRED.nosite.jsonl")
@@ -773,6 +813,8 @@ def main() -> None:
         print(f"{path}: lexicon {before} -> {len(model.lexicon)} words", file=sys.stderr)
         return
     set_size(args.rounds, args.max_depth, args.num_leaves, args.learning_rate)
+    PARAMS["seed"] = args.seed
+    globals()["BAG"] = args.bag
     global DOM
     DOM = args.dom
     start = time.time()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -423,6 +424,32 @@ def load_model(name: str = DEFAULT_MODEL) -> LineModel:
     """The model shipped in the package under ``name`` (read once per process)."""
     text = (files("gharbal") / "data" / "models" / f"{name}.json").read_text(encoding="utf-8")
     return LineModel.from_dict(json.loads(text))
+
+
+def average_forests(forests: Sequence[Forest]) -> Forest:
+    """One forest scoring the mean of ``forests``' raw scores: their trees side by side, leaf (and
+    inner) values divided by their number. (Bagging over seeds: a model retrained with another
+    seed moves less; `scripts/train_lines.py --bag`.)"""
+    n = len(forests)
+    if n == 1:
+        return forests[0]
+    offsets = np.cumsum([0] + [len(f.feature) for f in forests[:-1]])
+    # A leaf points to itself (left == right == its index): shifted like inner nodes.
+    return Forest(
+        feature=np.concatenate([f.feature for f in forests]).astype(np.int32),
+        threshold=np.concatenate([f.threshold for f in forests]),
+        left=np.concatenate([f.left + o for f, o in zip(forests, offsets, strict=True)]).astype(
+            np.int32
+        ),
+        right=np.concatenate([f.right + o for f, o in zip(forests, offsets, strict=True)]).astype(
+            np.int32
+        ),
+        value=np.concatenate([f.value for f in forests]) / n,
+        roots=np.concatenate([f.roots + o for f, o in zip(forests, offsets, strict=True)]).astype(
+            np.int32
+        ),
+        depth=max(f.depth for f in forests),
+    )
 
 
 def export_lightgbm(booster: Any) -> Forest:

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from gharbal.extract.features import FEATURE_NAMES
-from gharbal.extract.model import DEFAULT_MODEL, FORMAT, Forest, LineModel, load_model
+from gharbal.extract.model import (
+    DEFAULT_MODEL,
+    FORMAT,
+    Forest,
+    LineModel,
+    average_forests,
+    load_model,
+)
 
 
 def _forest() -> Forest:
@@ -40,6 +47,21 @@ def test_contributions_add_up_to_the_score() -> None:
     bias = forest.value[forest.roots].sum()
     assert np.allclose(contrib.sum(axis=1) + bias, forest.raw_score(x))
     assert contrib[2, 0] == 2.0  # x0 > 1 took tree 0 from 1.0 to 3.0
+
+
+def test_an_averaged_forest_scores_the_mean_of_its_forests() -> None:
+    one = _forest()
+    # The same trees with other leaves: tree 0 negated, tree 1 doubled.
+    other = Forest.from_dict({**one.to_dict(), "value": [-1.0, -0.5, 1.0, -2.0, -3.0, 0, 1, -1]})
+    bag = average_forests([one, other, one])
+    x = np.array([[0, 0], [0, 1], [2, 9], [1, 5]], dtype=np.float32)
+    want = (2 * one.raw_score(x) + other.raw_score(x)) / 3
+    assert np.allclose(bag.raw_score(x), want)
+    assert len(bag.roots) == 6
+    # Explanations stay exact: contributions plus the roots' values give the score.
+    contrib = bag.contributions(x)
+    assert np.allclose(contrib.sum(axis=1) + bag.value[bag.roots].sum(), bag.raw_score(x))
+    assert average_forests([one]) is one
 
 
 def test_shipped_model_loads_without_pickle_and_matches_features() -> None:
