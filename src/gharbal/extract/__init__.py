@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 from gharbal.document import Document, Verdict
 from gharbal.extract.config import ExtractConfig
-from gharbal.extract.dom import dom_features, h1_lines
+from gharbal.extract.dom import body_block, dom_features, h1_lines
 from gharbal.extract.features import SiteCounts
 from gharbal.extract.html import (
     html_main_text_bounded,
@@ -124,13 +124,20 @@ def extract_page(
             found = find_title_and_body(
                 lines, forms, stopwords, cfg.title, title_words, word_counts, kept
             )
+            if found is not None and dom is not None and body_block(dom, found[0]):
+                # The DOM says the text's headline is a list item, a table cell or a paragraph
+                # outside any heading: a line of the body (or of a list above it), not the
+                # page's headline; the <h1> below names the page instead.
+                found = None
             if found is not None:
                 t, body = found
                 lines[t].verdict, lines[t].reason, lines[t].detail = Verdict.TITLE, None, ""
                 doc.title = lines[t].text
                 if cfg.title.strip_header:
                     strip_header(lines, t, body)
-                if cfg.title.strip_above:
+                # With the DOM the classifier has judged the lines above the headline on their
+                # markup: a list kept there is the page's (docs/error_analysis_2026-12-06.md).
+                if cfg.title.strip_above and dom is None:
                     strip_above(lines, t)
             elif dom is not None:
                 # No headline found from the text (an Arabic headline's words come back in the

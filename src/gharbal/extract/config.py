@@ -62,7 +62,8 @@ class TitleConfig(ConfigModel):
     strip_above: bool = Field(
         default=True,
         description="remove short non-sentence lines kept above the headline (ticker items, "
-        "teasers of other articles, breadcrumbs)",
+        "teasers of other articles, breadcrumbs); not with extractor dom, whose classifier "
+        "judged those lines on their markup",
     )
 
 
@@ -76,7 +77,7 @@ class HtmlConfig(ConfigModel):
         "(optional extra)",
     )
     model: str = Field(
-        default="lines_dom_v1",
+        default="lines_dom_v2",
         pattern=r"^[a-z0-9_]+$",
         description="extractor dom: the shipped line model that reads DOM features",
     )

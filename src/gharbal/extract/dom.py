@@ -12,7 +12,12 @@ facts the DOM knows and the text does not (`DOM_FEATURES`):
   credits, content, hidden), matched on the names' parts (``site-footer``: footer; ``postContent``:
   content; ``address``: none), as how many levels up the nearest such ancestor is (-1: none), so
   that the innermost name wins (comments inside a ``post-content`` wrapper, or an article in a
-  ``commented`` one); never the names on ``<body>`` and ``<html>``, which name the page;
+  ``discussion`` one); never the names on ``<body>`` and ``<html>``, which name the page, nor
+  tokens that style or state rather than name (``margin-bottom``, ``hidden-xs``, ``no-sidebar``,
+  BEM modifiers, WordPress's ``category-news`` on a post: `_naming_tokens`), nor words that only
+  start like a family word (``commentary``, ``screenshot``); and how much of the page the
+  innermost chrome-named ancestor holds (a "comments" wrapper around the whole thread of a forum
+  names the page, not a block in it);
 - how much of the line is link text, and the same for the block container around it (the nearest
   ``div``/``section``/``ul``/``td``...: its characters, link share and paragraph share);
 - whether the line lies in the page's main container: the deepest element holding at least half
@@ -39,6 +44,7 @@ per-line facts of a rendering.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
@@ -120,9 +126,31 @@ _PART_FAMILY: dict[str, int] = {}
 for _family, _words in CLASS_FAMILIES.items():
     for _w in _words:
         _PART_FAMILY[_w] = _PART_FAMILY.get(_w, 0) | _CLASS_BIT[_family]
-_EXACT = frozenset(["ad", "ads", "sr", "gpt", "sns", "toc", "img", "tag", "dfp"])
+_EXACT = frozenset(["ad", "ads", "sr", "gpt", "sns", "toc", "img", "tag", "dfp", "screen"])
 _PREFIX_FAMILY = {w: b for w, b in _PART_FAMILY.items() if len(w) >= 3 and w not in _EXACT}
 _PREFIX_LENGTHS = sorted({len(w) for w in _PREFIX_FAMILY})
+# Words that start like a family word and mean something else: matched only as themselves (a
+# ``commentary`` is an opinion piece, a ``commented`` post is the article, a ``shared`` layout
+# names nothing; ``screen`` is exact: ``screenshot``).
+_NOT_PREFIXED = frozenset(
+    [
+        "commentary", "commentaries", "commented", "commentator", "commentators", "shared",
+        "shareholder", "shareholders", "sides", "sideways", "promoted", "infobox", "information",
+        "informations", "mostly", "moreover",
+    ]
+)  # fmt: skip
+# Class tokens that style or state, not name, a block: CSS utilities (``margin-bottom``,
+# ``overflow-hidden``, ``hidden-xs``: hidden on phones only), negated or optional features
+# (``no-sidebar``, ``has-ads``, ``with-right-rail``), BEM modifiers (``o-section--has-ads``,
+# ``field--label-hidden``: the part after ``--`` goes) and WordPress's ``post_class()`` taxonomy
+# (``category-news status-publish`` on the post itself).
+_UTILITY_PARTS = frozenset(
+    ["margin", "padding", "overflow", "border", "float", "align", "xs", "sm", "md", "lg", "xl",
+     "xxl"]
+)  # fmt: skip
+_NEGATED = re.compile(r"(?:no|has|with|without|not)[-_]")
+_WP_POST = re.compile(r"hentry|type-[a-z_-]+|post-[0-9]+|status-publish(?:ed)?")
+_WP_TAXONOMY = re.compile(r"(?:category|tag|status|format|post-format|type)-")
 
 # Containers: the block around a line, whose totals describe it.
 _CONTAINERS = frozenset(
@@ -154,7 +182,10 @@ _CONTAINERS = frozenset(
 )
 _PAGE_ELEMENTS = frozenset(["body", "html"])
 _NO_ATTRIBUTES: dict[str, str | None] = {}
-_SKIP = frozenset(["script", "style", "noscript", "template", "head", "title", "svg", "math"])
+# Not rendered (`gharbal.extract.html`): scripts, a formula's TeX source, ruby readings.
+_SKIP = frozenset(
+    ["script", "style", "noscript", "template", "head", "title", "svg", "annotation", "rt", "rp"]
+)
 
 DOM_FEATURES = (
     "dom_known",
@@ -170,8 +201,10 @@ DOM_FEATURES = (
     "dom_main80",
     "dom_same_box_prev",
     "dom_same_box_next",
+    "dom_chrome_page_share",  # share of the page's text under the innermost chrome name, -1 none
 )
 _NCOL = len(DOM_FEATURES)
+_CHROME_FAMILY = np.asarray([name != "content" for name in CLASS_NAMES])
 _FLAG0 = 3  # first tag flag column
 _CLASS0 = _FLAG0 + len(TAG_NAMES)
 _BOX0 = _CLASS0 + len(CLASS_NAMES)
@@ -187,28 +220,52 @@ _FAR_SEARCHES = 8
 
 def _squeeze(text: str) -> str:
     squeezed = "".join(text.split())
-    return squeezed if squeezed.isascii() else squeezed.translate(_INVISIBLE)
+    if squeezed.isascii():
+        return squeezed
+    return unicodedata.normalize("NFC", squeezed.translate(_INVISIBLE))  # as the rendering is
 
 
-def _nearer(near: tuple[int, ...], bits: int, depth: int) -> tuple[int, ...]:
-    """``near`` with the families of ``bits`` found at ``depth``."""
+def _nearer(near: tuple[int, ...], bits: int, element: int) -> tuple[int, ...]:
+    """``near`` with the families of ``bits`` named by ``element``."""
     return tuple(
-        depth if bits & _CLASS_BIT[name] else d for name, d in zip(CLASS_NAMES, near, strict=True)
+        element if bits & _CLASS_BIT[name] else d for name, d in zip(CLASS_NAMES, near, strict=True)
     )
+
+
+def _naming_tokens(names: str) -> list[str]:
+    """The tokens of a ``class`` and ``id`` value that name a block: without CSS utilities,
+    negated features, BEM modifiers and WordPress's post taxonomy (`_UTILITY_PARTS`)."""
+    tokens = names.split()
+    wordpress = any(_WP_POST.fullmatch(t.lower()) for t in tokens)
+    out = []
+    for token in tokens:
+        token = token.split("--", 1)[0]
+        low = token.lower()
+        if not low or _NEGATED.match(low) or (wordpress and _WP_TAXONOMY.match(low)):
+            continue
+        parts = _NAME_PARTS.findall(token)
+        if len(parts) > 1 and any(p.lower() in _UTILITY_PARTS for p in parts):
+            continue
+        out.append(token)
+    return out
 
 
 @lru_cache(maxsize=4096)
 def _class_bits(names: str) -> int:
-    """The class families of a ``class`` and ``id`` value: a part (`_NAME_PARTS`) matches a word
-    it equals or, for words of 3 letters or more (but `_EXACT`), starts with."""
+    """The class families of a ``class`` and ``id`` value: a part (`_NAME_PARTS`) of a naming
+    token (`_naming_tokens`) matches a word it equals or, for words of 3 letters or more (but
+    `_EXACT`) and parts not in `_NOT_PREFIXED`, starts with."""
     bits = 0
-    for part in _NAME_PARTS.findall(names):
-        part = part.lower()
-        bits |= _PART_FAMILY.get(part, 0)
-        for n in _PREFIX_LENGTHS:
-            if n >= len(part):
-                break
-            bits |= _PREFIX_FAMILY.get(part[:n], 0)
+    for token in _naming_tokens(names):
+        for part in _NAME_PARTS.findall(token):
+            part = part.lower()
+            bits |= _PART_FAMILY.get(part, 0)
+            if part in _NOT_PREFIXED:
+                continue
+            for n in _PREFIX_LENGTHS:
+                if n >= len(part):
+                    break
+                bits |= _PREFIX_FAMILY.get(part[:n], 0)
     return bits
 
 
@@ -217,8 +274,8 @@ class _Walk:
     flags and its container; and each container's totals."""
 
     __slots__ = (
-        "box_chars", "box_links", "box_p", "boxes_of", "depth_of", "flags", "near", "parent",
-        "starts", "text",
+        "box_chars", "box_links", "box_p", "boxes_of", "depth_of", "flags", "named", "near",
+        "parent", "starts", "text",
     )  # fmt: skip
 
     def __init__(self, root: Any) -> None:
@@ -233,11 +290,15 @@ class _Walk:
         self.box_links: list[int] = [0]
         self.box_p: list[int] = [0]
         self.depth_of: list[int] = []
-        # Per text node: the depth of the nearest ancestor of each class family (-1: none).
+        # Per text node: the nearest named ancestor of each class family (-1: none), an index
+        # in `named`: [its depth, the characters of its subtree (filled in when it closes)].
         self.near: list[tuple[int, ...]] = []
+        self.named: list[list[int]] = []
+        named = self.named
         none = (-1,) * len(CLASS_NAMES)
         pos = 0
-        # (node, inherited flags, container, depth); a None node closes a container. A node's
+        # (node, inherited flags, container, depth, nearest names); a None node closes a
+        # container (flags 0) or a named element (flags -1, its index for the container). A node's
         # next sibling is pushed when the node is taken (under its subtree), so no child lists.
         stack: list[tuple[Any, int, int, int, tuple[int, ...]]] = [(root, 0, 0, 0, none)]
         tag_flags = {t: _TAG_BIT[f] for t, f in _TAG_FLAGS.items()}
@@ -250,6 +311,9 @@ class _Walk:
         push, pop = stack.append, stack.pop
         while stack:
             node, flags, box, depth, near = pop()
+            if node is None and flags < 0:  # leaving named element `box`: its totals
+                named[box][1] = pos - named[box][1]
+                continue
             if node is None:  # leaving container `box`: add its totals to its parent's
                 up = parent[box]
                 if up >= 0:
@@ -290,7 +354,9 @@ class _Walk:
                 bits = _class_bits(names[:512])
                 if bits:
                     flags |= bits
-                    near = _nearer(near, bits, depth)
+                    near = _nearer(near, bits, len(named))
+                    named.append([depth, pos])
+                    push((None, -1, len(named) - 1, depth, near))
             if tag in _CONTAINERS:
                 parent.append(box)
                 box = len(parent) - 1
@@ -407,9 +473,13 @@ def dom_features(html: str, lines: Sequence[str]) -> Matrix:
     out[r, _FLAG0:_CLASS0] = (flags[:, None] & _TAG_BITS[None, :]) != 0
     # Levels up to the nearest ancestor of each class family (-1: none): the innermost name
     # says what the block is ("comments" inside a "post-content" wrapper, or the reverse).
-    near = np.asarray([walk.near[k] for k in nodes], dtype=np.float64).reshape(-1, len(CLASS_NAMES))
+    near = np.asarray([walk.near[k] for k in nodes], dtype=np.intp).reshape(-1, len(CLASS_NAMES))
+    element = np.asarray(walk.named, dtype=np.int64).reshape(-1, 2)
+    said = near >= 0
+    of_name = np.where(said, near, 0)
     depth_of = np.asarray(walk.depth_of, dtype=np.float64)[node]
-    out[r, _CLASS0:_BOX0] = np.where(near >= 0, depth_of[:, None] - near, -1.0)
+    named_depth = element[:, 0].astype(np.float64) if len(element) else np.zeros(1)
+    out[r, _CLASS0:_BOX0] = np.where(said, depth_of[:, None] - named_depth[of_name], -1.0)
     chars = np.asarray(walk.box_chars, dtype=np.float64)[box]
     per = np.maximum(chars, 1.0)
     out[r, _BOX0] = chars
@@ -424,7 +494,28 @@ def dom_features(html: str, lines: Sequence[str]) -> Matrix:
     nxt = np.concatenate([of[1:], [-2]])
     out[r, _BOX0 + 6] = prev[r] == of[r]
     out[r, _BOX0 + 7] = nxt[r] == of[r]
+    # How much of the page the innermost chrome-named ancestor holds: a chrome name on the
+    # element that wraps most of the page names the page (an ``<article class="... commented">``,
+    # a Blogger ``widget Blog``, a forum's ``replies``), not a block of chrome in it.
+    if len(element):
+        chrome = said & _CHROME_FAMILY[None, :]
+        held = element[:, 1][of_name].astype(np.float64) / float(max(len(text), 1))
+        share = np.where(chrome, held, np.inf).min(axis=1)
+        out[r, _BOX0 + 8] = np.where(np.isfinite(share), share, -1.0)
     return out
+
+
+def body_block(dom: Matrix, i: int) -> bool:
+    """Whether line ``i`` lies in a list item, a table cell or a paragraph and not in a heading:
+    a line of a body, not a headline."""
+    row = dom[i]
+    if row[0] <= 0 or row[_HEADLINE_COLS].max() > 0:
+        return False
+    return bool(row[_BODY_COLS].max() > 0)
+
+
+_HEADLINE_COLS = [_FLAG0 + TAG_NAMES.index(t) for t in ("h1", "heading")]
+_BODY_COLS = [_FLAG0 + TAG_NAMES.index(t) for t in ("li", "table", "p")]
 
 
 def h1_lines(dom: Matrix, before: int) -> list[int]:
@@ -466,6 +557,7 @@ __all__ = [
     "CLASS_FAMILIES",
     "DOM_FEATURES",
     "TAG_NAMES",
+    "body_block",
     "describe",
     "dom_features",
     "h1_lines",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import Any
 
 # resiliparse is imported on the first HTML page, not with gharbal: runs over plain text never
@@ -507,9 +508,19 @@ def _lines_of(tree: Any) -> tuple[str | None, str]:
     text: str = extract_plain_text(
         tree, main_content=False, preserve_formatting=True, list_bullets=False, alt_texts=False,
         links=False, form_fields=False, noscript=False, comments=True,
+        skip_elements=_NOT_RENDERED,
     )  # fmt: skip
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text.replace("\u00ad", ""))
     lines = (" ".join(line.split()) for line in text.splitlines())  # spaces and NBSP collapsed
     return title, "\n".join(line for line in lines if line)
+
+
+_NOT_RENDERED = ["annotation", "rt", "rp"]
+"""Not in the rendering: a MathML formula's source (``<annotation>``: its TeX, beside the formula
+itself) and ruby readings (``<rt>``, ``<rp>``: the furigana over Japanese text, which would cut
+its words). Soft hyphens go too, and the text is NFC: a word reads as the same characters whether
+the page hyphenated or decomposed it."""
 
 
 def trafilatura_main_text(html: str) -> tuple[str | None, str]:

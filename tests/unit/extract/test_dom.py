@@ -82,14 +82,60 @@ def test_each_rendered_line_gets_what_its_markup_says() -> None:
 def test_the_nearest_class_name_is_the_closest_ancestor_s() -> None:
     page = PAGE.replace("<p>Officials", '<div class="comments"><p class="reply">Officials')
     page = page.replace("within days.</p>", "within days.</p></div>")
-    page = page.replace('<article class="post-content">', '<article class="post commented">')
+    page = page.replace('<article class="post-content">', '<article class="post discussion">')
+    page = page.replace("</table>", "</table>" + "<p>More of the article, long enough.</p>" * 3)
     lines, m = _features(page)
     para = _row(lines, m, "Officials promised")
     assert para["dom_class_comment"] == 1  # its own <p class="reply"> (the text is one level down)
     assert para["dom_class_content"] == 3  # <p>, <div>, then the <article class="post ...">
     title = _row(lines, m, "A river runs dry")
-    assert title["dom_class_comment"] == 2  # the <article>'s "commented", above the <h1>
+    assert title["dom_class_comment"] == 2  # the <article>'s "discussion", above the <h1>
+    assert title["dom_class_content"] == 2
     assert title["dom_class_footer"] == -1
+    # The <article> holds most of the page's text (the inner comments, less): how much, a column.
+    assert title["dom_chrome_page_share"] > 0.7
+    assert 0 < para["dom_chrome_page_share"] < 0.3  # its <div class="comments">
+    assert _row(lines, m, "Home")["dom_chrome_page_share"] < 0.1  # its <header class="site-header">
+    assert _row(lines, m, "Rainfall")["dom_chrome_page_share"] > 0.7  # in the <article>
+
+
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.9])
+def test_how_much_of_the_page_a_chrome_name_holds_is_measured(share: float) -> None:
+    body = "<p>A sentence of the thread, one of many posted here today.</p>"
+    n = 20
+    inside = round(n * share)
+    page = (
+        f'<html><body><div class="comments">{body * inside}</div>'
+        f"<div>{body * (n - inside)}</div></body></html>"
+    )
+    _lines, m = _features(page)
+    assert m[0, COL["dom_class_comment"]] == 2  # <div>, <p>, then the text
+    assert m[0, COL["dom_chrome_page_share"]] == pytest.approx(share, abs=1e-6)
+    assert m[-1, COL["dom_chrome_page_share"]] == -1  # no chrome name above it
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "row margin-bottom",  # CSS utilities
+        "kb-overflow-hidden",
+        "hidden-xs",  # hidden on phones only
+        "o-section--has-ads",  # a BEM modifier
+        "field--label-hidden",
+        "site__main--no-sidebar",
+        "with-right-rail",  # an optional feature
+        "post-5 post type-post status-publish category-news tag-rain",  # WordPress post_class
+        "commentary",  # words that only start like a family word
+        "post-commented",
+        "screenshot",
+        "shared-layout",
+    ],
+)
+def test_class_tokens_that_style_or_state_name_no_chrome(names: str) -> None:
+    from gharbal.extract.dom import CLASS_NAMES
+
+    bits = _class_bits(names)
+    assert {n for j, n in enumerate(CLASS_NAMES) if bits >> (32 + j) & 1} <= {"content"}
 
 
 def test_the_page_classes_on_body_and_html_name_no_block() -> None:
@@ -148,6 +194,9 @@ def test_tag_and_class_flags_are_distinct_bits() -> None:
         ("ad-slot", {"ad"}),
         ("address shadow", set()),  # "ad" only as a whole part
         ("comments-list", {"comment"}),
+        ("tag-cloud", {"meta"}),  # WordPress taxonomy only on a post's own element
+        ("screen-reader-text", {"hidden", "content"}),
+        ("is-hidden sidebar-left", {"hidden", "side"}),
     ],
 )
 def test_class_names_are_matched_by_their_parts(names: str, families: set[str]) -> None:
@@ -190,7 +239,7 @@ def test_a_dom_model_on_text_input_reads_every_dom_column_as_unknown() -> None:
     from gharbal.extract import extract_page
     from gharbal.recipe import Recipe
 
-    cfg = Recipe.from_dict({"extract": {"lines": {"model": "lines_dom_v1"}}}).extract
+    cfg = Recipe.from_dict({"extract": {"lines": {"model": "lines_dom_v2"}}}).extract
     text = html_to_lines(PAGE)[1]
     doc = extract_page(Document(id="t", text=text), cfg)
     assert doc.rejection is None
@@ -258,3 +307,21 @@ def test_the_h1_names_the_page_when_the_text_finds_no_headline() -> None:
     (title,) = [ln for ln in doc.lines if ln.verdict is Verdict.TITLE]
     assert title.text == rec["title"]
     assert rec["title"] not in doc.text
+
+
+def test_the_rendering_drops_formula_sources_ruby_and_soft_hyphens_and_still_aligns() -> None:
+    page = (
+        "<html><body><p>Given a set of <math><semantics><mi>N</mi>"
+        '<annotation encoding="application/x-tex">{\\displaystyle N}</annotation></semantics>'
+        "</math> high-dimensional objects</p>"
+        "<p>Wäh&shy;rend Sie <ruby>漢<rt>かん</rt>字<rp>(じ)</rp></ruby> über den Markt "
+        "schlen&shy;dern, cafe\u0301</p></body></html>"
+    )
+    lines, m = _features(page)
+    # The formula reads as itself, not as its TeX; a ruby text without its readings; words
+    # without soft hyphens, composed (NFC): as a reader sees them and as gold text has them.
+    assert lines == [
+        "Given a set of N high-dimensional objects",
+        "Während Sie 漢字 über den Markt schlendern, café",
+    ]
+    assert (m[:, COL["dom_known"]] == 1).all()

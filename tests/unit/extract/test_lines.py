@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
 from gharbal import Document, Recipe, Verdict, extract_page
+from gharbal.document import Line
 from gharbal.identify import dominant_script, guess_language
 from gharbal.normalise import match_form, words
 from gharbal.normalise.charclasses import ends_sentence
@@ -173,3 +177,124 @@ def test_a_page_the_context_stage_would_empty_keeps_what_the_lines_own_scores_ke
 
     assert verdicts(base) == [Verdict.REMOVE, Verdict.KEEP, Verdict.REMOVE, Verdict.KEEP]
     assert verdicts(pessimist) == [Verdict.REMOVE, Verdict.KEEP, Verdict.REMOVE, Verdict.KEEP]
+
+
+def _scripted(keep: list[bool], *, own: list[bool] | None = None):  # type: ignore[no-untyped-def]
+    """The HTML model, with the verdicts of stage 2 (``keep``) and stage 1 (``own``, default
+    ``keep``) scripted line by line: the rules around the model are tested on their own."""
+    from dataclasses import dataclass
+    from typing import Any
+
+    import numpy as np
+
+    from gharbal.extract.config import ExtractConfig
+    from gharbal.extract.model import LineModel, load_model
+
+    base = load_model(ExtractConfig().html.model)
+    said = np.where(np.asarray(keep), 30.0, -30.0)
+    own_said = said if own is None else np.where(np.asarray(own), 30.0, -30.0)
+
+    @dataclass(frozen=True, slots=True)
+    class _Stage1:
+        def explain(self, x: Any, native: bool = True, group_of: Any = None, groups: Any = None):  # type: ignore[no-untyped-def]
+            return own_said.copy(), np.zeros((len(x), groups or x.shape[1]))
+
+    @dataclass(frozen=True, slots=True)
+    class _Scripted(LineModel):
+        def scores(self, x, s1=None, native=True):  # type: ignore[no-untyped-def]
+            return said.copy(), None
+
+    fields = {f: getattr(base, f) for f in LineModel.__slots__}
+    return _Scripted(**{**fields, "stage1": _Stage1()})
+
+
+_LEAD = (
+    "The river that fed the valley for a thousand years ran dry this summer, farmers said on "
+    "Monday, as the heat wave entered its third week and the wells of four villages gave out, "
+    "one after the other, in the space of a fortnight."
+)
+_BODY = (
+    "Officials promised water trucks for the villages along its banks, and said the reservoir "
+    "upstream would be opened within days, once the engineers had checked the old dam."
+)
+
+
+def _dom_page(blocks: list[str]) -> tuple[list[Line], npt.NDArray[np.float32]]:
+    from gharbal.extract.dom import dom_features
+    from gharbal.extract.html import html_to_lines
+
+    html = "<html><body>" + "".join(blocks) + "</body></html>"
+    text = html_to_lines(html)[1]
+    lines = [Line(no=i + 1, text=t) for i, t in enumerate(text.splitlines())]
+    return lines, dom_features(html, [ln.text for ln in lines])
+
+
+def test_the_long_paragraphs_just_above_the_first_kept_line_are_kept_with_the_dom() -> None:
+    from gharbal.extract.lines import clean_lines
+
+    teaser = "<p><a href='/x'>" + _LEAD.replace("river", "lake") + "</a></p>"
+    lines, dom = _dom_page(
+        [
+            "<nav><a href='/'>Home</a></nav>",
+            f"<p>{_LEAD.replace('river', 'canal')}</p>",  # more than 10 lines above the body
+            *["<p>A short line</p>"] * 10,
+            teaser,  # a link, however long
+            "<p>Photo: the dry river bed near the old mill</p>",  # short, no full stop
+            f"<p>{_LEAD}</p>",  # the lead
+            *[f"<p>{_BODY}</p>"] * 3,
+        ]
+    )
+    n = len(lines)
+    model = _scripted([False] * (n - 3) + [True] * 3)
+    clean_lines(lines, model=model, dom=dom)
+    kept = [ln.text for ln in lines if ln.verdict is Verdict.KEEP]
+    assert kept == [_LEAD, _BODY, _BODY, _BODY]
+    # Without the DOM (plain text), the model's verdicts stand.
+    again = [Line(no=ln.no, text=ln.text) for ln in lines]
+    clean_lines(again, model=model)
+    assert [ln.text for ln in again if ln.verdict is Verdict.KEEP] == [_BODY] * 3
+
+
+def test_a_page_left_near_empty_keeps_its_main_containers_paragraphs() -> None:
+    from gharbal.extract.lines import clean_lines
+
+    lines, dom = _dom_page(
+        [
+            "<nav><a href='/'>Home</a> <a href='/w'>World news and more</a></nav>",
+            "<div class='commentary'>",
+            f"<p>{_LEAD}</p>",
+            f"<p>{_BODY}</p>",
+            "<p>By the desk</p>",  # shorter than a paragraph
+            f"<p>{_BODY.replace('water', 'fresh water')}</p>",
+            "</div>",
+            "<footer><p>Copyright 2024 The Valley Times, all rights reserved here</p></footer>",
+        ]
+    )
+    model = _scripted([False] * len(lines))
+    clean_lines(lines, model=model, dom=dom)
+    kept = [ln.text for ln in lines if ln.verdict is Verdict.KEEP]
+    assert kept == [_LEAD, _BODY, _BODY.replace("water", "fresh water")]
+    removed = [ln for ln in lines if ln.verdict is Verdict.REMOVE]
+    assert all(ln.reason for ln in removed)
+
+
+def test_a_headline_the_dom_puts_in_a_list_item_names_no_page() -> None:
+    # The text's headline detector picks a short line shortly before the body whose words come
+    # back in it; when the DOM says that line is a list item (a feature list above the article),
+    # it is a line of the page, not its headline: the <h1> names the page, the list stays.
+    cfg = Recipe.from_dict({"extract": {"html": {"extractor": "dom"}}}).extract
+    items = "".join(
+        f"<li>Dry valley wells {w} for the villages</li>" for w in ("deepened", "mapped", "tested")
+    )
+    html = (
+        "<html><body><h1>Water news</h1><article>"
+        f"<ul>{items}</ul><p>{_LEAD}</p><p>{_BODY}</p>"
+        "<p>The dry valley wells were deepened for the villages, and mapped and tested.</p>"
+        "</article></body></html>"
+    )
+    doc = extract_page(Document(id="li", html=html), cfg)
+    assert doc.lines is not None
+    assert not any(
+        ln.verdict is Verdict.TITLE for ln in doc.lines if ln.text.startswith("Dry valley")
+    )
+    assert doc.title != "Dry valley wells tested for the villages"
