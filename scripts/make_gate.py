@@ -8,6 +8,15 @@ with their ``page_text``, ``gold_text``, ``url``, ``site``, ``lang`` and ``sourc
 to ``gate_html.jsonl.gz`` beside it (``id`` and ``html``), for the gate of ``extractor: dom``. These pages are
 left out of the shipped model's training (``scripts/train_lines.py`` reads this file), so the gate
 measures pages the model has never seen.
+
+    python scripts/make_gate.py --holdout DIR
+
+copies the fold models of the gate's three sources from a leave-one-source-out run of the shipped
+recipe (``python scripts/train_lines.py ../shared/data/dev --loso --dom --bag 3 --distil
+build/distil.jsonl.gz --distil-weight 1.0 --cv-out DIR``, whose ``DIR/loso`` holds them) to
+``tests/quality/fixtures/holdout/`` (gzipped, with their ``folds.json``): the gate's out-of-source
+floors (``oos_html_token_f1``) judge each gate page by the model that never saw its source. Run it
+again whenever the features change (the fold models must read the same columns as the code).
 """
 
 from __future__ import annotations
@@ -57,5 +66,25 @@ def main(dev: Path) -> None:
     print(f"{len(html)} pages' HTML -> {HTML_OUT}", file=sys.stderr)
 
 
+def holdout(run: Path) -> None:
+    """Copy the gate sources' fold models of ``run`` (``--cv-out`` of a ``--loso`` run)."""
+    out = OUT.parent / "holdout"
+    out.mkdir(parents=True, exist_ok=True)
+    spec = json.loads((run / "loso" / "folds.json").read_text(encoding="utf-8"))
+    mine: dict[str, object] = {"by": "source", "models": {}, "groups": {}}
+    for name in SOURCES:
+        source = name.removesuffix(".jsonl.gz")
+        model = (run / "loso" / spec["models"][source]).read_bytes()
+        target = f"source_{source}.json.gz"
+        (out / target).write_bytes(gzip.compress(model, 9, mtime=0))
+        mine["models"][source] = target  # type: ignore[index]
+        mine["groups"][source] = source  # type: ignore[index]
+    (out / "folds.json").write_text(json.dumps(mine, indent=1) + "\n", encoding="utf-8")
+    print(f"{len(SOURCES)} fold models -> {out}", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1] == "--holdout":
+        holdout(Path(sys.argv[2]))
+    else:
+        main(Path(sys.argv[1]))

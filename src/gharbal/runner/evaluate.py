@@ -179,12 +179,12 @@ def evaluate(
     score it; with ``site_stats``, pages of the same site are used together (as `gharbal extract`).
 
     ``models_by_site`` names a JSON file ``{"models": {fold: model.json}, "sites": {site: fold}}``
-    (written by ``scripts/train_lines.py --cv``): each page is then judged by the model that never
-    saw its site (site-grouped cross-validation). A file ``{"by": "source" or "lang", "models":
-    {fold: model.json}, "groups": {source or language: fold}}`` (``train_lines.py --loso`` /
-    ``--lolo``) holds out whole sources or languages instead: only the pages of a held-out group are
-    scored, each by the model that never saw its group, and site statistics are counted within the
-    group (each held-out source is its own input).
+    (written by ``scripts/train_lines.py --cv``; a model file may be gzipped, ``.json.gz``): each
+    page is then judged by the model that never saw its site (site-grouped cross-validation). A
+    file ``{"by": "source" or "lang", "models": {fold: model.json}, "groups": {source or language:
+    fold}}`` (``train_lines.py --loso`` / ``--lolo``) holds out whole sources or languages instead:
+    only the pages of a held-out group are scored, each by the model that never saw its group, and
+    site statistics are counted within the group (each held-out source is its own input).
     """
     if source not in INPUTS:
         raise ValueError(f"source must be one of {INPUTS}")
@@ -204,7 +204,8 @@ def evaluate(
     if models_by_site is not None:
         for fold, name in spec["models"].items():
             path = models_by_site.parent / name
-            fold_models[fold] = LineModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+            fold_models[fold] = LineModel.from_dict(json.loads(raw.decode("utf-8")))
         site_fold = spec.get("sites", {})
 
     # One input per held-out group (source or language); otherwise all pages are one input.
