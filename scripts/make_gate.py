@@ -71,14 +71,13 @@ def holdout(run: Path) -> None:
     out = OUT.parent / "holdout"
     out.mkdir(parents=True, exist_ok=True)
     spec = json.loads((run / "loso" / "folds.json").read_text(encoding="utf-8"))
-    mine: dict[str, object] = {"by": "source", "models": {}, "groups": {}}
+    models: dict[str, str] = {}
     for name in SOURCES:
         source = name.removesuffix(".jsonl.gz")
         model = (run / "loso" / spec["models"][source]).read_bytes()
-        target = f"source_{source}.json.gz"
-        (out / target).write_bytes(gzip.compress(model, 9, mtime=0))
-        mine["models"][source] = target  # type: ignore[index]
-        mine["groups"][source] = source  # type: ignore[index]
+        models[source] = f"source_{source}.json.gz"
+        (out / models[source]).write_bytes(gzip.compress(model, 9, mtime=0))
+    mine = {"by": "source", "models": models, "groups": {source: source for source in models}}
     (out / "folds.json").write_text(json.dumps(mine, indent=1) + "\n", encoding="utf-8")
     print(f"{len(SOURCES)} fold models -> {out}", file=sys.stderr)
 

@@ -419,9 +419,10 @@ class Bag:
 def train_booster(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: list[str]) -> Any:
     import lightgbm as lgb
 
+    weight = w * len(w) / w.sum()
     boosters = []
-    for k in range(BAG):
-        ds = lgb.Dataset(x, y, weight=w * len(w) / w.sum(), feature_name=names, free_raw_data=False)
+    for k in range(BAG):  # a Dataset per seed: the seed also samples the bin boundaries
+        ds = lgb.Dataset(x, y, weight=weight, feature_name=names, free_raw_data=True)
         boosters.append(lgb.train({**PARAMS, "seed": PARAMS["seed"] + k}, ds, ROUNDS))
     return boosters[0] if BAG == 1 else Bag(boosters)
 
@@ -730,6 +731,7 @@ def _print_holdout(
 
 
 def main() -> None:
+    global BAG, DOM
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("dev", type=Path)
     ap.add_argument("--cv", action="store_true", help="site-grouped cross-validation report")
@@ -814,8 +816,7 @@ def main() -> None:
         return
     set_size(args.rounds, args.max_depth, args.num_leaves, args.learning_rate)
     PARAMS["seed"] = args.seed
-    globals()["BAG"] = args.bag
-    global DOM
+    BAG = args.bag
     DOM = args.dom
     start = time.time()
     # All pages are evaluated in CV; only licence-allowed pages are trained on.

@@ -14,7 +14,7 @@ facts the DOM knows and the text does not (`DOM_FEATURES`):
   that the innermost name wins (comments inside a ``post-content`` wrapper, or an article in a
   ``discussion`` one); never the names on ``<body>`` and ``<html>``, which name the page, nor
   tokens that style or state rather than name (``margin-bottom``, ``hidden-xs``, ``no-sidebar``,
-  BEM modifiers, WordPress's ``category-news`` on a post: `_naming_tokens`), nor words that only
+  BEM modifiers, WordPress's ``category-news`` on a post: `_naming_parts`), nor words that only
   start like a family word (``commentary``, ``screenshot``); and how much of the page the
   innermost chrome-named ancestor holds (a "comments" wrapper around the whole thread of a forum
   names the page, not a block in it);
@@ -52,6 +52,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from gharbal.extract.html import NOT_RENDERED
 
 Matrix = npt.NDArray[np.float32]
 
@@ -182,9 +184,10 @@ _CONTAINERS = frozenset(
 )
 _PAGE_ELEMENTS = frozenset(["body", "html"])
 _NO_ATTRIBUTES: dict[str, str | None] = {}
-# Not rendered (`gharbal.extract.html`): scripts, a formula's TeX source, ruby readings.
+# Not rendered: scripts, and what `gharbal.extract.html` leaves out (a formula's TeX source, ruby
+# readings).
 _SKIP = frozenset(
-    ["script", "style", "noscript", "template", "head", "title", "svg", "annotation", "rt", "rp"]
+    ["script", "style", "noscript", "template", "head", "title", "svg", *NOT_RENDERED]
 )
 
 DOM_FEATURES = (
@@ -232,40 +235,39 @@ def _nearer(near: tuple[int, ...], bits: int, element: int) -> tuple[int, ...]:
     )
 
 
-def _naming_tokens(names: str) -> list[str]:
-    """The tokens of a ``class`` and ``id`` value that name a block: without CSS utilities,
-    negated features, BEM modifiers and WordPress's post taxonomy (`_UTILITY_PARTS`)."""
+def _naming_parts(names: str) -> list[str]:
+    """The lower-cased parts (`_NAME_PARTS`) of the tokens of a ``class`` and ``id`` value that
+    name a block: not CSS utilities, negated features, BEM modifiers nor WordPress's post taxonomy
+    (`_UTILITY_PARTS`)."""
     tokens = names.split()
     wordpress = any(_WP_POST.fullmatch(t.lower()) for t in tokens)
-    out = []
+    out: list[str] = []
     for token in tokens:
         token = token.split("--", 1)[0]
         low = token.lower()
         if not low or _NEGATED.match(low) or (wordpress and _WP_TAXONOMY.match(low)):
             continue
-        parts = _NAME_PARTS.findall(token)
-        if len(parts) > 1 and any(p.lower() in _UTILITY_PARTS for p in parts):
+        parts = [p.lower() for p in _NAME_PARTS.findall(token)]
+        if len(parts) > 1 and any(p in _UTILITY_PARTS for p in parts):
             continue
-        out.append(token)
+        out.extend(parts)
     return out
 
 
 @lru_cache(maxsize=4096)
 def _class_bits(names: str) -> int:
-    """The class families of a ``class`` and ``id`` value: a part (`_NAME_PARTS`) of a naming
-    token (`_naming_tokens`) matches a word it equals or, for words of 3 letters or more (but
-    `_EXACT`) and parts not in `_NOT_PREFIXED`, starts with."""
+    """The class families of a ``class`` and ``id`` value: a part of a naming token
+    (`_naming_parts`) matches a word it equals or, for words of 3 letters or more (but `_EXACT`)
+    and parts not in `_NOT_PREFIXED`, starts with."""
     bits = 0
-    for token in _naming_tokens(names):
-        for part in _NAME_PARTS.findall(token):
-            part = part.lower()
-            bits |= _PART_FAMILY.get(part, 0)
-            if part in _NOT_PREFIXED:
-                continue
-            for n in _PREFIX_LENGTHS:
-                if n >= len(part):
-                    break
-                bits |= _PREFIX_FAMILY.get(part[:n], 0)
+    for part in _naming_parts(names):
+        bits |= _PART_FAMILY.get(part, 0)
+        if part in _NOT_PREFIXED:
+            continue
+        for n in _PREFIX_LENGTHS:
+            if n >= len(part):
+                break
+            bits |= _PREFIX_FAMILY.get(part[:n], 0)
     return bits
 
 
@@ -505,6 +507,10 @@ def dom_features(html: str, lines: Sequence[str]) -> Matrix:
     return out
 
 
+_HEADLINE_COLS = [_FLAG0 + TAG_NAMES.index(t) for t in ("h1", "heading")]
+_BODY_COLS = [_FLAG0 + TAG_NAMES.index(t) for t in ("li", "table", "p")]
+
+
 def body_block(dom: Matrix, i: int) -> bool:
     """Whether line ``i`` lies in a list item, a table cell or a paragraph and not in a heading:
     a line of a body, not a headline."""
@@ -512,10 +518,6 @@ def body_block(dom: Matrix, i: int) -> bool:
     if row[0] <= 0 or row[_HEADLINE_COLS].max() > 0:
         return False
     return bool(row[_BODY_COLS].max() > 0)
-
-
-_HEADLINE_COLS = [_FLAG0 + TAG_NAMES.index(t) for t in ("h1", "heading")]
-_BODY_COLS = [_FLAG0 + TAG_NAMES.index(t) for t in ("li", "table", "p")]
 
 
 def h1_lines(dom: Matrix, before: int) -> list[int]:

@@ -508,7 +508,7 @@ def _lines_of(tree: Any) -> tuple[str | None, str]:
     text: str = extract_plain_text(
         tree, main_content=False, preserve_formatting=True, list_bullets=False, alt_texts=False,
         links=False, form_fields=False, noscript=False, comments=True,
-        skip_elements=_NOT_RENDERED,
+        skip_elements=list(NOT_RENDERED),
     )  # fmt: skip
     if not text.isascii():
         text = unicodedata.normalize("NFC", text.replace("\u00ad", ""))
@@ -516,11 +516,11 @@ def _lines_of(tree: Any) -> tuple[str | None, str]:
     return title, "\n".join(line for line in lines if line)
 
 
-_NOT_RENDERED = ["annotation", "rt", "rp"]
+NOT_RENDERED = ("annotation", "rt", "rp")
 """Not in the rendering: a MathML formula's source (``<annotation>``: its TeX, beside the formula
 itself) and ruby readings (``<rt>``, ``<rp>``: the furigana over Japanese text, which would cut
 its words). Soft hyphens go too, and the text is NFC: a word reads as the same characters whether
-the page hyphenated or decomposed it."""
+the page hyphenated or decomposed it. (`gharbal.extract.dom` skips the same elements.)"""
 
 
 def trafilatura_main_text(html: str) -> tuple[str | None, str]:

@@ -271,7 +271,9 @@ NEAR_EMPTY_CHARS = 200
 """A page keeping fewer characters than this keeps its main container's paragraphs..."""
 MAIN_LINE_CHARS = 40
 """...of at least this many characters and less than half in links (`_keep_the_main_container`)."""
-_MAIN50 = DOM_FEATURES.index("dom_main50")
+_KNOWN, _LINKS, _MAIN50 = (
+    DOM_FEATURES.index(name) for name in ("dom_known", "dom_link_share", "dom_main50")
+)
 
 
 def _keep_the_main_container(
@@ -288,7 +290,7 @@ def _keep_the_main_container(
     main = (
         (feats.dom[:, _MAIN50] == 1)
         & (feats.line_chars >= MAIN_LINE_CHARS)
-        & (feats.dom[:, 1] < 0.5)
+        & (feats.dom[:, _LINKS] < 0.5)
         & ~np.isneginf(raw)
     )
     keep |= main
@@ -321,8 +323,8 @@ def _keep_the_lead(
     lead = (
         (feats.line_chars[rows] >= LEAD_CHARS)
         & (feats.matrix[rows, _TERMINAL] > 0)
-        & (feats.dom[rows, 0] > 0)
-        & (feats.dom[rows, 1] < LEAD_LINKS)
+        & (feats.dom[rows, _KNOWN] > 0)
+        & (feats.dom[rows, _LINKS] < LEAD_LINKS)
         & ~np.isneginf(raw[rows])
     )
     keep[rows[lead]] = True

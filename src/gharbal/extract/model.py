@@ -434,20 +434,18 @@ def average_forests(forests: Sequence[Forest]) -> Forest:
     if n == 1:
         return forests[0]
     offsets = np.cumsum([0] + [len(f.feature) for f in forests[:-1]])
-    # A leaf points to itself (left == right == its index): shifted like inner nodes.
+
+    def shifted(nodes: list[npt.NDArray[np.int32]]) -> npt.NDArray[np.int32]:
+        # Node indices moved by their forest's offset (a leaf points to itself: moved alike).
+        return np.concatenate([a + o for a, o in zip(nodes, offsets, strict=True)]).astype(np.int32)
+
     return Forest(
-        feature=np.concatenate([f.feature for f in forests]).astype(np.int32),
+        feature=np.concatenate([f.feature for f in forests]),
         threshold=np.concatenate([f.threshold for f in forests]),
-        left=np.concatenate([f.left + o for f, o in zip(forests, offsets, strict=True)]).astype(
-            np.int32
-        ),
-        right=np.concatenate([f.right + o for f, o in zip(forests, offsets, strict=True)]).astype(
-            np.int32
-        ),
+        left=shifted([f.left for f in forests]),
+        right=shifted([f.right for f in forests]),
         value=np.concatenate([f.value for f in forests]) / n,
-        roots=np.concatenate([f.roots + o for f, o in zip(forests, offsets, strict=True)]).astype(
-            np.int32
-        ),
+        roots=shifted([f.roots for f in forests]),
         depth=max(f.depth for f in forests),
     )
 
